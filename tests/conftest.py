@@ -1,0 +1,166 @@
+"""Shared fixtures: isolated settings, real SQLite and PostgreSQL databases, a real Docker
+engine. Tests needing PostgreSQL or Docker skip with the reason when those are absent, and
+fail instead when THESIS_TEST_REQUIRE_SERVICES=1 (CI sets it)."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tarfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tui.db import Database, open_database
+
+REQUIRE_SERVICES = os.environ.get("THESIS_TEST_REQUIRE_SERVICES", "") not in ("", "0", "false")
+POSTGRES_URL = os.environ.get("THESIS_TEST_POSTGRES_URL", "")
+BUSYBOX_IMAGE = "thesis-test/busybox:latest"
+BUSYBOX_LABEL = "thesis-test"
+
+
+def unavailable(reason: str) -> None:
+    """Skip on a user's machine; fail in CI, where every service must be there."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (THESIS_TEST_REQUIRE_SERVICES is set, so this is a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own data folder and no stray THESIS_* or .env settings."""
+    for name in list(os.environ):
+        if (
+            name.startswith("THESIS_") and not name.startswith("THESIS_TEST_")
+        ) or name == "OPENROUTER_API_KEY":
+            monkeypatch.delenv(name)
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("THESIS_DATA_DIR", str(data_dir))
+    monkeypatch.chdir(tmp_path)
+    return data_dir
+
+
+# --- databases -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL on the PostgreSQL test database whose search_path is a fresh, private schema."""
+    if not POSTGRES_URL:
+        unavailable(
+            "PostgreSQL tests need THESIS_TEST_POSTGRES_URL, e.g. "
+            "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        )
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        admin.dispose()
+        unavailable(
+            f"PostgreSQL at {make_url(POSTGRES_URL).render_as_string()} is not reachable: "
+            f"{str(exc).splitlines()[0]}"
+        )
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """The same test on an SQLite file and on a private PostgreSQL schema."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = open_database(db_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def sqlite_db(sqlite_url: str) -> Iterator[Database]:
+    database = open_database(sqlite_url)
+    yield database
+    database.dispose()
+
+
+# --- docker ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    import docker
+
+    try:
+        client = docker.from_env(timeout=60)
+        client.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "no engine"
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        unavailable(f"no Docker engine answers ({reason})")
+    else:
+        yield client
+        for container in client.containers.list(all=True, filters={"label": BUSYBOX_LABEL}):
+            container.remove(force=True)
+        client.close()
+
+
+def busybox_binary() -> Path:
+    for candidate in ("/bin/busybox", "/usr/bin/busybox"):
+        path = Path(candidate)
+        if path.exists():
+            return path
+    found = shutil.which("busybox")
+    if not found:
+        unavailable("busybox is not installed (apt-get install busybox-static)")
+    return Path(found)  # type: ignore[arg-type]
+
+
+def build_context(dockerfile: str, files: dict[str, bytes | Path]) -> io.BytesIO:
+    """A tar build context holding the Dockerfile and the given files."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        entries: dict[str, bytes | Path] = {"Dockerfile": dockerfile.encode(), **files}
+        for name, content in entries.items():
+            if isinstance(content, Path):
+                info = tar.gettarinfo(str(content), arcname=name)
+                with content.open("rb") as handle:
+                    tar.addfile(info, handle)
+            else:
+                info = tarfile.TarInfo(name)
+                info.size = len(content)
+                info.mode = 0o644
+                tar.addfile(info, io.BytesIO(content))
+    buffer.seek(0)
+    return buffer
+
+
+BUSYBOX_DOCKERFILE = """\
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+"""
+
+
+@pytest.fixture(scope="session")
+def busybox_image(docker_client) -> str:
+    """A `FROM scratch` image with the static busybox (sh, httpd), built locally."""
+    context = build_context(BUSYBOX_DOCKERFILE, {"busybox": busybox_binary()})
+    docker_client.images.build(fileobj=context, custom_context=True, tag=BUSYBOX_IMAGE, rm=True)
+    return BUSYBOX_IMAGE

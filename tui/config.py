@@ -1,0 +1,213 @@
+"""Settings: the only place that reads the environment.
+
+Every field reads `THESIS_<FIELD>` from the environment or a `.env` file in the current
+folder. The docstring under each field is its documentation (the README table is made
+from the same text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from platformdirs import user_data_dir
+from pydantic import (
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from tui.errors import ConfigError
+
+APP_NAME = "thesis-tui"
+
+
+@dataclass(frozen=True, order=True)
+class PortRange:
+    """An inclusive range of TCP ports, written `5001-5999`."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if not (1 <= self.start <= self.end <= 65535):
+            raise ValueError(f"{self} is not a range of ports within 1-65535 (low-high)")
+
+    def __str__(self) -> str:
+        return f"{self.start}-{self.end}"
+
+    def __len__(self) -> int:
+        return self.end - self.start + 1
+
+    def __contains__(self, port: object) -> bool:
+        return isinstance(port, int) and self.start <= port <= self.end
+
+    def overlaps(self, other: PortRange) -> bool:
+        return self.start <= other.end and other.start <= self.end
+
+
+def _parse_port_range(value: Any) -> Any:
+    if isinstance(value, PortRange):
+        return value
+    if isinstance(value, str):
+        low, sep, high = value.strip().partition("-")
+        if not sep or not low.strip().isdigit() or not high.strip().isdigit():
+            raise ValueError(f"expected a range like 5001-5999, got {value!r}")
+        return PortRange(int(low), int(high))
+    raise ValueError(f"expected a range like 5001-5999, got {value!r}")
+
+
+PortRangeSetting = Annotated[PortRange, NoDecode, BeforeValidator(_parse_port_range)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="THESIS_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(default_factory=lambda: Path(user_data_dir(APP_NAME, appauthor=False)))
+    """Folder for the default database, results and logs (created on first use)."""
+
+    database_url: str = ""
+    """SQLAlchemy URL of the database. Empty: an SQLite file `thesis.db` in the data folder.
+    PostgreSQL: `postgresql+psycopg://user@host:5432/dbname`."""
+
+    apps_dir: Path | None = None
+    """Folder of generated apps, laid out `<model_slug>/app<N>/`. Default: `<data_dir>/apps`."""
+
+    results_dir: Path | None = None
+    """Folder where analysis results are written. Default: `<data_dir>/results`."""
+
+    logs_dir: Path | None = None
+    """Folder for build, container and analysis logs. Default: `<data_dir>/logs`."""
+
+    openrouter_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("THESIS_OPENROUTER_API_KEY", "OPENROUTER_API_KEY"),
+    )
+    """OpenRouter API key (also read from `OPENROUTER_API_KEY`). Never shown or logged."""
+
+    openrouter_base_url: str = "https://openrouter.ai/api/v1"
+    """Base URL of the OpenRouter (OpenAI-compatible) API."""
+
+    backend_ports: PortRangeSetting = PortRange(5001, 5999)
+    """Host ports handed to app backends, as `low-high`."""
+
+    frontend_ports: PortRangeSetting = PortRange(8001, 8999)
+    """Host ports handed to app frontends, as `low-high`; must not overlap the backend range."""
+
+    max_workers: int = Field(default=4, ge=1, le=64)
+    """How many analyses or container jobs run at once."""
+
+    container_cpu_limit: float = Field(default=1.0, gt=0, le=64)
+    """CPU cores each app container may use."""
+
+    container_memory_limit_mb: int = Field(default=512, ge=16)
+    """Memory in MiB each app container may use."""
+
+    refresh_interval: float = Field(default=5.0, ge=0.5, le=3600)
+    """Seconds between automatic refreshes of the visible table."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            try:
+                make_url(value)
+            except ArgumentError:
+                raise ValueError(
+                    "not a database URL (expected e.g. sqlite:///path.db or "
+                    "postgresql+psycopg://user@host/db)"
+                ) from None
+        return value
+
+    @field_validator("openrouter_base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _derive_defaults(self) -> Settings:
+        if self.backend_ports.overlaps(self.frontend_ports):
+            raise ValueError(
+                f"THESIS_BACKEND_PORTS ({self.backend_ports}) overlaps "
+                f"THESIS_FRONTEND_PORTS ({self.frontend_ports})"
+            )
+        self.data_dir = self.data_dir.expanduser()
+        if self.apps_dir is None:
+            self.apps_dir = self.data_dir / "apps"
+        if self.results_dir is None:
+            self.results_dir = self.data_dir / "results"
+        if self.logs_dir is None:
+            self.logs_dir = self.data_dir / "logs"
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in force: the setting, or the SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'thesis.db'}"
+
+
+_SECRET_FIELDS = {"openrouter_api_key"}
+
+
+def _variable_name(loc: tuple[Any, ...]) -> str:
+    field = str(loc[0]) if loc else ""
+    if field.upper().startswith(("THESIS_", "OPENROUTER_")):
+        return field.upper()
+    return f"THESIS_{field.upper()}" if field else ""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; a bad value raises ConfigError naming the variable, on one line."""
+    try:
+        return Settings(**overrides)
+    except PydanticValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = _variable_name(err.get("loc", ()))
+            message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+            problems.append(f"{name}: {message}" if name else message)
+        raise ConfigError("Invalid setting " + "; ".join(problems)) from None
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for each setting, for the README and `thesis settings`."""
+    import ast
+    import inspect
+    import itertools
+
+    source = inspect.getsource(Settings)
+    docs: dict[str, str] = {}
+    body = ast.parse(source).body[0].body  # type: ignore[attr-defined]
+    for node, following in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+        ):
+            docs[node.target.id] = " ".join(str(following.value.value).split())
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default_factory else str(field.default or "")
+        rows.append((f"THESIS_{name.upper()}", default, docs.get(name, "")))
+    return rows

@@ -1,0 +1,47 @@
+"""Errors a user can cause, each with a message a person can act on.
+
+The UI shows `.msg` in a notification; the CLI prints it on one line and exits 1.
+"""
+
+
+class ThesisError(Exception):
+    """Base of every user-facing error."""
+
+    title = "Error"
+
+    def __init__(self, msg: str) -> None:
+        super().__init__(msg)
+        self.msg = msg
+
+    def __str__(self) -> str:
+        return self.msg
+
+
+class ConfigError(ThesisError):
+    """A setting (environment variable or .env entry) has an invalid value."""
+
+    title = "Invalid setting"
+
+
+class DatabaseError(ThesisError):
+    """The database cannot be reached, opened or migrated."""
+
+    title = "Database error"
+
+
+class ValidationError(ThesisError):
+    """Input that breaks a rule of the data model (duplicate, out of range, bad name)."""
+
+    title = "Invalid input"
+
+
+class NotFoundError(ThesisError):
+    """The thing asked for does not exist."""
+
+    title = "Not found"
+
+
+class DockerUnavailableError(ThesisError):
+    """No Docker engine answers."""
+
+    title = "Docker unavailable"
