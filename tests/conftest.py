@@ -66,7 +66,7 @@ def postgres_url() -> Iterator[str]:
     try:
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as exc:  # any failure means "not reachable"
         admin.dispose()
         unavailable(
             f"PostgreSQL at {make_url(POSTGRES_URL).render_as_string()} is not reachable: "
@@ -111,7 +111,7 @@ def docker_client():
     try:
         client = docker.from_env(timeout=60)
         client.ping()
-    except Exception as exc:  # noqa: BLE001 - any failure means "no engine"
+    except Exception as exc:  # any failure means "no engine"
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         unavailable(f"no Docker engine answers ({reason})")
     else:
