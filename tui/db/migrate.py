@@ -30,7 +30,9 @@ def current_revision(db: Database) -> str | None:
         with db.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"Cannot read the schema version of {db.url}: {_first_line(exc)}") from None
+        raise DatabaseError(
+            f"Cannot read the schema version of {db.url}: {_first_line(exc)}"
+        ) from None
 
 
 def _run(db: Database, action: str, revision: str) -> None:

@@ -498,9 +498,7 @@ class BatchTask(Base):
     __tablename__ = "batch_tasks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    job_id: Mapped[int] = mapped_column(
-        ForeignKey("batch_jobs.id", ondelete="CASCADE"), index=True
-    )
+    job_id: Mapped[int] = mapped_column(ForeignKey("batch_jobs.id", ondelete="CASCADE"), index=True)
     model_name: Mapped[str] = mapped_column(String(200))
     app_number: Mapped[int] = mapped_column(Integer)
     test_type: Mapped[AnalysisType] = mapped_column(str_enum(AnalysisType, "analysis_type"))

@@ -74,7 +74,10 @@ def create_db_engine(url: str) -> Engine:
                 raise DatabaseError(
                     f"Cannot create the folder for the database {path}: {exc.strerror}"
                 ) from None
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        kwargs["connect_args"] = {
+            "check_same_thread": False,
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+        }
     elif parsed.get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+
 from sqlalchemy import DateTime, Enum, TypeDecorator
 from sqlalchemy.engine import Dialect
 
@@ -60,13 +61,9 @@ def str_enum(enum_class: type[enum.Enum], name: str) -> Enum:
     )
 
 
-class StrEnum(str, enum.Enum):
+class StrEnum(enum.StrEnum):
     """An enum whose members are their string values (comparisons with str work)."""
-
-    def __str__(self) -> str:
-        return str(self.value)
 
     @classmethod
     def values(cls) -> list[str]:
         return [m.value for m in cls]
-

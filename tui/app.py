@@ -1,0 +1,76 @@
+"""ThesisApp: the Textual application — screens registry, global keys, command palette."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from tui.config import Settings
+from tui.db import Database
+from tui.paths import stylesheet_path
+from tui.screens.analyses import AnalysesScreen
+from tui.screens.applications import ApplicationsScreen
+from tui.screens.batch import BatchJobsScreen
+from tui.screens.help import HelpScreen
+from tui.screens.models import ModelsScreen
+from tui.screens.ports import PortsScreen
+
+# (mode, key, title, description) — the one list the keys, the palette and help share.
+# The footer shows the short name; the palette shows the title and description.
+SCREENS: list[tuple[str, str, str, str, str]] = [
+    ("models", "1", "Models", "Models", "The model catalogue"),
+    ("applications", "2", "Apps", "Applications", "Generated apps, their status and ports"),
+    ("ports", "3", "Ports", "Ports", "Host port allocations"),
+    ("analyses", "4", "Analyses", "Analyses", "Every analysis and its findings"),
+    ("batch", "5", "Batch", "Batch jobs", "Batches of analyses and their progress"),
+]
+
+
+class ThesisApp(App[None]):
+    """The TUI. It is handed an open, migrated database and the settings in force."""
+
+    TITLE = "ThesisApp"
+    CSS_PATH = str(stylesheet_path())
+    MODES = {
+        "models": ModelsScreen,
+        "applications": ApplicationsScreen,
+        "ports": PortsScreen,
+        "analyses": AnalysesScreen,
+        "batch": BatchJobsScreen,
+    }
+    BINDINGS = [
+        *(
+            Binding(key, f"switch_mode('{mode}')", short, tooltip=title)
+            for mode, key, short, title, _ in SCREENS
+        ),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, db: Database, settings: Settings, *, start: str = "models") -> None:
+        super().__init__()
+        self.db = db
+        self.settings = settings
+        self.start_mode = start
+        # Over SSH, animations only cost bandwidth and latency.
+        self.animation_level = "none"
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.start_mode)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for mode, key, _, title, description in SCREENS:
+            yield SystemCommand(
+                f"Show {title}",
+                f"{description} (key {key})",
+                lambda mode=mode: self.switch_mode(mode),
+            )
+        yield SystemCommand("Help", "Show the keys (?)", self.action_help)
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,120 @@
+"""`thesis`: the single entry point — the TUI, and every headless command.
+
+Every command but `thesis db ...` and `--version` opens the database and upgrades it to
+the newest schema first. Errors a user can cause print one line on stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+
+from tui import __version__
+from tui.config import Settings, load_settings
+from tui.errors import ThesisError
+
+
+def fail(message: str) -> None:
+    click.echo(f"thesis: {message}", err=True)
+    sys.exit(1)
+
+
+def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn ThesisError into one line on stderr and exit 1, never a traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ThesisError as exc:
+            fail(exc.msg)
+
+    return wrapper
+
+
+class Context:
+    """What commands share: the settings in force and, once opened, the database."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._db = None
+
+    def database(self, *, upgrade: bool = True):
+        from tui.db import open_database
+
+        if self._db is None:
+            self._db = open_database(self.settings.resolved_database_url, upgrade=upgrade)
+        return self._db
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="thesis")
+@click.option(
+    "--database-url",
+    metavar="URL",
+    help="Database to use instead of THESIS_DATABASE_URL (default: SQLite in the data folder).",
+)
+@click.pass_context
+@handles_errors
+def cli(ctx: click.Context, database_url: str | None) -> None:
+    """ThesisApp: catalogue, run and analyse LLM-generated web applications.
+
+    With no command, opens the terminal UI.
+    """
+    overrides = {"database_url": database_url} if database_url else {}
+    ctx.obj = Context(load_settings(**overrides))
+    if ctx.invoked_subcommand is None:
+        run_tui(ctx.obj)
+
+
+def run_tui(context: Context) -> None:
+    from tui.app import ThesisApp
+
+    db = context.database()
+    ThesisApp(db, context.settings).run()
+
+
+@cli.group()
+def db() -> None:
+    """Database schema: show the revision, upgrade to the newest."""
+
+
+@db.command("upgrade")
+@pass_context
+@handles_errors
+def db_upgrade(context: Context) -> None:
+    """Upgrade the database schema to the newest revision."""
+    from tui.db.migrate import current_revision, head_revision, upgrade
+
+    database = context.database(upgrade=False)
+    before = current_revision(database)
+    upgrade(database)
+    head = head_revision()
+    if before == head:
+        click.echo(f"{database.url} is already at the newest revision ({head}).")
+    else:
+        click.echo(f"Upgraded {database.url} from {before or 'an empty database'} to {head}.")
+
+
+@db.command("current")
+@pass_context
+@handles_errors
+def db_current(context: Context) -> None:
+    """Show the database's schema revision and whether it is the newest."""
+    from tui.db.migrate import current_revision, head_revision
+
+    database = context.database(upgrade=False)
+    current, head = current_revision(database), head_revision()
+    state = "newest" if current == head else f"newest is {head}; run `thesis db upgrade`"
+    click.echo(f"{database.url}: {current or 'empty (no schema yet)'} ({state})")
+
+
+def main() -> None:
+    cli(prog_name="thesis")

@@ -1,0 +1,189 @@
+"""A screen that shows one table from the database.
+
+Rows are loaded by a service in a thread worker (never on the event loop), filtered and
+limited in SQL, and applied to the DataTable by row key: unchanged rows stay, changed cells
+update, so the cursor does not jump when the table refreshes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tui.errors import ThesisError
+from tui.services.common import Page
+from tui.widgets.filter_bar import FilterBar
+
+if TYPE_CHECKING:
+    from tui.app import ThesisApp
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int | None = None
+
+
+class TableScreen(Screen):
+    """Base of the five list screens: subclasses name their columns and load their rows."""
+
+    COLUMNS: ClassVar[list[Column]] = []
+    EMPTY_HINT: ClassVar[str] = "Nothing here yet."
+    NOUN: ClassVar[str] = "rows"
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    class RowsLoaded(Message):
+        def __init__(self, page: Page[Any], rows: list[tuple[str, tuple[Any, ...]]]) -> None:
+            super().__init__()
+            self.page = page
+            self.rows = rows
+
+    class LoadFailed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.search = ""
+        self.loaded = False
+
+    @property
+    def thesis(self) -> ThesisApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="body"):
+            yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
+            yield Static(self.EMPTY_HINT, id="empty", classes="empty-state")
+        yield Static("", id="status", classes="status-line")
+        yield FilterBar(id="filter")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for column in self.COLUMNS:
+            table.add_column(column.label, key=column.key, width=column.width)
+        self.query_one("#empty").display = False
+        self.query_one(FilterBar).display = False
+        self.reload()
+        interval = self.thesis.settings.refresh_interval
+        self.set_interval(interval, self._auto_refresh, name="auto-refresh")
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.reload()
+
+    def _auto_refresh(self) -> None:
+        if self.is_current:
+            self.reload()
+
+    # --- loading --------------------------------------------------------------------
+
+    def fetch(self, search: str) -> Page[Any]:
+        """Return the page of rows for `search` (runs in a worker thread)."""
+        raise NotImplementedError
+
+    def row_cells(self, row: Any) -> tuple[str, tuple[Any, ...]]:
+        """(row key, cells in COLUMNS order) for one row of the page."""
+        raise NotImplementedError
+
+    def reload(self) -> None:
+        self._load(self.search)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
+    def _load(self, search: str) -> None:
+        try:
+            page = self.fetch(search)
+            rows = [self.row_cells(row) for row in page.rows]
+        except ThesisError as exc:
+            self.post_message(self.LoadFailed(exc.msg))
+            return
+        self.post_message(self.RowsLoaded(page, rows))
+
+    @on(RowsLoaded)
+    def _apply_rows(self, message: RowsLoaded) -> None:
+        table = self.query_one(DataTable)
+        keys = [key for key, _ in message.rows]
+        column_keys = [column.key for column in self.COLUMNS]
+        with self.app.batch_update():
+            existing = [row_key.value for row_key in table.rows]
+            if existing == keys:
+                for key, cells in message.rows:
+                    current = table.get_row(key)
+                    for column_key, old, new in zip(column_keys, current, cells, strict=True):
+                        if old != new:
+                            table.update_cell(key, column_key, new)
+            else:
+                cursor_key = (
+                    existing[table.cursor_row] if 0 <= table.cursor_row < len(existing) else None
+                )
+                table.clear()
+                for key, cells in message.rows:
+                    table.add_row(*cells, key=key)
+                if cursor_key in keys:
+                    table.move_cursor(row=keys.index(cursor_key))
+        self.loaded = True
+        page = message.page
+        empty = page.total == 0 and not self.search
+        table.display = not empty
+        self.query_one("#empty").display = empty
+        self._show_status(page)
+
+    @on(LoadFailed)
+    def _show_failure(self, message: LoadFailed) -> None:
+        self.notify(message.error, title="Could not load", severity="error")
+
+    def _show_status(self, page: Page[Any]) -> None:
+        text = f"{page.shown} of {page.total} {self.NOUN}"
+        if page.shown < page.total and not self.search:
+            text += " (showing the first; press / to filter)"
+        if self.search:
+            text += f" matching “{self.search}”"
+        self.query_one("#status", Static).update(text)
+
+    # --- actions --------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    def action_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.display = True
+        bar.focus()
+
+    def action_cursor_down(self) -> None:
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(DataTable).action_cursor_up()
+
+    @on(FilterBar.Changed)
+    def _filter_changed(self, event: FilterBar.Changed) -> None:
+        self.search = event.value.strip()
+        self.reload()
+
+    @on(FilterBar.Submitted)
+    def _filter_submitted(self) -> None:
+        self.query_one(DataTable).focus()
+
+    @on(FilterBar.Dismissed)
+    def _filter_dismissed(self) -> None:
+        self.query_one(FilterBar).display = False
+        self.query_one(DataTable).focus()

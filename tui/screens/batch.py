@@ -1,0 +1,44 @@
+"""5 · Batch jobs: models x apps x analysis types, with their progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui.screens.base import Column, TableScreen
+from tui.services.batches import BatchJobRow, list_jobs
+from tui.services.common import Page
+from tui.widgets.format import when
+
+
+class BatchJobsScreen(TableScreen):
+    SUB_TITLE = "Batch jobs"
+    NOUN = "jobs"
+    EMPTY_HINT = (
+        "No batch jobs yet.\n\n"
+        "A batch runs analyses over models x apps x analysis types, headless or here."
+    )
+    COLUMNS = [
+        Column("id", "Job"),
+        Column("name", "Name"),
+        Column("status", "Status"),
+        Column("priority", "Priority"),
+        Column("progress", "Progress"),
+        Column("done", "Done/Total"),
+        Column("failed", "Failed"),
+        Column("created", "Created"),
+    ]
+
+    def fetch(self, search: str) -> Page[Any]:
+        return list_jobs(self.thesis.db, search=search)
+
+    def row_cells(self, row: BatchJobRow) -> tuple[str, tuple[Any, ...]]:
+        return str(row.id), (
+            str(row.id),
+            row.name,
+            row.status,
+            row.priority,
+            f"{row.progress}%",
+            f"{row.completed}/{row.total}",
+            str(row.failed),
+            when(row.created_at),
+        )

@@ -1,0 +1,40 @@
+"""`?`: the keys, in one modal."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+HELP_TEXT = """\
+[b]Screens[/b]
+  1  Models        2  Applications   3  Ports
+  4  Analyses      5  Batch jobs
+
+[b]Everywhere[/b]
+  ?        this help            ctrl+p   command palette
+  q        quit                 ctrl+q   quit
+  /        filter the table     escape   clear the filter
+  ctrl+r   refresh now          j / k    down / up
+  tab      next widget          enter    open the selected row
+
+The table refreshes by itself every few seconds (THESIS_REFRESH_INTERVAL).
+Press escape, q or ? to close this help."""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("q", "close", "Close", show=False),
+        Binding("question_mark", "close", "Close", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-dialog"):
+            yield Static("ThesisApp — keys", id="help-title")
+            yield Static(HELP_TEXT, id="help-body")
+
+    def action_close(self) -> None:
+        self.dismiss()

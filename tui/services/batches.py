@@ -1,0 +1,55 @@
+"""Batch jobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from tui.db import Database
+from tui.db.models import BatchJob
+from tui.services.common import DEFAULT_LIMIT, Page, count_and_page, search_clause
+
+
+@dataclass(frozen=True)
+class BatchJobRow:
+    id: int
+    name: str
+    status: str
+    priority: str
+    progress: int
+    total: int
+    completed: int
+    failed: int
+    created_at: datetime
+
+
+def list_jobs(
+    db: Database, *, search: str | None = None, limit: int = DEFAULT_LIMIT
+) -> Page[BatchJobRow]:
+    """Batch jobs, newest first."""
+    j = BatchJob
+    statement = select(j).order_by(j.created_at.desc(), j.id.desc())
+    where = search_clause(search, [j.name, j.status, j.priority])
+    if where is not None:
+        statement = statement.where(where)
+    with db.session() as session:
+        rows, total = count_and_page(session, statement, limit)
+        return Page(
+            [
+                BatchJobRow(
+                    id=job.id,
+                    name=job.name,
+                    status=str(job.status),
+                    priority=str(job.priority),
+                    progress=job.progress,
+                    total=job.total_tests,
+                    completed=job.completed_tests,
+                    failed=job.failed_tests,
+                    created_at=job.created_at,
+                )
+                for (job,) in rows
+            ],
+            total,
+        )

@@ -1,0 +1,48 @@
+"""Small shapes every listing service shares."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """Rows of one listing, filtered and limited in SQL, and how many matched in all."""
+
+    rows: list[T]
+    total: int
+
+    @property
+    def shown(self) -> int:
+        return len(self.rows)
+
+
+def search_clause(
+    search: str | None, columns: Sequence[ColumnElement[str]]
+) -> ColumnElement[bool] | None:
+    """Case-insensitive "every word appears in one of these columns"; None for no search."""
+    words = (search or "").split()
+    if not words:
+        return None
+    return and_(
+        *(
+            or_(*(func.lower(column).contains(word.lower(), autoescape=True) for column in columns))
+            for word in words
+        )
+    )
+
+
+def count_and_page(session: Session, statement: Select, limit: int) -> tuple[list, int]:
+    """Run `statement` limited, and count all rows it would return."""
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = list(session.execute(statement.limit(limit)).all())
+    return rows, int(total or 0)

@@ -1,0 +1,40 @@
+"""How values look in tables: short, aligned, and the same on every screen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+NONE = "—"
+
+
+def when(value: datetime | None) -> str:
+    """UTC time to the minute, e.g. `2026-11-22 23:10`."""
+    return value.strftime("%Y-%m-%d %H:%M") if value else NONE
+
+
+def number(value: float | int | None, digits: int = 0) -> str:
+    if value is None:
+        return NONE
+    if digits:
+        return f"{value:,.{digits}f}"
+    return f"{round(value):,}"
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return NONE
+    return "free" if value == 0 else f"{value:,.2f}"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return NONE
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def flags(**named: bool) -> str:
+    """Capability letters, e.g. `V F J S` with `·` for the missing ones."""
+    return " ".join(letter if on else "·" for letter, on in named.items())
