@@ -10,6 +10,7 @@ import shutil
 import tarfile
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,121 @@ def busybox_image(docker_client) -> str:
     context = build_context(BUSYBOX_DOCKERFILE, {"busybox": busybox_binary()})
     docker_client.images.build(fileobj=context, custom_context=True, tag=BUSYBOX_IMAGE, rm=True)
     return BUSYBOX_IMAGE
+
+
+# --- a small, fixed catalogue for UI tests ---------------------------------------------
+
+FIXED_TIME = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+
+
+def seed_demo(database: Database) -> None:
+    """Three models, four apps with ports, two analyses, one batch job; fixed clocks."""
+    from tui.db.models import (
+        AnalysisStatus,
+        AnalysisTask,
+        AnalysisType,
+        AppStatus,
+        BatchJob,
+        GeneratedApplication,
+        JobStatus,
+        ModelCapability,
+        PortAllocation,
+    )
+
+    t = FIXED_TIME
+    models = [
+        ("anthropic_claude-3.5-sonnet", "anthropic", "Claude 3.5 Sonnet", 200_000, 3.0, 15.0),
+        ("openai_gpt-4o-mini", "openai", "GPT-4o mini", 128_000, 0.15, 0.6),
+        ("meta-llama_llama-3.1-8b-instruct", "meta-llama", "Llama 3.1 8B", 131_072, 0.0, 0.0),
+    ]
+    with database.session() as s:
+        for slug, provider, name, context, p_in, p_out in models:
+            s.add(
+                ModelCapability(
+                    model_id=slug,
+                    canonical_slug=slug,
+                    provider=provider,
+                    display_name=name,
+                    model_name=slug.split("_", 1)[1],
+                    context_length=context,
+                    pricing_prompt=p_in,
+                    pricing_completion=p_out,
+                    is_free=p_in == 0,
+                    supports_vision=provider == "anthropic",
+                    supports_function_calling=True,
+                    supports_streaming=True,
+                    supports_json_mode=provider == "openai",
+                    created_at=t,
+                    updated_at=t,
+                )
+            )
+        s.flush()
+        apps = [
+            ("anthropic_claude-3.5-sonnet", 1, AppStatus.RUNNING),
+            ("anthropic_claude-3.5-sonnet", 2, AppStatus.STOPPED),
+            ("openai_gpt-4o-mini", 1, AppStatus.NOT_CREATED),
+            ("openai_gpt-4o-mini", 2, AppStatus.NO_COMPOSE),
+        ]
+        rows = []
+        for index, (slug, number, status) in enumerate(apps):
+            app = GeneratedApplication(
+                model_slug=slug,
+                app_number=number,
+                status=status,
+                created_at=t,
+                updated_at=t,
+                last_status_check=t if status == AppStatus.RUNNING else None,
+            )
+            s.add(app)
+            rows.append(app)
+            s.add(
+                PortAllocation(
+                    model_name=slug,
+                    app_number=number,
+                    backend_port=5001 + index,
+                    frontend_port=8001 + index,
+                    allocated_at=t,
+                )
+            )
+        s.flush()
+        s.add_all(
+            [
+                AnalysisTask(
+                    task_id="sec-0001",
+                    application_id=rows[0].id,
+                    task_type=AnalysisType.SECURITY,
+                    status=AnalysisStatus.COMPLETED,
+                    progress=100,
+                    created_at=t,
+                    started_at=t,
+                    completed_at=t + timedelta(seconds=12.5),
+                    summary={"total_findings": 7},
+                ),
+                AnalysisTask(
+                    task_id="perf-0002",
+                    application_id=rows[1].id,
+                    task_type=AnalysisType.PERFORMANCE,
+                    status=AnalysisStatus.FAILED,
+                    created_at=t + timedelta(minutes=1),
+                    started_at=t + timedelta(minutes=1),
+                    completed_at=t + timedelta(minutes=3, seconds=5),
+                    error_message="backend did not answer",
+                ),
+                BatchJob(
+                    name="nightly security",
+                    status=JobStatus.RUNNING,
+                    progress=40,
+                    total_tests=10,
+                    completed_tests=4,
+                    failed_tests=1,
+                    created_at=t,
+                    updated_at=t,
+                ),
+            ]
+        )
+
+
+@pytest.fixture
+def demo_db(sqlite_db: Database) -> Database:
+    seed_demo(sqlite_db)
+    return sqlite_db

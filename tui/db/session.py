@@ -122,15 +122,26 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back if it raises."""
-        with self._sessions.begin() as session:
+        """A unit of work: committed when the block ends, rolled back if it raises.
+
+        A database that went away, is locked past the busy timeout or lacks a table raises
+        DatabaseError with a one-line reason; integrity errors pass through for the caller.
+        """
+        with self._operational_errors(), self._sessions.begin() as session:
             yield session
 
     @contextmanager
     def write_session(self) -> Iterator[Session]:
         """Like `session()`, but on SQLite takes the write lock at BEGIN (no lock upgrades)."""
-        with self._write_sessions.begin() as session:
+        with self._operational_errors(), self._write_sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def _operational_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            raise DatabaseError(f"Database {self.url}: {_first_line(exc)}") from exc
 
     def check_connection(self) -> None:
         """Raise DatabaseError with a one-line reason if the database cannot be reached."""

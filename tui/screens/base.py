@@ -7,9 +7,11 @@ update, so the cursor does not jump when the table refreshes.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -77,9 +79,6 @@ class TableScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for column in self.COLUMNS:
-            table.add_column(column.label, key=column.key, width=column.width)
         self.query_one("#empty").display = False
         self.query_one(FilterBar).display = False
         self.reload()
@@ -121,30 +120,61 @@ class TableScreen(Screen):
     def _apply_rows(self, message: RowsLoaded) -> None:
         table = self.query_one(DataTable)
         keys = [key for key, _ in message.rows]
-        column_keys = [column.key for column in self.COLUMNS]
+        widths = self._column_widths(message.rows)
         with self.app.batch_update():
             existing = [row_key.value for row_key in table.rows]
-            if existing == keys:
-                for key, cells in message.rows:
-                    current = table.get_row(key)
-                    for column_key, old, new in zip(column_keys, current, cells, strict=True):
-                        if old != new:
-                            table.update_cell(key, column_key, new)
+            current_widths = [column.width for column in table.ordered_columns]
+            fits = len(current_widths) == len(widths) and all(
+                map(operator.le, widths, current_widths)
+            )
+            if existing == keys and fits:
+                self._update_changed_cells(table, message.rows)
             else:
-                cursor_key = (
-                    existing[table.cursor_row] if 0 <= table.cursor_row < len(existing) else None
-                )
-                table.clear()
-                for key, cells in message.rows:
-                    table.add_row(*cells, key=key)
-                if cursor_key in keys:
-                    table.move_cursor(row=keys.index(cursor_key))
+                self._rebuild(table, message.rows, widths, existing)
         self.loaded = True
         page = message.page
         empty = page.total == 0 and not self.search
         table.display = not empty
         self.query_one("#empty").display = empty
         self._show_status(page)
+
+    def _column_widths(self, rows: list[tuple[str, tuple[Any, ...]]]) -> list[int]:
+        # Sized here rather than by DataTable's auto-width, which measures on idle and
+        # can leave rows drawn (and cached) at the header's width until the next redraw.
+        widths = [cell_len(column.label) for column in self.COLUMNS]
+        for _, cells in rows:
+            widths = [
+                max(width, cell_len(str(cell))) for width, cell in zip(widths, cells, strict=True)
+            ]
+        return [column.width or width for column, width in zip(self.COLUMNS, widths, strict=True)]
+
+    def _update_changed_cells(
+        self, table: DataTable, rows: list[tuple[str, tuple[Any, ...]]]
+    ) -> None:
+        column_keys = [column.key for column in self.COLUMNS]
+        for key, cells in rows:
+            current = table.get_row(key)
+            for column_key, old, new in zip(column_keys, current, cells, strict=True):
+                if old != new:
+                    table.update_cell(key, column_key, new)
+
+    def _rebuild(
+        self,
+        table: DataTable,
+        rows: list[tuple[str, tuple[Any, ...]]],
+        widths: list[int],
+        existing: list[str | None],
+    ) -> None:
+        row = table.cursor_row
+        cursor_key = existing[row] if 0 <= row < len(existing) else None
+        table.clear(columns=True)
+        for column, width in zip(self.COLUMNS, widths, strict=True):
+            table.add_column(column.label, key=column.key, width=width)
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        keys = [key for key, _ in rows]
+        if cursor_key in keys:
+            table.move_cursor(row=keys.index(cursor_key))
 
     @on(LoadFailed)
     def _show_failure(self, message: LoadFailed) -> None:

@@ -1,0 +1,239 @@
+"""The app shell, driven like a user drives it: keys in, screens and tables out."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from tui.app import ThesisApp
+from tui.config import load_settings
+from tui.db import Database
+from tui.db.models import ModelCapability
+from tui.screens.analyses import AnalysesScreen
+from tui.screens.applications import ApplicationsScreen
+from tui.screens.base import TableScreen
+from tui.screens.batch import BatchJobsScreen
+from tui.screens.help import HelpScreen
+from tui.screens.models import ModelsScreen
+from tui.screens.ports import PortsScreen
+
+SIZE = (80, 24)
+
+
+def make_app(db: Database, start: str = "models") -> ThesisApp:
+    return ThesisApp(db, load_settings(), start=start)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until the visible table screen has applied a load that started after now."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while loop.time() < deadline:
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = pilot.app.screen
+        if not isinstance(screen, TableScreen):
+            continue  # the start screen is still being switched in
+        # DataTable sizes its columns on idle after rows arrive: wait for that too.
+        table = screen.query_one(DataTable)
+        if screen.loaded and not table._require_update_dimensions:
+            await pilot.pause()
+            return
+    raise AssertionError("the screen never finished loading its table")
+
+
+async def reload_and_settle(pilot: Pilot) -> None:
+    screen = pilot.app.screen
+    assert isinstance(screen, TableScreen)
+    screen.loaded = False
+    screen.reload()
+    await settle(pilot)
+
+
+def status_text(app: ThesisApp) -> str:
+    return str(app.screen.query_one("#status", Static).render())
+
+
+def table_column(app: ThesisApp, index: int) -> list[str]:
+    table = app.screen.query_one(DataTable)
+    return [str(table.get_row_at(row)[index]) for row in range(table.row_count)]
+
+
+class TestNavigation:
+    @pytest.mark.parametrize(
+        ("key", "screen_class"),
+        [
+            ("1", ModelsScreen),
+            ("2", ApplicationsScreen),
+            ("3", PortsScreen),
+            ("4", AnalysesScreen),
+            ("5", BatchJobsScreen),
+        ],
+    )
+    async def test_number_keys_open_each_screen(self, demo_db, key, screen_class) -> None:
+        app = make_app(demo_db, start="batch" if key == "1" else "models")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, screen_class)
+            assert app.screen.query_one(DataTable).row_count > 0
+
+    async def test_app_opens_on_the_models_screen(self, demo_db) -> None:
+        async with make_app(demo_db).run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert isinstance(pilot.app.screen, ModelsScreen)
+
+    async def test_command_palette_opens_a_screen_by_name(self, demo_db) -> None:
+        app = make_app(demo_db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+p")
+            await pilot.press(*"Show Ports")
+            await pilot.pause(0.2)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, PortsScreen)
+
+    async def test_question_mark_shows_help_and_escape_closes_it(self, demo_db) -> None:
+        app = make_app(demo_db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            body = str(app.screen.query_one("#help-body", Static).render())
+            assert "Batch jobs" in body and "filter" in body
+            await pilot.press("escape")
+            assert isinstance(app.screen, ModelsScreen)
+
+    async def test_q_quits(self, demo_db) -> None:
+        app = make_app(demo_db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("q")
+            await pilot.pause()
+            assert not app.is_running
+
+
+class TestTables:
+    async def test_models_table_shows_the_catalogue_with_app_counts(self, demo_db) -> None:
+        app = make_app(demo_db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert table_column(app, 0) == [
+                "anthropic_claude-3.5-sonnet",
+                "meta-llama_llama-3.1-8b-instruct",
+                "openai_gpt-4o-mini",
+            ]
+            assert table_column(app, 8) == ["2", "0", "2"]
+            assert status_text(app) == "3 of 3 models"
+
+    async def test_applications_table_shows_status_and_ports(self, demo_db) -> None:
+        app = make_app(demo_db, start="applications")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            table = app.screen.query_one(DataTable)
+            first = [str(cell) for cell in table.get_row_at(0)]
+            assert first[:5] == ["anthropic_claude-3.5-sonnet", "1", "running", "5001", "8001"]
+            assert first[6] == "security completed"
+
+    async def test_empty_database_shows_a_hint_instead_of_a_table(self, sqlite_db) -> None:
+        app = make_app(sqlite_db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            hint = app.screen.query_one("#empty", Static)
+            assert hint.display and "thesis models sync" in str(hint.render())
+            assert not app.screen.query_one(DataTable).display
+            assert status_text(app) == "0 of 0 models"
+
+    async def test_slash_filters_as_you_type_and_escape_clears(self, demo_db) -> None:
+        app = make_app(demo_db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("slash", *"openai")
+            await settle(pilot)
+            await reload_and_settle(pilot)
+            assert table_column(app, 0) == ["openai_gpt-4o-mini"]
+            assert status_text(app) == "1 of 1 models matching “openai”"
+            await pilot.press("escape")
+            await reload_and_settle(pilot)
+            assert len(table_column(app, 0)) == 3
+
+    async def test_refresh_picks_up_rows_written_elsewhere(self, demo_db) -> None:
+        app = make_app(demo_db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            with demo_db.session() as s:
+                s.add(
+                    ModelCapability(
+                        model_id="x_new",
+                        canonical_slug="x_new",
+                        provider="x",
+                        display_name="New",
+                        model_name="new",
+                    )
+                )
+            app.screen.loaded = False
+            await pilot.press("ctrl+r")
+            await settle(pilot)
+            assert "x_new" in table_column(app, 0)
+            assert status_text(app) == "4 of 4 models"
+
+    async def test_refresh_keeps_the_cursor_on_the_same_row(self, demo_db) -> None:
+        app = make_app(demo_db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("j", "j")
+            table = app.screen.query_one(DataTable)
+            assert table.cursor_row == 2
+            with demo_db.session() as s:  # sorts first, shifting every row down
+                s.add(
+                    ModelCapability(
+                        model_id="a_first",
+                        canonical_slug="a_first",
+                        provider="a",
+                        display_name="First",
+                        model_name="first",
+                    )
+                )
+            await reload_and_settle(pilot)
+            assert str(table.get_row_at(table.cursor_row)[0]) == "openai_gpt-4o-mini"
+
+    async def test_a_broken_database_gives_a_notification_not_a_crash(self, demo_db) -> None:
+        app = make_app(demo_db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            with demo_db.engine.begin() as conn:
+                conn.exec_driver_sql("ALTER TABLE model_capabilities RENAME TO gone")
+            screen = app.screen
+            screen.reload()
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+            notes = list(app._notifications)
+            assert notes and notes[-1].title == "Could not load"
+            assert "no such table" in notes[-1].message
+            assert app.is_running
+
+
+async def _settled(pilot: Pilot) -> None:
+    await settle(pilot)
+
+
+class TestSnapshots:
+    """One snapshot per screen at 80x24, from a fixed catalogue."""
+
+    @pytest.mark.parametrize("mode", ["models", "applications", "ports", "analyses", "batch"])
+    def test_screen(self, demo_db, snap_compare, mode) -> None:
+        assert snap_compare(make_app(demo_db, start=mode), terminal_size=SIZE, run_before=_settled)
+
+    def test_empty_models_screen(self, sqlite_db, snap_compare) -> None:
+        assert snap_compare(make_app(sqlite_db), terminal_size=SIZE, run_before=_settled)
+
+    def test_help_dialog(self, demo_db, snap_compare) -> None:
+        assert snap_compare(
+            make_app(demo_db), terminal_size=SIZE, run_before=_settled, press=["question_mark"]
+        )
