@@ -82,7 +82,7 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest) -> str:
     """The same test on an SQLite file and on a private PostgreSQL schema."""
     return request.getfixturevalue(f"{request.param}_url")
@@ -283,3 +283,12 @@ def seed_demo(database: Database) -> None:
 def demo_db(sqlite_db: Database) -> Database:
     seed_demo(sqlite_db)
     return sqlite_db
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

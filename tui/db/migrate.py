@@ -17,7 +17,9 @@ def alembic_config(db: Database | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(migrations_path()))
     if db is not None:
-        config.set_main_option("sqlalchemy.url", db.engine.url.render_as_string(False))
+        # configparser interpolates '%': escape it (URL-encoded query strings are full of it)
+        url = db.engine.url.render_as_string(hide_password=False)
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

@@ -1,0 +1,1 @@
+"""Job runner: concurrency, timeouts, cancel, retries, resume. No Textual."""
