@@ -1,0 +1,41 @@
+"""The README stays true: it documents every setting and every CLI command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from click import Group
+
+from tui.cli import cli
+from tui.config import settings_table
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+def test_readme_opens_with_the_install_and_test_commands() -> None:
+    blocks = re.findall(r"```bash\n(.*?)\n```", README, flags=re.S)
+    assert blocks[:2] == ["pip install -e . && thesis", "pip install -e '.[test]' && pytest"]
+
+
+def test_readme_documents_every_setting_with_its_default() -> None:
+    for variable, default, _ in settings_table():
+        row = next(
+            (line for line in README.splitlines() if line.startswith(f"| `{variable}`")), None
+        )
+        assert row is not None, f"{variable} is missing from the README settings table"
+        if default:
+            assert f"`{default}`" in row
+
+
+def test_readme_documents_every_cli_command() -> None:
+    def commands(group: Group, prefix: str) -> list[str]:
+        found = []
+        for name, command in group.commands.items():
+            found.append(f"{prefix} {name}")
+            if isinstance(command, Group):
+                found.extend(commands(command, f"{prefix} {name}"))
+        return found
+
+    for command in commands(cli, "thesis"):
+        assert f"`{command}" in README, f"`{command}` is missing from the README"
