@@ -6,52 +6,12 @@ the newest schema first. Errors a user can cause print one line on stderr and ex
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 import click
 
 from tui import __version__
-from tui.config import Settings, load_settings
-from tui.errors import ThesisError
-
-
-def fail(message: str) -> None:
-    click.echo(f"thesis: {message}", err=True)
-    sys.exit(1)
-
-
-def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn ThesisError into one line on stderr and exit 1, never a traceback."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ThesisError as exc:
-            fail(exc.msg)
-
-    return wrapper
-
-
-class Context:
-    """What commands share: the settings in force and, once opened, the database."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._db = None
-
-    def database(self, *, upgrade: bool = True):
-        from tui.db import open_database
-
-        if self._db is None:
-            self._db = open_database(self.settings.resolved_database_url, upgrade=upgrade)
-        return self._db
-
-
-pass_context = click.make_pass_decorator(Context)
+from tui.commands import apps, models, ports
+from tui.commands.base import Context, handles_errors, pass_context
+from tui.config import load_settings
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,6 +74,11 @@ def db_current(context: Context) -> None:
     current, head = current_revision(database), head_revision()
     state = "newest" if current == head else f"newest is {head}; run `thesis db upgrade`"
     click.echo(f"{database.url}: {current or 'empty (no schema yet)'} ({state})")
+
+
+cli.add_command(models.models)
+cli.add_command(apps.apps)
+cli.add_command(ports.ports)
 
 
 def main() -> None:

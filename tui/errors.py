@@ -45,3 +45,21 @@ class DockerUnavailableError(ThesisError):
     """No Docker engine answers."""
 
     title = "Docker unavailable"
+
+
+class RemoteServiceError(ThesisError):
+    """A remote API (OpenRouter, ZAP) refused, failed, timed out or answered nonsense."""
+
+    title = "Remote service error"
+
+
+class PortsExhaustedError(ThesisError):
+    """No free port pair is left in the configured ranges."""
+
+    title = "No free ports"
+
+
+class ScanError(ThesisError):
+    """A folder of generated apps cannot be scanned at all (missing, not a folder)."""
+
+    title = "Scan failed"
