@@ -203,6 +203,22 @@ class TestTables:
             await reload_and_settle(pilot)
             assert str(table.get_row_at(table.cursor_row)[0]) == "openai_gpt-4o-mini"
 
+    async def test_o_sorts_by_the_next_column_in_sql_and_shift_o_reverses(self, demo_db) -> None:
+        app = make_app(demo_db, start="analyses")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert table_column(app, 0) == ["perf-0002", "sec-0001"]  # newest first
+            await pilot.press("o")
+            await reload_and_settle(pilot)
+            assert table_column(app, 0) == ["perf-0002", "sec-0001"]
+            assert status_text(app).endswith("sorted by Task ↑")
+            await pilot.press("O")
+            await reload_and_settle(pilot)
+            assert table_column(app, 0) == ["sec-0001", "perf-0002"]
+            await pilot.press("o")  # next column: Type (performance < security)
+            await reload_and_settle(pilot)
+            assert table_column(app, 1) == ["performance", "security"]
+
     async def test_a_broken_database_gives_a_notification_not_a_crash(self, demo_db) -> None:
         app = make_app(demo_db)
         async with app.run_test(size=SIZE) as pilot:

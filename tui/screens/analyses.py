@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.screens.base import Column, TableScreen
+from tui.screens.base import Column, Query, TableScreen
 from tui.services.analyses import AnalysisRow, list_analyses
 from tui.services.common import Page
 from tui.widgets.format import NONE, duration, when
@@ -15,18 +15,20 @@ class AnalysesScreen(TableScreen):
     NOUN = "analyses"
     EMPTY_HINT = "No analyses yet.\n\nRun one with  thesis analyze MODEL N --type security"
     COLUMNS = [
-        Column("task", "Task"),
-        Column("type", "Type"),
-        Column("model", "Model"),
-        Column("app", "App"),
-        Column("status", "Status"),
-        Column("started", "Started"),
+        Column("task", "Task", sortable=True),
+        Column("type", "Type", sortable=True),
+        Column("model", "Model", sortable=True),
+        Column("app", "App", sortable=True),
+        Column("status", "Status", sortable=True),
+        Column("started", "Started", sortable=True),
         Column("duration", "Duration"),
         Column("findings", "Findings"),
     ]
 
-    def fetch(self, search: str) -> Page[Any]:
-        return list_analyses(self.thesis.db, search=search)
+    def fetch(self, query: Query) -> Page[Any]:
+        return list_analyses(
+            self.thesis.db, search=query.search, sort=query.sort, descending=query.descending
+        )
 
     def row_cells(self, row: AnalysisRow) -> tuple[str, tuple[Any, ...]]:
         return str(row.id), (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.screens.base import Column, TableScreen
+from tui.screens.base import Column, Query, TableScreen
 from tui.services.apps import AppRow, list_applications
 from tui.services.common import Page
 from tui.widgets.format import NONE, when
@@ -28,8 +28,8 @@ class ApplicationsScreen(TableScreen):
         Column("analysis", "Last analysis"),
     ]
 
-    def fetch(self, search: str) -> Page[Any]:
-        return list_applications(self.thesis.db, search=search)
+    def fetch(self, query: Query) -> Page[Any]:
+        return list_applications(self.thesis.db, search=query.search)
 
     def row_cells(self, row: AppRow) -> tuple[str, tuple[Any, ...]]:
         status = f"{row.status} (missing)" if row.missing else row.status

@@ -8,7 +8,7 @@ update, so the cursor does not jump when the table refreshes.
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
@@ -33,6 +33,17 @@ class Column:
     key: str
     label: str
     width: int | None = None
+    sortable: bool = False
+    """The screen's service can ORDER BY this column (its key is the service's sort name)."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the user asked the table for: filter words and sort order."""
+
+    search: str = ""
+    sort: str | None = None
+    descending: bool = False
 
 
 class TableScreen(Screen):
@@ -45,6 +56,8 @@ class TableScreen(Screen):
     BINDINGS = [
         Binding("slash", "filter", "Filter"),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
+        Binding("o", "sort_next", "Sort", show=False),
+        Binding("O", "sort_reverse", "Reverse sort", show=False),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
     ]
@@ -62,7 +75,7 @@ class TableScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.search = ""
+        self.query_state = Query()
         self.loaded = False
 
     @property
@@ -95,8 +108,12 @@ class TableScreen(Screen):
 
     # --- loading --------------------------------------------------------------------
 
-    def fetch(self, search: str) -> Page[Any]:
-        """Return the page of rows for `search` (runs in a worker thread)."""
+    @property
+    def search(self) -> str:
+        return self.query_state.search
+
+    def fetch(self, query: Query) -> Page[Any]:
+        """Return the page of rows for `query` (runs in a worker thread)."""
         raise NotImplementedError
 
     def row_cells(self, row: Any) -> tuple[str, tuple[Any, ...]]:
@@ -104,12 +121,12 @@ class TableScreen(Screen):
         raise NotImplementedError
 
     def reload(self) -> None:
-        self._load(self.search)
+        self._load(self.query_state)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
-    def _load(self, search: str) -> None:
+    def _load(self, query: Query) -> None:
         try:
-            page = self.fetch(search)
+            page = self.fetch(query)
             rows = [self.row_cells(row) for row in page.rows]
         except ThesisError as exc:
             self.post_message(self.LoadFailed(exc.msg))
@@ -186,6 +203,10 @@ class TableScreen(Screen):
             text += " (showing the first; press / to filter)"
         if self.search:
             text += f" matching “{self.search}”"
+        sort = self.query_state.sort
+        if sort:
+            label = next((c.label for c in self.COLUMNS if c.key == sort), sort)
+            text += f" · sorted by {label} {'↓' if self.query_state.descending else '↑'}"
         self.query_one("#status", Static).update(text)
 
     # --- actions --------------------------------------------------------------------
@@ -204,9 +225,37 @@ class TableScreen(Screen):
     def action_cursor_up(self) -> None:
         self.query_one(DataTable).action_cursor_up()
 
+    def _sortable(self) -> list[str]:
+        return [column.key for column in self.COLUMNS if column.sortable]
+
+    def sort_by(self, key: str | None, descending: bool = False) -> None:
+        self.query_state = replace(self.query_state, sort=key, descending=descending)
+        self.reload()
+
+    def action_sort_next(self) -> None:
+        """Sort by the next sortable column (then back to the default order)."""
+        keys = self._sortable()
+        if not keys:
+            self.notify("This table has a fixed order.", severity="warning")
+            return
+        current = self.query_state.sort
+        following = keys[keys.index(current) + 1] if current in keys[:-1] else None
+        self.sort_by(keys[0] if current is None else following)
+
+    def action_sort_reverse(self) -> None:
+        if self.query_state.sort is not None:
+            self.sort_by(self.query_state.sort, not self.query_state.descending)
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        key = event.column_key.value
+        if key in self._sortable():
+            same = self.query_state.sort == key
+            self.sort_by(key, descending=same and not self.query_state.descending)
+
     @on(FilterBar.Changed)
     def _filter_changed(self, event: FilterBar.Changed) -> None:
-        self.search = event.value.strip()
+        self.query_state = replace(self.query_state, search=event.value.strip())
         self.reload()
 
     @on(FilterBar.Submitted)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.screens.base import Column, TableScreen
+from tui.screens.base import Column, Query, TableScreen
 from tui.services.batches import BatchJobRow, list_jobs
 from tui.services.common import Page
 from tui.widgets.format import when
@@ -18,18 +18,20 @@ class BatchJobsScreen(TableScreen):
         "A batch runs analyses over models x apps x analysis types, headless or here."
     )
     COLUMNS = [
-        Column("id", "Job"),
-        Column("name", "Name"),
-        Column("status", "Status"),
-        Column("priority", "Priority"),
-        Column("progress", "Progress"),
+        Column("id", "Job", sortable=True),
+        Column("name", "Name", sortable=True),
+        Column("status", "Status", sortable=True),
+        Column("priority", "Priority", sortable=True),
+        Column("progress", "Progress", sortable=True),
         Column("done", "Done/Total"),
-        Column("failed", "Failed"),
-        Column("created", "Created"),
+        Column("failed", "Failed", sortable=True),
+        Column("created", "Created", sortable=True),
     ]
 
-    def fetch(self, search: str) -> Page[Any]:
-        return list_jobs(self.thesis.db, search=search)
+    def fetch(self, query: Query) -> Page[Any]:
+        return list_jobs(
+            self.thesis.db, search=query.search, sort=query.sort, descending=query.descending
+        )
 
     def row_cells(self, row: BatchJobRow) -> tuple[str, tuple[Any, ...]]:
         return str(row.id), (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.screens.base import Column, TableScreen
+from tui.screens.base import Column, Query, TableScreen
 from tui.services.catalog import ModelRow, list_models
 from tui.services.common import Page
 from tui.widgets.format import flags, money, number
@@ -30,8 +30,8 @@ class ModelsScreen(TableScreen):
         Column("apps", "Apps"),
     ]
 
-    def fetch(self, search: str) -> Page[Any]:
-        return list_models(self.thesis.db, search=search)
+    def fetch(self, query: Query) -> Page[Any]:
+        return list_models(self.thesis.db, search=query.search)
 
     def row_cells(self, row: ModelRow) -> tuple[str, tuple[Any, ...]]:
         return str(row.id), (

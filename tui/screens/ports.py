@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui.screens.base import Column, TableScreen
+from tui.screens.base import Column, Query, TableScreen
 from tui.services.common import Page
 from tui.services.ports import PortRow, list_allocations
 from tui.widgets.format import when
@@ -26,8 +26,8 @@ class PortsScreen(TableScreen):
         Column("allocated", "Allocated"),
     ]
 
-    def fetch(self, search: str) -> Page[Any]:
-        return list_allocations(self.thesis.db, search=search)
+    def fetch(self, query: Query) -> Page[Any]:
+        return list_allocations(self.thesis.db, search=query.search)
 
     def row_cells(self, row: PortRow) -> tuple[str, tuple[Any, ...]]:
         return str(row.id), (

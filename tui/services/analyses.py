@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tui.db import Database
 from tui.db.models import AnalysisTask, GeneratedApplication
-from tui.services.common import DEFAULT_LIMIT, Page, count_and_page, search_clause
+from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
 
 
 @dataclass(frozen=True)
@@ -32,14 +32,33 @@ class AnalysisRow:
 
 
 def list_analyses(
-    db: Database, *, search: str | None = None, limit: int = DEFAULT_LIMIT
+    db: Database,
+    *,
+    search: str | None = None,
+    sort: str | None = None,
+    descending: bool = False,
+    limit: int = DEFAULT_LIMIT,
 ) -> Page[AnalysisRow]:
-    """Analyses, newest first."""
+    """Analyses, newest first unless sorted by one of SORTS."""
     t, a = AnalysisTask, GeneratedApplication
     statement = (
         select(t, a.model_slug, a.app_number)
         .join(a, a.id == t.application_id)
         .order_by(t.created_at.desc(), t.id.desc())
+    )
+    statement = apply_sort(
+        statement,
+        sort,
+        descending,
+        {
+            "task": t.task_id,
+            "type": t.task_type,
+            "model": a.model_slug,
+            "app": a.app_number,
+            "status": t.status,
+            "started": t.started_at,
+        },
+        tiebreak=[t.id.desc()],
     )
     where = search_clause(search, [t.task_id, t.task_type, t.status, a.model_slug])
     if where is not None:

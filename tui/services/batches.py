@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tui.db import Database
 from tui.db.models import BatchJob
-from tui.services.common import DEFAULT_LIMIT, Page, count_and_page, search_clause
+from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
 
 
 @dataclass(frozen=True)
@@ -26,11 +26,31 @@ class BatchJobRow:
 
 
 def list_jobs(
-    db: Database, *, search: str | None = None, limit: int = DEFAULT_LIMIT
+    db: Database,
+    *,
+    search: str | None = None,
+    sort: str | None = None,
+    descending: bool = False,
+    limit: int = DEFAULT_LIMIT,
 ) -> Page[BatchJobRow]:
-    """Batch jobs, newest first."""
+    """Batch jobs, newest first unless sorted."""
     j = BatchJob
     statement = select(j).order_by(j.created_at.desc(), j.id.desc())
+    statement = apply_sort(
+        statement,
+        sort,
+        descending,
+        {
+            "id": j.id,
+            "name": j.name,
+            "status": j.status,
+            "priority": j.priority,
+            "progress": j.progress,
+            "failed": j.failed_tests,
+            "created": j.created_at,
+        },
+        tiebreak=[j.id.desc()],
+    )
     where = search_clause(search, [j.name, j.status, j.priority])
     if where is not None:
         statement = statement.where(where)

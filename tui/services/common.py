@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
+
+from tui.errors import ValidationError
 
 T = TypeVar("T")
 
@@ -46,3 +48,23 @@ def count_and_page(session: Session, statement: Select, limit: int) -> tuple[lis
     total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
     rows = list(session.execute(statement.limit(limit)).all())
     return rows, int(total or 0)
+
+
+def apply_sort(
+    statement: Select,
+    sort: str | None,
+    descending: bool,
+    columns: dict[str, ColumnElement[Any]],
+    tiebreak: Sequence[ColumnElement[Any]],
+) -> Select:
+    """ORDER BY the named column (nulls last), then the tiebreak; unknown names are refused.
+
+    With no sort name the statement keeps its own default order.
+    """
+    if sort is None:
+        return statement
+    if sort not in columns:
+        raise ValidationError(f"Cannot sort by {sort!r}; choose one of: {', '.join(columns)}")
+    column = columns[sort]
+    ordered = column.desc() if descending else column.asc()
+    return statement.order_by(None).order_by(column.is_(None), ordered, *tiebreak)
