@@ -171,8 +171,8 @@ _SECRET_FIELDS = {"openrouter_api_key"}
 
 def _variable_name(loc: tuple[Any, ...]) -> str:
     field = str(loc[0]) if loc else ""
-    if field.upper().startswith(("THESIS_", "OPENROUTER_")):
-        return field.upper()
+    if field.isupper():  # already an environment name (a validation alias)
+        return field
     return f"THESIS_{field.upper()}" if field else ""
 
 
