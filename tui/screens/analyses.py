@@ -8,6 +8,7 @@ from tui.screens.base import Column, Query, TableScreen
 from tui.services.analyses import AnalysisRow, list_analyses
 from tui.services.common import Page
 from tui.widgets.format import NONE, duration, when
+from tui.widgets.format import status as fmt_status
 
 
 class AnalysesScreen(TableScreen):
@@ -36,7 +37,7 @@ class AnalysesScreen(TableScreen):
             row.task_type,
             row.model_slug,
             str(row.app_number),
-            row.status,
+            fmt_status(row.status),
             when(row.started_at),
             duration(row.duration_seconds),
             NONE if row.findings is None else str(row.findings),

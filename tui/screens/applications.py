@@ -8,6 +8,7 @@ from tui.screens.base import Column, Query, TableScreen
 from tui.services.apps import AppRow, list_applications
 from tui.services.common import Page
 from tui.widgets.format import NONE, when
+from tui.widgets.format import status as fmt_status
 
 
 class ApplicationsScreen(TableScreen):
@@ -36,7 +37,7 @@ class ApplicationsScreen(TableScreen):
         return str(row.id), (
             row.model_slug,
             str(row.app_number),
-            status,
+            fmt_status(status),
             str(row.backend_port) if row.backend_port else NONE,
             str(row.frontend_port) if row.frontend_port else NONE,
             when(row.last_status_check),

@@ -7,6 +7,7 @@ from typing import Any
 from tui.screens.base import Column, Query, TableScreen
 from tui.services.batches import BatchJobRow, list_jobs
 from tui.services.common import Page
+from tui.widgets.format import status as fmt_status
 from tui.widgets.format import when
 
 
@@ -37,7 +38,7 @@ class BatchJobsScreen(TableScreen):
         return str(row.id), (
             str(row.id),
             row.name,
-            row.status,
+            fmt_status(row.status),
             row.priority,
             f"{row.progress}%",
             f"{row.completed}/{row.total}",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.text import Text
+
 NONE = "—"
 
 
@@ -38,3 +40,23 @@ def duration(seconds: float | None) -> str:
 def flags(**named: bool) -> str:
     """Capability letters, e.g. `V F J S` with `·` for the missing ones."""
     return " ".join(letter if on else "·" for letter, on in named.items())
+
+
+_STATUS_STYLES = {
+    "running": "bold green",
+    "completed": "green",
+    "stopped": "yellow",
+    "paused": "yellow",
+    "building": "cyan",
+    "pending": "cyan",
+    "failed": "bold red",
+    "cancelled": "magenta",
+    "no_compose": "dim",
+    "not_created": "dim",
+    "skipped": "dim",
+}
+
+
+def status(value: str) -> Text:
+    """A status word in the colour that says how it went (plain when NO_COLOR is set)."""
+    return Text(value, style=_STATUS_STYLES.get(value.split(" ")[0], ""), justify="left")
