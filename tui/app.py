@@ -17,16 +17,17 @@ from tui.screens.batch import BatchJobsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.models import ModelsScreen
 from tui.screens.ports import PortsScreen
+from tui.widgets.nav_bar import SCREENS
 
 # (mode, key, title, description) — the one list the keys, the palette and help share.
-# The footer shows the short name; the palette shows the title and description.
-SCREENS: list[tuple[str, str, str, str, str]] = [
-    ("models", "1", "Models", "Models", "The model catalogue"),
-    ("applications", "2", "Apps", "Applications", "Generated apps, their status and ports"),
-    ("ports", "3", "Ports", "Ports", "Host port allocations"),
-    ("analyses", "4", "Analyses", "Analyses", "Every analysis and its findings"),
-    ("batch", "5", "Batch", "Batch jobs", "Batches of analyses and their progress"),
-]
+# The palette's title and description for each screen of the nav bar.
+PALETTE = {
+    "models": ("Models", "The model catalogue"),
+    "applications": ("Applications", "Generated apps, their status and ports"),
+    "ports": ("Ports", "Host port allocations"),
+    "analyses": ("Analyses", "Every analysis and its findings"),
+    "batch": ("Batch jobs", "Batches of analyses and their progress"),
+}
 
 
 class ThesisApp(App[None]):
@@ -43,8 +44,9 @@ class ThesisApp(App[None]):
     }
     BINDINGS = [
         *(
-            Binding(key, f"switch_mode('{mode}')", short, tooltip=title)
-            for mode, key, short, title, _ in SCREENS
+            # The nav bar shows these keys, so the footer need not.
+            Binding(key, f"switch_mode('{mode}')", label, show=False)
+            for mode, key, label in SCREENS
         ),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -66,7 +68,8 @@ class ThesisApp(App[None]):
             self.push_screen(HelpScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        for mode, key, _, title, description in SCREENS:
+        for mode, key, _ in SCREENS:
+            title, description = PALETTE[mode]
             yield SystemCommand(
                 f"Show {title}",
                 f"{description} (key {key})",

@@ -13,6 +13,7 @@ from tui.widgets.format import status as fmt_status
 
 class AnalysesScreen(TableScreen):
     SUB_TITLE = "Analyses"
+    MODE = "analyses"
     NOUN = "analyses"
     EMPTY_HINT = "No analyses yet.\n\nRun one with  thesis analyze MODEL N --type security"
     COLUMNS = [

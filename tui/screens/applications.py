@@ -13,6 +13,7 @@ from tui.widgets.format import status as fmt_status
 
 class ApplicationsScreen(TableScreen):
     SUB_TITLE = "Applications"
+    MODE = "applications"
     NOUN = "apps"
     EMPTY_HINT = (
         "No generated applications yet.\n\n"

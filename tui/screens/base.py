@@ -8,6 +8,7 @@ update, so the cursor does not jump when the table refreshes.
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -18,11 +19,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from tui.errors import ThesisError
 from tui.services.common import Page
 from tui.widgets.filter_bar import FilterBar
+from tui.widgets.nav_bar import NavBar
 
 if TYPE_CHECKING:
     from tui.app import ThesisApp
@@ -49,6 +51,7 @@ class Query:
 class TableScreen(Screen):
     """Base of the five list screens: subclasses name their columns and load their rows."""
 
+    MODE: ClassVar[str] = ""
     COLUMNS: ClassVar[list[Column]] = []
     EMPTY_HINT: ClassVar[str] = "Nothing here yet."
     NOUN: ClassVar[str] = "rows"
@@ -67,6 +70,7 @@ class TableScreen(Screen):
             super().__init__()
             self.page = page
             self.rows = rows
+            self.data = {key: row for (key, _), row in zip(rows, page.rows, strict=True)}
 
     class LoadFailed(Message):
         def __init__(self, error: str) -> None:
@@ -77,13 +81,14 @@ class TableScreen(Screen):
         super().__init__()
         self.query_state = Query()
         self.loaded = False
+        self.row_data: dict[str, Any] = {}
 
     @property
     def thesis(self) -> ThesisApp:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield NavBar(self.MODE)
         with Vertical(id="body"):
             yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
             yield Static(self.EMPTY_HINT, id="empty", classes="empty-state")
@@ -148,6 +153,7 @@ class TableScreen(Screen):
                 self._update_changed_cells(table, message.rows)
             else:
                 self._rebuild(table, message.rows, widths, existing)
+        self.row_data = message.data
         self.loaded = True
         page = message.page
         empty = page.total == 0 and not self.search
@@ -210,6 +216,34 @@ class TableScreen(Screen):
         self.query_one("#status", Static).update(text)
 
     # --- actions --------------------------------------------------------------------
+
+    def selected_row(self) -> Any | None:
+        """The service row under the cursor, or None when the table is empty."""
+        table = self.query_one(DataTable)
+        if not table.row_count or not table.display:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.row_data.get(key)
+
+    def require_selection(self) -> Any | None:
+        row = self.selected_row()
+        if row is None:
+            self.notify(f"No {self.NOUN} to act on.", severity="warning")
+        return row
+
+    @work(thread=True, exit_on_error=False, group="write")
+    def run_service(self, action: Callable[[], str | None]) -> None:
+        """Run a service call off the event loop; say how it went; refresh the table."""
+        try:
+            message = action()
+        except ThesisError as exc:
+            self.app.call_from_thread(
+                self.notify, exc.msg, title=exc.title, severity="error", timeout=8
+            )
+            return
+        if message:
+            self.app.call_from_thread(self.notify, message)
+        self.app.call_from_thread(self.reload)
 
     def action_refresh(self) -> None:
         self.reload()

@@ -13,6 +13,7 @@ from tui.widgets.format import when
 
 class BatchJobsScreen(TableScreen):
     SUB_TITLE = "Batch jobs"
+    MODE = "batch"
     NOUN = "jobs"
     EMPTY_HINT = (
         "No batch jobs yet.\n\n"

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import on, work
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from tui.errors import ThesisError
 from tui.screens.base import Column, Query, TableScreen
+from tui.screens.model_form import ModelFormScreen
+from tui.services import catalog
 from tui.services.catalog import ModelRow, list_models
 from tui.services.common import Page
+from tui.services.schemas import ModelCreate, ModelRead, ModelUpdate
+from tui.widgets.confirm import ConfirmModal
 from tui.widgets.format import flags, money, number
 
 
 class ModelsScreen(TableScreen):
     SUB_TITLE = "Models"
+    MODE = "models"
+    BINDINGS = [
+        Binding("a", "add", "Add"),
+        Binding("e", "edit", "Edit"),
+        Binding("d", "delete", "Delete"),
+    ]
     NOUN = "models"
     EMPTY_HINT = (
         "No models in the catalogue yet.\n\n"
@@ -45,3 +60,74 @@ class ModelsScreen(TableScreen):
             flags(V=row.vision, F=row.function_calling, J=row.json_mode, S=row.streaming),
             str(row.app_count),
         )
+
+    # --- add / edit / delete -----------------------------------------------------------
+
+    def action_add(self) -> None:
+        self.app.push_screen(ModelFormScreen(), self._create)
+
+    def _create(self, data: ModelCreate | ModelUpdate | None) -> None:
+        if isinstance(data, ModelCreate):
+            db = self.thesis.db
+            self.run_service(lambda: f"Added {catalog.create_model(db, data).slug}.")
+
+    def action_edit(self) -> None:
+        row = self.require_selection()
+        if row is not None:
+            self._open_editor(row.slug)
+
+    @work(thread=True, exit_on_error=False, group="read:model")
+    def _open_editor(self, slug: str) -> None:
+        try:
+            model = catalog.get_model(self.thesis.db, slug)
+        except ThesisError as exc:
+            self.app.call_from_thread(self.notify, exc.msg, severity="error")
+            return
+        self.app.call_from_thread(
+            self.app.push_screen, ModelFormScreen(model), lambda data: self._update(model, data)
+        )
+
+    def _update(self, model: ModelRead, data: ModelCreate | ModelUpdate | None) -> None:
+        if isinstance(data, ModelUpdate):
+            db = self.thesis.db
+            self.run_service(lambda: f"Saved {catalog.update_model(db, model.slug, data).slug}.")
+
+    def action_delete(self) -> None:
+        row = self.require_selection()
+        if row is not None:
+            self._confirm_delete(row.slug)
+
+    @work(thread=True, exit_on_error=False, group="read:model")
+    def _confirm_delete(self, slug: str) -> None:
+        try:
+            apps = catalog.count_apps(self.thesis.db, slug)
+        except ThesisError as exc:
+            self.app.call_from_thread(self.notify, exc.msg, severity="error")
+            return
+        body = (
+            f"Delete the model {slug}"
+            + (
+                f" and its {apps} app{'s' if apps != 1 else ''}, with their ports and analyses?"
+                if apps
+                else "? It has no apps."
+            )
+            + "\nFiles on disk are not touched."
+        )
+        self.app.call_from_thread(
+            self.app.push_screen,
+            ConfirmModal("Delete model", body),
+            lambda yes: self._delete(slug) if yes else None,
+        )
+
+    def _delete(self, slug: str) -> None:
+        db = self.thesis.db
+
+        def delete() -> str:
+            apps = catalog.delete_model(db, slug)
+            return f"Deleted {slug}" + (f" and {apps} apps." if apps else ".")
+
+        self.run_service(delete)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.action_edit()

@@ -12,6 +12,7 @@ from tui.widgets.format import when
 
 class PortsScreen(TableScreen):
     SUB_TITLE = "Ports"
+    MODE = "ports"
     NOUN = "allocations"
     EMPTY_HINT = (
         "No ports allocated yet.\n\n"
