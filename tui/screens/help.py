@@ -18,7 +18,11 @@ HELP_TEXT = """\
   q        quit                 ctrl+q   quit
   /        filter the table     escape   clear the filter
   ctrl+r   refresh now          j / k    down / up
-  tab      next widget          enter    open the selected row
+  o / O    sort / reverse       tab      next widget
+
+[b]Models[/b]        a add   e/enter edit   d delete
+[b]Applications[/b]  p allocate ports   enter details
+[b]Ports[/b]         a allocate all     d release
 
 The table refreshes by itself every few seconds (THESIS_REFRESH_INTERVAL).
 Press escape, q or ? to close this help."""
