@@ -219,6 +219,20 @@ class TestTables:
             await reload_and_settle(pilot)
             assert table_column(app, 1) == ["performance", "security"]
 
+    async def test_models_sort_by_app_count_and_ports_by_frontend(self, demo_db) -> None:
+        app = make_app(demo_db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            app.screen.sort_by("apps", descending=True)
+            await reload_and_settle(pilot)
+            assert table_column(app, 8) == ["2", "2", "0"]
+            assert table_column(app, 0)[-1] == "meta-llama_llama-3.1-8b-instruct"
+            await pilot.press("3")
+            await settle(pilot)
+            app.screen.sort_by("frontend", descending=True)
+            await reload_and_settle(pilot)
+            assert table_column(app, 3) == ["8004", "8003", "8002", "8001"]
+
     async def test_a_broken_database_gives_a_notification_not_a_crash(self, demo_db) -> None:
         app = make_app(demo_db)
         async with app.run_test(size=SIZE) as pilot:

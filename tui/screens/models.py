@@ -34,19 +34,21 @@ class ModelsScreen(TableScreen):
         "or  thesis models sync --from models.json  (offline)."
     )
     COLUMNS = [
-        Column("slug", "Slug"),
-        Column("provider", "Provider"),
-        Column("name", "Name"),
-        Column("params", "Params B"),
-        Column("context", "Context"),
-        Column("in", "$in/1M"),
-        Column("out", "$out/1M"),
+        Column("slug", "Slug", sortable=True),
+        Column("provider", "Provider", sortable=True),
+        Column("name", "Name", sortable=True),
+        Column("params", "Params B", sortable=True),
+        Column("context", "Context", sortable=True),
+        Column("in", "$in/1M", sortable=True),
+        Column("out", "$out/1M", sortable=True),
         Column("caps", "Caps"),
-        Column("apps", "Apps"),
+        Column("apps", "Apps", sortable=True),
     ]
 
     def fetch(self, query: Query) -> Page[Any]:
-        return list_models(self.thesis.db, search=query.search)
+        return list_models(
+            self.thesis.db, search=query.search, sort=query.sort, descending=query.descending
+        )
 
     def row_cells(self, row: ModelRow) -> tuple[str, tuple[Any, ...]]:
         return str(row.id), (

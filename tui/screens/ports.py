@@ -29,16 +29,22 @@ class PortsScreen(TableScreen):
         "(ranges: THESIS_BACKEND_PORTS, THESIS_FRONTEND_PORTS)."
     )
     COLUMNS = [
-        Column("model", "Model"),
-        Column("app", "App"),
-        Column("backend", "Backend"),
-        Column("frontend", "Frontend"),
-        Column("allocated", "Allocated"),
+        Column("model", "Model", sortable=True),
+        Column("app", "App", sortable=True),
+        Column("backend", "Backend", sortable=True),
+        Column("frontend", "Frontend", sortable=True),
+        Column("allocated", "Allocated", sortable=True),
         Column("conflict", "Host conflict"),
     ]
 
     def fetch(self, query: Query) -> Page[Any]:
-        return list_allocations(self.thesis.db, search=query.search, with_conflicts=True)
+        return list_allocations(
+            self.thesis.db,
+            search=query.search,
+            sort=query.sort,
+            descending=query.descending,
+            with_conflicts=True,
+        )
 
     def row_cells(self, row: PortRow) -> tuple[str, tuple[Any, ...]]:
         # A port another process listens on will make the app fail to start: show it red.

@@ -24,7 +24,7 @@ from tui.db import Database
 from tui.db.models import GeneratedApplication, ModelCapability
 from tui.db.types import utcnow
 from tui.errors import NotFoundError, ValidationError
-from tui.services.common import DEFAULT_LIMIT, Page, count_and_page, search_clause
+from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
 from tui.services.openrouter import extract_entries, parse_model_entry
 from tui.services.schemas import ModelCreate, ModelRead, ModelUpdate, parse_input
 
@@ -52,9 +52,15 @@ class ModelRow:
 
 
 def list_models(
-    db: Database, *, search: str | None = None, limit: int | None = DEFAULT_LIMIT
+    db: Database,
+    *,
+    search: str | None = None,
+    sort: str | None = None,
+    descending: bool = False,
+    limit: int | None = DEFAULT_LIMIT,
 ) -> Page[ModelRow]:
-    """Models with their number of apps, by provider then slug (`limit=None`: all)."""
+    """Models with their number of apps, by provider then slug unless sorted (`limit=None`:
+    all)."""
     apps = (
         select(GeneratedApplication.model_slug, func.count().label("n"))
         .group_by(GeneratedApplication.model_slug)
@@ -65,6 +71,22 @@ def list_models(
         select(m, func.coalesce(apps.c.n, 0))
         .outerjoin(apps, apps.c.model_slug == m.canonical_slug)
         .order_by(m.provider, m.canonical_slug)
+    )
+    statement = apply_sort(
+        statement,
+        sort,
+        descending,
+        {
+            "slug": m.canonical_slug,
+            "provider": m.provider,
+            "name": m.display_name,
+            "params": m.parameters_billions,
+            "context": m.context_length,
+            "in": m.pricing_prompt,
+            "out": m.pricing_completion,
+            "apps": func.coalesce(apps.c.n, 0),
+        },
+        tiebreak=[m.canonical_slug],
     )
     where = search_clause(search, [m.canonical_slug, m.provider, m.display_name])
     if where is not None:

@@ -33,7 +33,7 @@ from tui.db import Database
 from tui.db.models import AppStatus, GeneratedApplication, PortAllocation
 from tui.db.types import utcnow
 from tui.errors import DatabaseError, NotFoundError, PortsExhaustedError, ValidationError
-from tui.services.common import DEFAULT_LIMIT, Page, count_and_page, search_clause
+from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
 
 #: Key of the PostgreSQL advisory lock that serialises port writers (any fixed 64-bit int;
 #: advisory locks are per database, so every schema of one database shares it).
@@ -176,6 +176,8 @@ def list_allocations(
     db: Database,
     *,
     search: str | None = None,
+    sort: str | None = None,
+    descending: bool = False,
     limit: int | None = DEFAULT_LIMIT,
     with_conflicts: bool = False,
 ) -> Page[PortRow]:
@@ -188,6 +190,19 @@ def list_allocations(
         select(p, a.status)
         .join(a, (a.model_slug == p.model_name) & (a.app_number == p.app_number))
         .order_by(p.backend_port)
+    )
+    statement = apply_sort(
+        statement,
+        sort,
+        descending,
+        {
+            "model": p.model_name,
+            "app": p.app_number,
+            "backend": p.backend_port,
+            "frontend": p.frontend_port,
+            "allocated": p.allocated_at,
+        },
+        tiebreak=[p.backend_port],
     )
     where = search_clause(
         search, [p.model_name, cast(p.backend_port, String), cast(p.frontend_port, String)]
