@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import assert_one_line_error
 
 from tui import __version__
 
@@ -25,15 +26,6 @@ def thesis(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
         check=False,
         env={**os.environ, **(env or {})},
     )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert result.returncode == 1, result
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for needle in needles:
-        assert needle in lines[0]
 
 
 def test_version_prints_the_package_version() -> None:

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
+from conftest import assert_one_line_error
 from sqlalchemy import create_engine, delete, func, insert, select, text
 
 from tui.config import PortRange
@@ -408,15 +409,6 @@ def thesis(*args: str, ranges: tuple[PortRange, PortRange] | None = None):
         check=False,
         env=env,
     )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert result.returncode == 1, result
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for needle in needles:
-        assert needle in lines[0]
 
 
 def test_cli_allocates_lists_with_conflicts_and_releases(db, db_url, ranges) -> None:
