@@ -74,6 +74,7 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        env_ignore_empty=True,
         validate_default=True,
     )
 
@@ -150,12 +151,10 @@ class Settings(BaseSettings):
                 f"THESIS_FRONTEND_PORTS ({self.frontend_ports})"
             )
         self.data_dir = self.data_dir.expanduser()
-        if self.apps_dir is None:
-            self.apps_dir = self.data_dir / "apps"
-        if self.results_dir is None:
-            self.results_dir = self.data_dir / "results"
-        if self.logs_dir is None:
-            self.logs_dir = self.data_dir / "logs"
+        # `.env` files are not expanded by a shell: do it here for every folder.
+        self.apps_dir = (self.apps_dir or self.data_dir / "apps").expanduser()
+        self.results_dir = (self.results_dir or self.data_dir / "results").expanduser()
+        self.logs_dir = (self.logs_dir or self.data_dir / "logs").expanduser()
         return self
 
     @property

@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
 from tui.db.session import Database, _first_line
@@ -45,6 +46,10 @@ def _run(db: Database, action: str, revision: str) -> None:
             getattr(command, action)(config, revision)
     except SQLAlchemyError as exc:
         raise DatabaseError(f"Migrating {db.url} failed: {_first_line(exc)}") from None
+    except CommandError as exc:  # e.g. a revision made by a newer version of thesis
+        raise DatabaseError(
+            f"Cannot migrate {db.url}: {_first_line(exc)} (was it made by a newer thesis?)"
+        ) from None
 
 
 def upgrade_to_head(db: Database) -> None:

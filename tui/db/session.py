@@ -74,6 +74,7 @@ def create_db_engine(url: str) -> Engine:
                 raise DatabaseError(
                     f"Cannot create the folder for the database {path}: {exc.strerror}"
                 ) from None
+            parsed = parsed.set(database=str(path))
         kwargs["connect_args"] = {
             "check_same_thread": False,
             "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
