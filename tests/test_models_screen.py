@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from test_app import SIZE, make_app, reload_and_settle, settle, table_column
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from tui.db.models import GeneratedApplication, ModelCapability
 from tui.screens.model_form import ModelFormScreen
@@ -123,6 +123,19 @@ class TestModelForm:
             await pilot.press("n")
             await reload_and_settle(pilot)
             assert len(table_column(app, 0)) == 3
+
+
+async def test_models_no_longer_listed_are_dimmed(demo_db) -> None:
+    with demo_db.session() as s:
+        s.scalars(
+            select(ModelCapability).where(ModelCapability.provider == "openai")
+        ).one().is_available = False
+    app = make_app(demo_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        styles = [str(table.get_row_at(i)[0].style) for i in range(table.row_count)]
+        assert styles == ["", "", "dim strike"]
 
 
 class TestModelFormSnapshots:

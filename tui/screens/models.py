@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.widgets import DataTable
@@ -51,7 +52,7 @@ class ModelsScreen(TableScreen):
         )
 
     def row_cells(self, row: ModelRow) -> tuple[str, tuple[Any, ...]]:
-        return str(row.id), (
+        cells = (
             row.slug,
             row.provider,
             row.name,
@@ -62,6 +63,9 @@ class ModelsScreen(TableScreen):
             flags(V=row.vision, F=row.function_calling, J=row.json_mode, S=row.streaming),
             str(row.app_count),
         )
+        # Models the last sync no longer listed stay (with their apps), dimmed.
+        style = "" if row.is_available else "dim strike"
+        return str(row.id), tuple(Text(cell, style=style) for cell in cells)
 
     # --- add / edit / delete -----------------------------------------------------------
 
