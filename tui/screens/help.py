@@ -21,7 +21,7 @@ HELP_TEXT = """\
   o / O    sort / reverse       tab      next widget
 
 [b]Models[/b]        a add   e/enter edit   d delete
-[b]Applications[/b]  p allocate ports   enter details
+[b]Applications[/b]  p allocate ports
 [b]Ports[/b]         a allocate all     d release
 
 The table refreshes by itself every few seconds (THESIS_REFRESH_INTERVAL).
