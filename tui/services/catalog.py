@@ -10,8 +10,8 @@ and are marked unavailable.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,24 @@ class ModelRow:
     model_id_openrouter: str | None = None
     max_output_tokens: int | None = None
     last_synced_at: datetime | None = None
+
+
+# Public field name -> ModelCapability column, where they differ (the rest are the same).
+_COLUMN_OF = {
+    "slug": "canonical_slug",
+    "name": "display_name",
+    "price_prompt": "pricing_prompt",
+    "price_completion": "pricing_completion",
+    "vision": "supports_vision",
+    "function_calling": "supports_function_calling",
+    "json_mode": "supports_json_mode",
+    "streaming": "supports_streaming",
+}
+
+
+def _public_fields(model: ModelCapability, names: Iterable[str]) -> dict[str, Any]:
+    """The model's columns under the names ModelRow / ModelRead use."""
+    return {name: getattr(model, _COLUMN_OF.get(name, name)) for name in names}
 
 
 def list_models(
@@ -94,29 +112,7 @@ def list_models(
     with db.session() as session:
         rows, total = count_and_page(session, statement, limit)  # type: ignore[arg-type]
         return Page(
-            [
-                ModelRow(
-                    id=model.id,
-                    slug=model.canonical_slug,
-                    provider=model.provider,
-                    name=model.display_name,
-                    parameters_billions=model.parameters_billions,
-                    context_length=model.context_length,
-                    price_prompt=model.pricing_prompt,
-                    price_completion=model.pricing_completion,
-                    vision=model.supports_vision,
-                    function_calling=model.supports_function_calling,
-                    json_mode=model.supports_json_mode,
-                    streaming=model.supports_streaming,
-                    is_free=model.is_free,
-                    is_available=model.is_available,
-                    app_count=n,
-                    model_id_openrouter=model.model_id_openrouter,
-                    max_output_tokens=model.max_output_tokens,
-                    last_synced_at=model.last_synced_at,
-                )
-                for model, n in rows
-            ],
+            [ModelRow(**_public_fields(model, _ROW_FIELDS), app_count=n) for model, n in rows],
             total,
         )
 
@@ -124,16 +120,6 @@ def list_models(
 # --- one model: the add / edit / delete form ----------------------------------------
 
 # Schema field → column, where the names differ (the schemas use the names the UI shows).
-_COLUMN_OF = {
-    "slug": "canonical_slug",
-    "name": "display_name",
-    "price_prompt": "pricing_prompt",
-    "price_completion": "pricing_completion",
-    "vision": "supports_vision",
-    "function_calling": "supports_function_calling",
-    "json_mode": "supports_json_mode",
-    "streaming": "supports_streaming",
-}
 
 
 def _columns(data: ModelCreate | ModelUpdate, *, only_given: bool = False) -> dict[str, Any]:
@@ -142,33 +128,7 @@ def _columns(data: ModelCreate | ModelUpdate, *, only_given: bool = False) -> di
 
 
 def _read(model: ModelCapability, app_count: int) -> ModelRead:
-    return ModelRead(
-        id=model.id,
-        slug=model.canonical_slug,
-        model_id=model.model_id,
-        provider=model.provider,
-        name=model.display_name,
-        model_name=model.model_name,
-        model_id_openrouter=model.model_id_openrouter,
-        parameters_billions=model.parameters_billions,
-        context_length=model.context_length,
-        max_output_tokens=model.max_output_tokens,
-        price_prompt=model.pricing_prompt,
-        price_completion=model.pricing_completion,
-        vision=model.supports_vision,
-        function_calling=model.supports_function_calling,
-        json_mode=model.supports_json_mode,
-        streaming=model.supports_streaming,
-        is_free=model.is_free,
-        is_available=model.is_available,
-        cost_efficiency=model.cost_efficiency,
-        safety_score=model.safety_score,
-        additional_capabilities=model.additional_capabilities,
-        last_synced_at=model.last_synced_at,
-        created_at=model.created_at,
-        updated_at=model.updated_at,
-        app_count=app_count,
-    )
+    return ModelRead(**_public_fields(model, _READ_FIELDS), app_count=app_count)
 
 
 def _find(session: Session, slug: str) -> ModelCapability:
@@ -398,3 +358,8 @@ def load_models_file(path: str | Path) -> list[dict[str, Any]]:
         return extract_entries(payload)
     except ValueError as exc:
         raise ValidationError(f"Models file {path} holds {exc}") from None
+
+
+# The fields ModelRow and ModelRead take from a ModelCapability (app_count is counted).
+_ROW_FIELDS = [field.name for field in fields(ModelRow) if field.name != "app_count"]
+_READ_FIELDS = [name for name in ModelRead.model_fields if name != "app_count"]
