@@ -20,7 +20,8 @@ class ApplicationsScreen(TableScreen):
     NOUN = "apps"
     EMPTY_HINT = (
         "No generated applications yet.\n\n"
-        "They are read from THESIS_APPS_DIR, laid out <model_slug>/app<N>/."
+        "Scan a folder laid out <model_slug>/app<N>/ with  thesis apps scan DIR\n"
+        "(default folder: THESIS_APPS_DIR)."
     )
     BINDINGS = [Binding("p", "allocate_ports", "Ports")]
     COLUMNS = [

@@ -26,7 +26,7 @@ class AppRow:
 
 
 def list_applications(
-    db: Database, *, search: str | None = None, limit: int = DEFAULT_LIMIT
+    db: Database, *, search: str | None = None, limit: int | None = DEFAULT_LIMIT
 ) -> Page[AppRow]:
     """Apps with their ports and the type/status of their latest analysis."""
     a = GeneratedApplication
