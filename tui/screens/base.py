@@ -92,9 +92,14 @@ class TableScreen(Screen):
         with Vertical(id="body"):
             yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
             yield Static(self.EMPTY_HINT, id="empty", classes="empty-state")
+            yield from self.compose_below_table()
         yield Static("", id="status", classes="status-line")
         yield FilterBar(id="filter")
         yield Footer(compact=True)
+
+    def compose_below_table(self) -> ComposeResult:
+        """Extra widgets under the table (a detail pane); none by default."""
+        yield from ()
 
     def on_mount(self) -> None:
         self.query_one("#empty").display = False

@@ -20,8 +20,8 @@ HELP_TEXT = """\
   ctrl+r   refresh now          j / k    down / up
   o / O    sort / reverse       tab      next widget
 
-[b]Models[/b]        a add   e/enter edit   d delete
-[b]Applications[/b]  p allocate ports
+[b]Models[/b]        a add  e/enter edit  d delete  u sync from OpenRouter
+[b]Applications[/b]  u scan THESIS_APPS_DIR  p allocate ports  enter details
 [b]Ports[/b]         a allocate all     d release
 
 The table refreshes by itself every few seconds (THESIS_REFRESH_INTERVAL).

@@ -15,6 +15,7 @@ from tui.screens.model_form import ModelFormScreen
 from tui.services import catalog
 from tui.services.catalog import ModelRow, list_models
 from tui.services.common import Page
+from tui.services.openrouter import fetch_openrouter_models
 from tui.services.schemas import ModelCreate, ModelRead, ModelUpdate
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.format import flags, money, number
@@ -27,6 +28,7 @@ class ModelsScreen(TableScreen):
         Binding("a", "add", "Add"),
         Binding("e", "edit", "Edit"),
         Binding("d", "delete", "Delete"),
+        Binding("u", "sync", "Sync"),
     ]
     NOUN = "models"
     EMPTY_HINT = (
@@ -66,6 +68,14 @@ class ModelsScreen(TableScreen):
         # Models the last sync no longer listed stay (with their apps), dimmed.
         style = "" if row.is_available else "dim strike"
         return str(row.id), tuple(Text(cell, style=style) for cell in cells)
+
+    def action_sync(self) -> None:
+        """Update the catalogue from OpenRouter's model list, as `thesis models sync` does."""
+        db, settings = self.thesis.db, self.thesis.settings
+        self.notify(f"Fetching the model list from {settings.openrouter_base_url} …")
+        self.run_service(
+            lambda: catalog.sync_models(db, fetch_openrouter_models(settings)).summary()
+        )
 
     # --- add / edit / delete -----------------------------------------------------------
 

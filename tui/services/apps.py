@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
 from tui.db import Database
 from tui.db.models import AnalysisTask, GeneratedApplication, PortAllocation
-from tui.services.common import DEFAULT_LIMIT, Page, count_and_page, search_clause
+from tui.errors import NotFoundError
+from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
+from tui.services.scanner import SKIP_DIRS
 
 
 @dataclass(frozen=True)
@@ -26,7 +31,12 @@ class AppRow:
 
 
 def list_applications(
-    db: Database, *, search: str | None = None, limit: int | None = DEFAULT_LIMIT
+    db: Database,
+    *,
+    search: str | None = None,
+    sort: str | None = None,
+    descending: bool = False,
+    limit: int | None = DEFAULT_LIMIT,
 ) -> Page[AppRow]:
     """Apps with their ports and the type/status of their latest analysis."""
     a = GeneratedApplication
@@ -54,6 +64,21 @@ def list_applications(
         .outerjoin(latest, (latest.c.application_id == a.id) & (latest.c.rank == 1))
         .order_by(a.model_slug, a.app_number)
     )
+    statement = apply_sort(
+        statement,
+        sort,
+        descending,
+        {
+            "model": a.model_slug,
+            "app": a.app_number,
+            "status": a.status,
+            "backend": PortAllocation.backend_port,
+            "frontend": PortAllocation.frontend_port,
+            "checked": a.last_status_check,
+            "analysis": latest.c.task_type,
+        },
+        tiebreak=[a.model_slug, a.app_number],
+    )
     where = search_clause(search, [a.model_slug, a.status])
     if where is not None:
         statement = statement.where(where)
@@ -75,4 +100,74 @@ def list_applications(
                 for app, backend, frontend, task_type, task_status in rows
             ],
             total,
+        )
+
+
+MAX_LISTED_FILES = 200
+
+
+@dataclass(frozen=True)
+class AppDetail:
+    """One app for the detail pane: its row, what the last scan found, its files on disk."""
+
+    id: int
+    model_slug: str
+    app_number: int
+    status: str
+    backend_port: int | None
+    frontend_port: int | None
+    source_path: str | None
+    content_hash: str | None
+    missing: bool
+    metadata: dict[str, Any]
+    files: list[tuple[str, int]]
+    files_note: str | None
+
+
+def _list_files(source: str | None) -> tuple[list[tuple[str, int]], str | None]:
+    """(relative path, size) of the app's files, skipping what the scanner skips."""
+    if not source or not os.path.isdir(source):
+        return [], "the app's folder is not on disk"
+    files: list[tuple[str, int]] = []
+    for directory, dirnames, filenames in os.walk(source, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for name in sorted(filenames):
+            path = os.path.join(directory, name)
+            info = os.lstat(path)
+            if stat.S_ISREG(info.st_mode):
+                files.append((os.path.relpath(path, source), info.st_size))
+            if len(files) > MAX_LISTED_FILES:
+                return files[:MAX_LISTED_FILES], f"first {MAX_LISTED_FILES} files shown"
+    return files, None
+
+
+def get_app_detail(db: Database, app_id: int) -> AppDetail:
+    a = GeneratedApplication
+    with db.session() as session:
+        found = session.execute(
+            select(a, PortAllocation.backend_port, PortAllocation.frontend_port)
+            .outerjoin(
+                PortAllocation,
+                (PortAllocation.model_name == a.model_slug)
+                & (PortAllocation.app_number == a.app_number),
+            )
+            .where(a.id == app_id)
+        ).first()
+        if found is None:
+            raise NotFoundError(f"No app with id {app_id} (it may have been deleted).")
+        app, backend, frontend = found
+        files, note = _list_files(app.source_path)
+        return AppDetail(
+            id=app.id,
+            model_slug=app.model_slug,
+            app_number=app.app_number,
+            status=str(app.status),
+            backend_port=backend,
+            frontend_port=frontend,
+            source_path=app.source_path,
+            content_hash=app.content_hash,
+            missing=app.missing_since is not None,
+            metadata=dict(app.app_metadata or {}),
+            files=files,
+            files_note=note,
         )
