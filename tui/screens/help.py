@@ -20,9 +20,10 @@ HELP_TEXT = """\
   ctrl+r   refresh now          j / k    down / up
   o / O    sort / reverse       tab      next widget
 
-[b]Models[/b]        a add  e/enter edit  d delete  u sync from OpenRouter
-[b]Applications[/b]  u scan THESIS_APPS_DIR  p allocate ports  enter details
-[b]Ports[/b]         a allocate all     d release
+[b]On a screen[/b]
+Models   a add   e/enter edit   d delete   u sync (OpenRouter)
+Apps     u scan the apps folder   p ports   enter details
+Ports    a allocate all   d release
 
 The table refreshes by itself every few seconds (THESIS_REFRESH_INTERVAL).
 Press escape, q or ? to close this help."""
