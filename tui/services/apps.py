@@ -30,6 +30,27 @@ class AppRow:
     last_analysis: str | None
 
 
+# An app's ports: port_allocations is keyed by (model_name, app_number), like the app.
+_PORTS_OF_APP = (PortAllocation.model_name == GeneratedApplication.model_slug) & (
+    PortAllocation.app_number == GeneratedApplication.app_number
+)
+
+
+def _identity(
+    app: GeneratedApplication, backend: int | None, frontend: int | None
+) -> dict[str, Any]:
+    """The fields AppRow and AppDetail share."""
+    return {
+        "id": app.id,
+        "model_slug": app.model_slug,
+        "app_number": app.app_number,
+        "status": str(app.status),
+        "backend_port": backend,
+        "frontend_port": frontend,
+        "missing": app.missing_since is not None,
+    }
+
+
 def list_applications(
     db: Database,
     *,
@@ -56,11 +77,7 @@ def list_applications(
             latest.c.task_type,
             latest.c.status,
         )
-        .outerjoin(
-            PortAllocation,
-            (PortAllocation.model_name == a.model_slug)
-            & (PortAllocation.app_number == a.app_number),
-        )
+        .outerjoin(PortAllocation, _PORTS_OF_APP)
         .outerjoin(latest, (latest.c.application_id == a.id) & (latest.c.rank == 1))
         .order_by(a.model_slug, a.app_number)
     )
@@ -87,14 +104,8 @@ def list_applications(
         return Page(
             [
                 AppRow(
-                    id=app.id,
-                    model_slug=app.model_slug,
-                    app_number=app.app_number,
-                    status=str(app.status),
-                    backend_port=backend,
-                    frontend_port=frontend,
+                    **_identity(app, backend, frontend),
                     last_status_check=app.last_status_check,
-                    missing=app.missing_since is not None,
                     last_analysis=f"{task_type} {task_status}" if task_type else None,
                 )
                 for app, backend, frontend, task_type, task_status in rows
@@ -146,11 +157,7 @@ def get_app_detail(db: Database, app_id: int) -> AppDetail:
     with db.session() as session:
         found = session.execute(
             select(a, PortAllocation.backend_port, PortAllocation.frontend_port)
-            .outerjoin(
-                PortAllocation,
-                (PortAllocation.model_name == a.model_slug)
-                & (PortAllocation.app_number == a.app_number),
-            )
+            .outerjoin(PortAllocation, _PORTS_OF_APP)
             .where(a.id == app_id)
         ).first()
         if found is None:
@@ -158,15 +165,9 @@ def get_app_detail(db: Database, app_id: int) -> AppDetail:
         app, backend, frontend = found
         files, note = _list_files(app.source_path)
         return AppDetail(
-            id=app.id,
-            model_slug=app.model_slug,
-            app_number=app.app_number,
-            status=str(app.status),
-            backend_port=backend,
-            frontend_port=frontend,
+            **_identity(app, backend, frontend),
             source_path=app.source_path,
             content_hash=app.content_hash,
-            missing=app.missing_since is not None,
             metadata=dict(app.app_metadata or {}),
             files=files,
             files_note=note,
