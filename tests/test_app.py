@@ -54,6 +54,18 @@ async def reload_and_settle(pilot: Pilot) -> None:
     await settle(pilot)
 
 
+async def workers_done(pilot: Pilot) -> None:
+    """Wait for every worker (service calls, detail loads) and the messages they posted."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def finish_writes(pilot: Pilot) -> None:
+    """Wait for a write the user started, then for the table showing its result."""
+    await workers_done(pilot)
+    await reload_and_settle(pilot)
+
+
 def status_text(app: ThesisApp) -> str:
     return str(app.screen.query_one("#status", Static).render())
 
@@ -241,8 +253,7 @@ class TestTables:
                 conn.exec_driver_sql("ALTER TABLE model_capabilities RENAME TO gone")
             screen = app.screen
             screen.reload()
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
+            await workers_done(pilot)
             notes = list(app._notifications)
             assert notes and notes[-1].title == "Could not load"
             assert "no such table" in notes[-1].message

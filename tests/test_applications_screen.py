@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from test_app import SIZE, make_app, reload_and_settle, settle, table_column
+from test_app import (
+    SIZE,
+    finish_writes,
+    make_app,
+    reload_and_settle,
+    settle,
+    table_column,
+    workers_done,
+)
 from test_catalog import openrouter  # noqa: F401 - the loopback OpenRouter stand-in fixture
 from test_scanner import make_app as make_app_folder
 from textual.widgets import Static
 
 from tui.db import Database
-
-
-async def finish(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await reload_and_settle(pilot)
 
 
 async def test_u_scans_the_apps_folder_into_the_table(sqlite_db, tmp_path, monkeypatch):
@@ -26,7 +28,7 @@ async def test_u_scans_the_apps_folder_into_the_table(sqlite_db, tmp_path, monke
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("u")
-        await finish(pilot)
+        await finish_writes(pilot)
         assert table_column(app, 2) == ["not_created", "no_compose"]
         messages = [n.message for n in app._notifications]
         assert any(m.startswith("Scanned 2 apps: 2 added") for m in messages)
@@ -47,8 +49,7 @@ async def test_enter_opens_the_detail_pane_with_files_and_compose_services(
         pane = app.screen.query_one("#detail")
         assert not pane.display
         await pilot.press("enter")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await workers_done(pilot)
         assert pane.display
         text = str(app.screen.query_one("#detail-text", Static).render())
         assert "openai_gpt-4o app 1" in text
@@ -74,7 +75,7 @@ async def test_u_on_models_syncs_from_openrouter(sqlite_db, openrouter, monkeypa
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("u")
-        await finish(pilot)
+        await finish_writes(pilot)
         assert len(table_column(app, 0)) >= 50
         assert any(n.message.startswith("Synced ") for n in app._notifications)
 
@@ -101,8 +102,7 @@ def test_detail_pane_snapshot(demo_db, snap_compare) -> None:
     async def open_detail(pilot) -> None:
         await settle(pilot)
         await pilot.press("enter")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await workers_done(pilot)
 
     assert snap_compare(
         make_app(demo_db, start="applications"), terminal_size=SIZE, run_before=open_detail

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from test_app import SIZE, make_app, reload_and_settle, settle, table_column
+from test_app import (
+    SIZE,
+    finish_writes,
+    make_app,
+    reload_and_settle,
+    settle,
+    table_column,
+    workers_done,
+)
 from textual.widgets import DataTable, Input, Static
 
 from tui.db.models import GeneratedApplication, ModelCapability
@@ -16,10 +24,13 @@ async def type_into(pilot, field: str, text: str) -> None:
     await pilot.press(*text)
 
 
-async def wait_for_writes(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await reload_and_settle(pilot)
+async def open_new_model_form(pilot, slug: str, provider: str, name: str) -> None:
+    """`a`, then the three required fields typed as a user would."""
+    await pilot.press("a")
+    assert isinstance(pilot.app.screen, ModelFormScreen)
+    await type_into(pilot, "slug", slug)
+    await type_into(pilot, "provider", provider)
+    await type_into(pilot, "name", name)
 
 
 class TestModelForm:
@@ -27,14 +38,10 @@ class TestModelForm:
         app = make_app(demo_db)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            await pilot.press("a")
-            assert isinstance(app.screen, ModelFormScreen)
-            await type_into(pilot, "slug", "mistral_small")
-            await type_into(pilot, "provider", "mistral")
-            await type_into(pilot, "name", "Mistral Small")
+            await open_new_model_form(pilot, "mistral_small", "mistral", "Mistral Small")
             await type_into(pilot, "price_prompt", "0.2")
             await pilot.press("ctrl+s")
-            await wait_for_writes(pilot)
+            await finish_writes(pilot)
             assert "mistral_small" in table_column(app, 0)
         with demo_db.session() as s:
             model = s.scalars(
@@ -50,10 +57,7 @@ class TestModelForm:
         app = make_app(demo_db)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            await pilot.press("a")
-            await type_into(pilot, "slug", "openai/gpt-5")
-            await type_into(pilot, "provider", "openai")
-            await type_into(pilot, "name", "GPT 5")
+            await open_new_model_form(pilot, "openai/gpt-5", "openai", "GPT 5")
             await pilot.press("ctrl+s")
             await pilot.pause()
             assert isinstance(app.screen, ModelFormScreen)
@@ -67,13 +71,9 @@ class TestModelForm:
         app = make_app(demo_db)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            await pilot.press("a")
-            await type_into(pilot, "slug", "openai_gpt-4o-mini")
-            await type_into(pilot, "provider", "openai")
-            await type_into(pilot, "name", "again")
+            await open_new_model_form(pilot, "openai_gpt-4o-mini", "openai", "again")
             await pilot.press("ctrl+s")
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
+            await workers_done(pilot)
             assert any("already exists" in n.message for n in app._notifications)
 
     async def test_e_edits_the_selected_model(self, demo_db) -> None:
@@ -81,15 +81,14 @@ class TestModelForm:
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             await pilot.press("j", "j", "e")  # openai_gpt-4o-mini
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
+            await workers_done(pilot)
             assert isinstance(app.screen, ModelFormScreen)
             context = app.screen.query_one("#field-context_length", Input)
             assert context.value == "128000"
             context.value = ""
             await type_into(pilot, "context_length", "64000")
             await pilot.press("enter")
-            await wait_for_writes(pilot)
+            await finish_writes(pilot)
             assert table_column(app, 4)[2] == "64,000"
 
     async def test_d_asks_with_the_app_count_and_deletes_model_and_apps(self, demo_db) -> None:
@@ -97,13 +96,12 @@ class TestModelForm:
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             await pilot.press("d")  # anthropic_claude-3.5-sonnet, 2 apps
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
+            await workers_done(pilot)
             assert isinstance(app.screen, ConfirmModal)
             body = str(app.screen.query_one("#confirm-body", Static).render())
             assert "anthropic_claude-3.5-sonnet" in body and "2 apps" in body
             await pilot.press("y")
-            await wait_for_writes(pilot)
+            await finish_writes(pilot)
             assert "anthropic_claude-3.5-sonnet" not in table_column(app, 0)
         with demo_db.session() as s:
             assert (
@@ -118,8 +116,7 @@ class TestModelForm:
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             await pilot.press("d")
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
+            await workers_done(pilot)
             await pilot.press("n")
             await reload_and_settle(pilot)
             assert len(table_column(app, 0)) == 3
@@ -151,7 +148,6 @@ class TestModelFormSnapshots:
         async def ask(pilot) -> None:
             await settle(pilot)
             await pilot.press("d")
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
+            await workers_done(pilot)
 
         assert snap_compare(make_app(demo_db), terminal_size=SIZE, run_before=ask)

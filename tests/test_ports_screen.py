@@ -5,17 +5,17 @@ from __future__ import annotations
 import socket
 
 from sqlalchemy import delete, select
-from test_app import SIZE, make_app, reload_and_settle, settle, table_column
+from test_app import (
+    SIZE,
+    finish_writes,
+    make_app,
+    settle,
+    table_column,
+)
 from textual.widgets import DataTable, Static
 
 from tui.db.models import PortAllocation
 from tui.widgets.confirm import ConfirmModal
-
-
-async def finish_writes(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await reload_and_settle(pilot)
 
 
 def drop_ports(db) -> None:
