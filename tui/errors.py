@@ -63,3 +63,15 @@ class ScanError(ThesisError):
     """A folder of generated apps cannot be scanned at all (missing, not a folder)."""
 
     title = "Scan failed"
+
+
+class ComposeError(ThesisError):
+    """An app's compose file is missing, malformed, or asks for something we cannot run."""
+
+    title = "Compose file"
+
+
+class ContainerError(ThesisError):
+    """A container action failed: a build, a start, a port, an image, a container that died."""
+
+    title = "Container action failed"

@@ -134,10 +134,14 @@ def discover(root: Path) -> tuple[list[_Found], list[tuple[str, str]]]:
     return list(found.values()), skipped
 
 
+def parse_yaml(text: str) -> Any:
+    """YAML with the safe loader, in C where available (10x faster than pure Python)."""
+    return yaml.load(text, Loader=CSafeLoader)
+
+
 def _compose_services(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        document = yaml.load(text, Loader=CSafeLoader)  # safe, and in C: 10x faster
+        document = parse_yaml(path.read_text(encoding="utf-8", errors="replace"))
     except yaml.YAMLError as exc:
         return {"error": f"malformed compose file: {str(exc).splitlines()[0]}"}
     services = document.get("services") if isinstance(document, dict) else None
