@@ -303,3 +303,62 @@ def assert_one_line_error(result, *needles: str) -> str:
     for needle in needles:
         assert needle in lines[0]
     return lines[0]
+
+
+# --- generated apps that run in Docker -------------------------------------------------
+
+BACKEND_DOCKERFILE = f"""\
+FROM {BUSYBOX_IMAGE}
+COPY index.html /www/index.html
+CMD ["sh", "-c", "echo backend starting; exec httpd -f -v -p 5000 -h /www"]
+"""
+FRONTEND_DOCKERFILE = f"""\
+FROM {BUSYBOX_IMAGE}
+COPY index.html /www/index.html
+CMD ["httpd", "-f", "-v", "-p", "80", "-h", "/www"]
+"""
+APP_COMPOSE = """\
+services:
+  backend:
+    build: ./backend
+    ports: ["5000:5000"]
+    environment: [GREETING=hello]
+  frontend:
+    build: {context: ./frontend}
+    ports: ["3000:80"]
+    depends_on: [backend]
+"""
+
+
+def write_container_app(
+    root: Path,
+    slug: str,
+    number: int = 1,
+    *,
+    compose: str = APP_COMPOSE,
+    backend_dockerfile: str = BACKEND_DOCKERFILE,
+) -> Path:
+    """`<root>/<slug>/app<N>/`: a backend and a frontend served by busybox httpd."""
+    app = root / slug / f"app{number}"
+    for part, dockerfile in (("backend", backend_dockerfile), ("frontend", FRONTEND_DOCKERFILE)):
+        (app / part).mkdir(parents=True, exist_ok=True)
+        (app / part / "Dockerfile").write_text(dockerfile)
+        (app / part / "index.html").write_text(f"{part} of {slug} app {number}\n")
+    (app / "docker-compose.yml").write_text(compose)
+    return app
+
+
+def unique_slug() -> str:
+    """A model slug no other test (or earlier run) uses: container names derive from it."""
+    return f"testprov_m{uuid.uuid4().hex[:10]}"
+
+
+def remove_docker_objects(client, slug: str) -> None:
+    """Everything the container service made for `slug`: containers, networks, images."""
+    label = {"label": f"thesis.model={slug}"}
+    for container in client.containers.list(all=True, filters=label):
+        container.remove(force=True)
+    for network in client.networks.list(filters=label):
+        network.remove()
+    for image in client.images.list(filters=label):
+        client.images.remove(image.id, force=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from tui import __version__
-from tui.commands import apps, models, ports
+from tui.commands import apps, containers, models, ports
 from tui.commands.base import Context, handles_errors, pass_context
 from tui.config import load_settings
 
@@ -79,6 +79,7 @@ def db_current(context: Context) -> None:
 cli.add_command(models.models)
 cli.add_command(apps.apps)
 cli.add_command(ports.ports)
+cli.add_command(containers.containers)
 
 
 def main() -> None:

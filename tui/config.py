@@ -119,7 +119,23 @@ class Settings(BaseSettings):
     """Memory in MiB each app container may use."""
 
     refresh_interval: float = Field(default=5.0, ge=0.5, le=3600)
-    """Seconds between automatic refreshes of the visible table."""
+    """Seconds between automatic refreshes of the visible table (and of app statuses from
+    Docker)."""
+
+    docker_host: str = Field(
+        default="", validation_alias=AliasChoices("THESIS_DOCKER_HOST", "DOCKER_HOST")
+    )
+    """Docker engine to use (also read from `DOCKER_HOST`), e.g. `unix:///var/run/docker.sock`
+    or `tcp://host:2375`. Empty: the local socket."""
+
+    build_timeout: float = Field(default=900.0, gt=0, le=86400)
+    """Seconds an app's image build may take before it is stopped and marked failed."""
+
+    health_timeout: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds the health check waits for each started service to answer over HTTP."""
+
+    stop_timeout: int = Field(default=10, ge=0, le=600)
+    """Seconds a container gets to stop after SIGTERM before it is killed."""
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,95 @@
+"""`thesis containers …` in real processes against the real engine."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import httpx
+import pytest
+from conftest import assert_one_line_error, remove_docker_objects, unique_slug, write_container_app
+from test_cli import thesis
+
+
+@pytest.fixture
+def cli_app(tmp_path, docker_client, busybox_image):
+    slug = unique_slug()
+    root = tmp_path / "apps"
+    write_container_app(root, slug)
+    assert thesis("apps", "scan", str(root)).returncode == 0
+    yield slug
+    remove_docker_objects(docker_client, slug)
+
+
+@pytest.mark.docker
+def test_start_status_logs_stop_remove_from_the_command_line(cli_app) -> None:
+    slug = cli_app
+    started = thesis("containers", "start", slug, "1")
+    assert started.returncode == 0, started.stderr
+    assert "Step 1/" in started.stderr  # the build streams to stderr
+    first, *checks = started.stdout.splitlines()
+    assert first.startswith(f"{slug} app 1 is running: backend http://127.0.0.1:")
+    backend_port = int(first.split("http://127.0.0.1:")[1].split("/")[0])
+    assert any(line.startswith("backend answered 200 at") for line in checks)
+    assert httpx.get(f"http://127.0.0.1:{backend_port}/", timeout=5).status_code == 200
+
+    status = thesis("containers", "status", slug, "1")
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.splitlines()[0] == f"{slug} app 1: running"
+    assert f"127.0.0.1:{backend_port} -> 5000" in status.stdout
+    assert thesis("containers", "status").stdout.startswith("Checked 1 apps against 2 containers")
+
+    logs = thesis("containers", "logs", slug, "1")
+    assert "backend | backend starting" in logs.stdout.splitlines()
+
+    stopped = thesis("containers", "stop", slug, "1")
+    assert stopped.stdout.strip() == f"Stopped 2 containers of {slug} app 1"
+    assert f"{slug} app 1: stopped" in thesis("containers", "status", slug, "1").stdout
+    removed = thesis("containers", "remove", slug, "1", "--images")
+    assert removed.stdout.strip() == f"Removed 2 containers of {slug} app 1 and its images"
+
+
+@pytest.mark.docker
+def test_logs_follow_prints_new_lines_until_interrupted(cli_app) -> None:
+    slug = cli_app
+    assert thesis("containers", "start", slug, "1", "--no-check").returncode == 0
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "tui", "containers", "logs", slug, "1", "-f"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        assert follower.stdout.readline().strip() == "backend | backend starting"
+        port = thesis("containers", "status", slug, "1").stdout.split("127.0.0.1:")[1].split()[0]
+        httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        assert "response:200" in follower.stdout.readline()  # a line that came after we began
+        follower.send_signal(signal.SIGINT)
+        assert follower.wait(timeout=10) == 0
+        assert "Traceback" not in follower.stderr.read()
+    finally:
+        follower.kill()
+
+
+@pytest.mark.docker
+def test_a_start_that_fails_ends_with_one_line_naming_the_service(cli_app, tmp_path) -> None:
+    app_dir = tmp_path / "apps" / cli_app / "app1"
+    (app_dir / "docker-compose.yml").write_text("services:\n  backend: {build: ./nowhere}\n")
+    result = thesis("containers", "start", cli_app, "1")
+    assert_one_line_error(result, "service backend: build folder ./nowhere does not exist")
+
+
+def test_without_a_docker_engine_each_command_is_one_line(tmp_path) -> None:
+    root = tmp_path / "apps"
+    write_container_app(root, "openai_gpt-4o")
+    thesis("apps", "scan", str(root))
+    env = {"THESIS_DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    for command in (["start", "openai_gpt-4o", "1"], ["status"], ["logs", "openai_gpt-4o", "1"]):
+        result = thesis("containers", *command, env=env)
+        assert_one_line_error(result, "Docker is unavailable: no engine answers at unix://")
+    assert_one_line_error(
+        thesis("containers", "stop", "openai_gpt-4o", "9"), "No app openai_gpt-4o app 9"
+    )
