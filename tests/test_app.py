@@ -23,8 +23,10 @@ from tui.screens.ports import PortsScreen
 SIZE = (80, 24)
 
 
-def make_app(db: Database, start: str = "models") -> ThesisApp:
-    return ThesisApp(db, load_settings(), start=start)
+def make_app(db: Database, start: str = "models", *, watch_docker: bool = False) -> ThesisApp:
+    """The app on `db`; Docker's status sync is off unless asked for, so snapshots of the
+    seeded statuses do not depend on what runs in the local engine."""
+    return ThesisApp(db, load_settings(), start=start, watch_docker=watch_docker)
 
 
 async def settle(pilot: Pilot) -> None:

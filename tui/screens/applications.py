@@ -16,10 +16,14 @@ from tui.errors import ThesisError
 from tui.screens.base import Column, Query, TableScreen
 from tui.services.apps import AppDetail, AppRow, get_app_detail, list_applications
 from tui.services.common import Page
+from tui.services.container_logs import LogFollower
+from tui.services.health import check_health
 from tui.services.ports import allocate_ports
 from tui.services.scanner import scan_apps
+from tui.widgets.confirm import ConfirmModal
 from tui.widgets.format import NONE, when
 from tui.widgets.format import status as fmt_status
+from tui.widgets.log_panel import LogPanel
 
 
 class ApplicationsScreen(TableScreen):
@@ -33,7 +37,14 @@ class ApplicationsScreen(TableScreen):
     )
     BINDINGS = [
         Binding("p", "allocate_ports", "Ports"),
-        Binding("u", "scan", "Scan folder"),
+        Binding("u", "scan", "Scan"),
+        Binding("b", "build", "Build"),
+        Binding("s", "start_stop", "Start/stop"),
+        Binding("l", "logs", "Logs"),
+        Binding("r", "restart", "Restart", show=False),
+        Binding("h", "health", "Health check", show=False),
+        Binding("x", "remove", "Remove", show=False),
+        Binding("X", "remove(True)", "Remove with images", show=False),
     ]
     COLUMNS = [
         Column("model", "Model", sortable=True),
@@ -105,16 +116,27 @@ class ApplicationsScreen(TableScreen):
     def compose_below_table(self) -> ComposeResult:
         with VerticalScroll(id="detail"):
             yield Static("", id="detail-text")
+        yield LogPanel(id="logs")
 
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#detail").display = False
+        self.query_one(LogPanel).display = False
+
+    def on_unmount(self) -> None:
+        self._stop_following()
+
+    def action_refresh(self) -> None:
+        """ctrl+r: ask Docker for every app's state now, then reload."""
+        self.thesis.sync_docker()
+        super().action_refresh()
 
     @on(DataTable.RowSelected)
     def _toggle_detail(self) -> None:
         pane = self.query_one("#detail")
         pane.display = not pane.display
         if pane.display:
+            self.query_one(LogPanel).display = False
             self._show_selected()
 
     @on(DataTable.RowHighlighted)
@@ -134,6 +156,172 @@ class ApplicationsScreen(TableScreen):
         except ThesisError as exc:
             text = Text(exc.msg, style="red")
         self.app.call_from_thread(self.query_one("#detail-text", Static).update, text)
+
+    # --- containers and their logs -----------------------------------------------------
+
+    _log_app: tuple[str, int] | None = None
+    _follower: LogFollower | None = None
+    _follow_generation = 0
+
+    def _console(self, row: AppRow) -> LogPanel:
+        """The log panel, showing `row`'s app (cleared when it showed another app)."""
+        panel = self.query_one(LogPanel)
+        key = (row.model_slug, row.app_number)
+        if self._log_app != key:
+            self._stop_following()
+            panel.clear()
+            panel.set_title(f"logs · {row.model_slug} app {row.app_number}")
+            self._log_app = key
+        self.query_one("#detail").display = False
+        panel.display = True
+        return panel
+
+    def _container_action(self, verb: str, then_follow: bool = False) -> None:
+        row = self.require_selection()
+        if row is None:
+            return
+        panel = self._console(row)
+        service = self.thesis.containers
+        slug, number = row.model_slug, row.app_number
+
+        def run() -> str:
+            if verb == "build":
+                tags = service.build(slug, number, panel.push)
+                return f"{slug} app {number}: built {len(tags)} images."
+            target = (service.restart if verb == "restart" else service.start)(
+                slug, number, panel.push
+            )
+            results = check_health(service, slug, number, panel.push)
+            unhealthy = [r for r in results if not r.healthy]
+            if unhealthy:
+                raise ThesisError(f"{target.label} started, but {unhealthy[0].summary()}")
+            return f"{target.label} is running: " + "; ".join(r.summary() for r in results)
+
+        self.run_service(run, then=(lambda: self._follow(slug, number)) if then_follow else None)
+
+    def action_build(self) -> None:
+        """Build the selected app's images; the output streams into the log panel."""
+        self._container_action("build")
+
+    def action_restart(self) -> None:
+        self._container_action("restart", then_follow=True)
+
+    def action_start_stop(self) -> None:
+        """Start the selected app (then check it answers and follow its logs), or stop it."""
+        row = self.require_selection()
+        if row is None:
+            return
+        if row.status != "running":
+            self._container_action("start", then_follow=True)
+            return
+        service = self.thesis.containers
+
+        def stop(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            panel = self._console(row)
+
+            def run() -> str:
+                count = service.stop(row.model_slug, row.app_number, panel.push)
+                return f"{row.model_slug} app {row.app_number}: stopped {count} containers."
+
+            self.run_service(run)
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Stop {row.model_slug} app {row.app_number}?",
+                "Its containers are stopped (kept, with their logs); s starts them again.",
+                confirm_label="Stop",
+            ),
+            stop,
+        )
+
+    def action_remove(self, images: bool = False) -> None:
+        """Remove the selected app's containers and network (x), and its images (X)."""
+        row = self.require_selection()
+        if row is None:
+            return
+        service = self.thesis.containers
+        what = "containers, network and images" if images else "containers and network"
+
+        def remove(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            panel = self._console(row)
+
+            def run() -> str:
+                count = service.remove(row.model_slug, row.app_number, panel.push, images=images)
+                return f"{row.model_slug} app {row.app_number}: removed {count} containers."
+
+            self.run_service(run)
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Remove {row.model_slug} app {row.app_number}?",
+                f"Removes the app's {what}. Its files, ports, results and saved logs stay."
+                + ("" if images else " Its images stay (X removes them too)."),
+                confirm_label="Remove",
+            ),
+            remove,
+        )
+
+    def action_health(self) -> None:
+        """Probe the selected app's published services over HTTP (a containerized test)."""
+        row = self.require_selection()
+        if row is None:
+            return
+        panel = self._console(row)
+        service = self.thesis.containers
+
+        def health() -> str:
+            results = check_health(service, row.model_slug, row.app_number, panel.push)
+            bad = [r for r in results if not r.healthy]
+            if bad:
+                raise ThesisError(bad[0].summary())
+            return "; ".join(r.summary() for r in results)
+
+        self.run_service(health)
+
+    def action_logs(self) -> None:
+        """Show the selected app's container logs, following new lines; again to hide them."""
+        row = self.require_selection()
+        if row is None:
+            return
+        panel = self.query_one(LogPanel)
+        if panel.display and self._log_app == (row.model_slug, row.app_number):
+            self._stop_following()
+            panel.display = False
+            return
+        self._console(row).clear()
+        self._follow(row.model_slug, row.app_number)
+
+    def _stop_following(self) -> None:
+        self._follow_generation += 1
+        if self._follower is not None:
+            self._follower.close()
+            self._follower = None
+
+    def _follow(self, model_slug: str, app_number: int) -> None:
+        self._stop_following()
+        self._follow_logs(model_slug, app_number, self._follow_generation)
+
+    @work(thread=True, exit_on_error=False, group="logs")
+    def _follow_logs(self, model_slug: str, app_number: int, generation: int) -> None:
+        panel = self.query_one(LogPanel)
+        try:
+            follower = self.thesis.containers.follow_logs(model_slug, app_number)
+        except ThesisError as exc:
+            panel.push(f"({exc.msg})")
+            return
+        self._follower = follower
+        if generation != self._follow_generation:
+            follower.close()  # the user moved on while we connected
+            return
+        for line in follower.lines():
+            panel.push(line)
+        if generation == self._follow_generation:
+            self._follower = None
+            panel.push("(end of the logs: the containers stopped; l twice to read them again)")
 
 
 def _size(size: int) -> str:

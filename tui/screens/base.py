@@ -237,18 +237,26 @@ class TableScreen(Screen):
         return row
 
     @work(thread=True, exit_on_error=False, group="write")
-    def run_service(self, action: Callable[[], str | None]) -> None:
-        """Run a service call off the event loop; say how it went; refresh the table."""
+    def run_service(
+        self, action: Callable[[], str | None], then: Callable[[], None] | None = None
+    ) -> None:
+        """Run a service call off the event loop; say how it went; refresh the table.
+
+        `then` runs on the event loop after a success (e.g. start following logs).
+        """
         try:
             message = action()
         except ThesisError as exc:
             self.app.call_from_thread(
                 self.notify, exc.msg, title=exc.title, severity="error", timeout=8
             )
+            self.app.call_from_thread(self.reload)
             return
         if message:
             self.app.call_from_thread(self.notify, message)
         self.app.call_from_thread(self.reload)
+        if then is not None:
+            self.app.call_from_thread(then)
 
     def action_refresh(self) -> None:
         self.reload()

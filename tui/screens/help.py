@@ -22,7 +22,10 @@ HELP_TEXT = """\
 
 [b]On a screen[/b]
 Models   a add   e/enter edit   d delete   u sync (OpenRouter)
-Apps     u scan the apps folder   p ports   enter details
+Apps     u scan   p ports   enter details   ctrl+r sync with Docker
+         b build   s start/stop   r restart   l logs   h health
+         x remove containers   X … and their images
+Logs     tab to the log, then f follow   c clear   / search   n next
 Ports    a allocate all   d release
 
 The table refreshes by itself every few seconds (THESIS_REFRESH_INTERVAL).

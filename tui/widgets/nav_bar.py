@@ -26,4 +26,7 @@ class NavBar(Static):
             text.append("│")
             style = "reverse bold" if mode == self.current else ""
             text.append(f" {key} {label} ", style=style)
+        if getattr(self.app, "docker_problem", None):
+            text.append("│")
+            text.append(" Docker unavailable ", style="bold red")
         return text
