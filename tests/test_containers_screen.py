@@ -11,6 +11,7 @@ from conftest import remove_docker_objects, unique_slug, write_container_app
 from test_app import SIZE, finish_writes, make_app, settle, table_column
 from textual.pilot import Pilot
 
+from tui.services.scanner import scan_apps
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.log_panel import LogPanel
 from tui.widgets.nav_bar import NavBar
@@ -43,87 +44,83 @@ async def reload_table(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-@pytest.mark.docker
-async def test_scan_allocate_start_watch_logs_and_stop_from_the_keyboard(
-    sqlite_db, tmp_path, monkeypatch, docker_client, busybox_image
-) -> None:
-    slug = unique_slug()
-    root = tmp_path / "apps"
+@pytest.fixture
+def apps_folder(tmp_path, monkeypatch, docker_client, busybox_image):
+    """THESIS_APPS_DIR with one generated app of a fresh model; its Docker objects go after."""
+    slug, root = unique_slug(), tmp_path / "apps"
     write_container_app(root, slug)
     monkeypatch.setenv("THESIS_APPS_DIR", str(root))
+    yield slug, root
+    remove_docker_objects(docker_client, slug)
+
+
+@pytest.mark.docker
+async def test_scan_allocate_start_watch_logs_and_stop_from_the_keyboard(
+    sqlite_db, apps_folder
+) -> None:
+    slug, _ = apps_folder
     app = make_app(sqlite_db, start="applications")
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            await pilot.press("u")
-            await finish_writes(pilot)
-            await pilot.press("p")
-            await finish_writes(pilot)
-            backend_port = int(table_column(app, 3)[0])
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await finish_writes(pilot)
+        await pilot.press("p")
+        await finish_writes(pilot)
+        backend_port = int(table_column(app, 3)[0])
 
-            await pilot.press("s")
-            await group_done(pilot, "write")
-            await reload_table(pilot)
-            assert table_column(app, 2) == ["running"]
-            assert any(
-                m.startswith(f"{slug} app 1 is running: backend answered 200")
-                for m in messages(app)
-            )
-            body = httpx.get(f"http://127.0.0.1:{backend_port}/", timeout=5).text
-            assert body == f"backend of {slug} app 1\n"
+        await pilot.press("s")
+        await group_done(pilot, "write")
+        await reload_table(pilot)
+        assert table_column(app, 2) == ["running"]
+        assert any(
+            m.startswith(f"{slug} app 1 is running: backend answered 200") for m in messages(app)
+        )
+        body = httpx.get(f"http://127.0.0.1:{backend_port}/", timeout=5).text
+        assert body == f"backend of {slug} app 1\n"
 
-            panel = app.screen.query_one(LogPanel)
-            assert panel.display
-            await until(pilot, lambda: "backend | backend starting" in panel.lines, "the logs")
-            assert any(line.startswith("Step 1/") for line in panel.lines)  # the build, first
+        panel = app.screen.query_one(LogPanel)
+        assert panel.display
+        await until(pilot, lambda: "backend | backend starting" in panel.lines, "the logs")
+        assert any(line.startswith("Step 1/") for line in panel.lines)  # the build, first
 
-            await pilot.press("s")
-            assert isinstance(app.screen, ConfirmModal)
-            await pilot.press("y")
-            await group_done(pilot, "write")
-            await reload_table(pilot)
-            assert table_column(app, 2) == ["stopped"]
-            with pytest.raises(httpx.TransportError):
-                httpx.get(f"http://127.0.0.1:{backend_port}/", timeout=2)
+        await pilot.press("s")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await group_done(pilot, "write")
+        await reload_table(pilot)
+        assert table_column(app, 2) == ["stopped"]
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"http://127.0.0.1:{backend_port}/", timeout=2)
 
-            await until(pilot, lambda: "(end of the logs" in panel.lines[-1], "the end note")
-            await pilot.press("l")  # hides the panel; l again shows the saved logs
-            assert not panel.display
-            await pilot.press("l")
-            assert panel.display
-            await until(pilot, lambda: "backend | backend starting" in panel.lines, "history")
-            assert not any(line.startswith("Step 1/") for line in panel.lines)
-    finally:
-        remove_docker_objects(docker_client, slug)
+        await until(pilot, lambda: "(end of the logs" in panel.lines[-1], "the end note")
+        await pilot.press("l")  # hides the panel; l again shows the saved logs
+        assert not panel.display
+        await pilot.press("l")
+        assert panel.display
+        await until(pilot, lambda: "backend | backend starting" in panel.lines, "history")
+        assert not any(line.startswith("Step 1/") for line in panel.lines)
 
 
 @pytest.mark.docker
 async def test_a_failing_build_from_the_tui_says_why_and_marks_the_app_failed(
-    sqlite_db, tmp_path, monkeypatch, docker_client, busybox_image
+    sqlite_db, apps_folder, busybox_image
 ) -> None:
-    slug = unique_slug()
-    root = tmp_path / "apps"
-    app_dir = write_container_app(root, slug)
-    (app_dir / "backend" / "Dockerfile").write_text(
+    slug, root = apps_folder
+    (root / slug / "app1" / "backend" / "Dockerfile").write_text(
         f"FROM {busybox_image}\nRUN echo missing-dependency && exit 7\n"
     )
-    from tui.services.scanner import scan_apps
-
     scan_apps(sqlite_db, root)
     app = make_app(sqlite_db, start="applications")
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            await pilot.press("b")
-            await group_done(pilot, "write")
-            await reload_table(pilot)
-            assert table_column(app, 2) == ["failed"]
-            assert any("build of backend failed" in m for m in messages(app))
-            panel = app.screen.query_one(LogPanel)
-            await panel.flushed()
-            assert "missing-dependency" in panel.lines
-    finally:
-        remove_docker_objects(docker_client, slug)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await group_done(pilot, "write")
+        await reload_table(pilot)
+        assert table_column(app, 2) == ["failed"]
+        assert any("build of backend failed" in m for m in messages(app))
+        panel = app.screen.query_one(LogPanel)
+        await panel.flushed()
+        assert "missing-dependency" in panel.lines
 
 
 async def test_without_docker_the_screen_says_so_and_everything_else_works(

@@ -303,11 +303,13 @@ class ApplicationsScreen(TableScreen):
 
     def _follow(self, model_slug: str, app_number: int) -> None:
         self._stop_following()
-        self._follow_logs(model_slug, app_number, self._follow_generation)
+        panel = self.query_one(LogPanel)
+        self._follow_logs(panel, model_slug, app_number, self._follow_generation)
 
     @work(thread=True, exit_on_error=False, group="logs")
-    def _follow_logs(self, model_slug: str, app_number: int, generation: int) -> None:
-        panel = self.query_one(LogPanel)
+    def _follow_logs(
+        self, panel: LogPanel, model_slug: str, app_number: int, generation: int
+    ) -> None:
         try:
             follower = self.thesis.containers.follow_logs(model_slug, app_number)
         except ThesisError as exc:

@@ -439,7 +439,7 @@ class ContainerService:
             plan = self.plan(target)
             target = self._with_ports(target, log)
             with self._failing_marks_failed(target):
-                self._stop_all(self._in_start_order(target), log)
+                self._stop_all(self._in_start_order(target, plan), log)
                 self._start(target, plan, log)
             self._set_status(target, AppStatus.RUNNING)
             return target
@@ -471,10 +471,10 @@ class ContainerService:
             self._set_status(target, self._without_containers(target))
             return len(containers)
 
-    def _in_start_order(self, target: AppTarget) -> list[Any]:
+    def _in_start_order(self, target: AppTarget, plan: ComposePlan | None = None) -> list[Any]:
         containers = self.containers_of(target)
         try:
-            order = [spec.name for spec in self.plan(target).services]
+            order = [spec.name for spec in (plan or self.plan(target)).services]
         except Exception:  # a broken compose file must not block a stop
             order = []
         known = [containers[name] for name in order if name in containers]
