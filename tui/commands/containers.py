@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import click
 
-from tui.commands.base import Context, fail, handles_errors, pass_context
+from tui.commands.base import Context, handles_errors, pass_context
 from tui.services.containers import ContainerService
-from tui.services.health import check_health
+from tui.services.health import check_health, verdict
 
 
 def _service(context: Context) -> ContainerService:
@@ -25,9 +25,7 @@ def _check(service: ContainerService, model: str, number: int) -> None:
     results = check_health(service, model, number, _progress)
     for result in results:
         click.echo(result.summary())
-    failed = [r for r in results if not r.healthy]
-    if failed:
-        fail(f"{model} app {number} started, but {failed[0].summary()}")
+    verdict(results, failure_prefix=f"{model} app {number} started, but ")
 
 
 def app_arguments(command):

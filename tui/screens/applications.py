@@ -17,7 +17,7 @@ from tui.screens.base import Column, Query, TableScreen
 from tui.services.apps import AppDetail, AppRow, get_app_detail, list_applications
 from tui.services.common import Page
 from tui.services.container_logs import LogFollower
-from tui.services.health import check_health
+from tui.services.health import check_health, verdict
 from tui.services.ports import allocate_ports
 from tui.services.scanner import scan_apps
 from tui.widgets.confirm import ConfirmModal
@@ -192,10 +192,8 @@ class ApplicationsScreen(TableScreen):
                 slug, number, panel.push
             )
             results = check_health(service, slug, number, panel.push)
-            unhealthy = [r for r in results if not r.healthy]
-            if unhealthy:
-                raise ThesisError(f"{target.label} started, but {unhealthy[0].summary()}")
-            return f"{target.label} is running: " + "; ".join(r.summary() for r in results)
+            started = f"{target.label} started, but "
+            return f"{target.label} is running: " + verdict(results, failure_prefix=started)
 
         self.run_service(run, then=(lambda: self._follow(slug, number)) if then_follow else None)
 
@@ -273,14 +271,9 @@ class ApplicationsScreen(TableScreen):
         panel = self._console(row)
         service = self.thesis.containers
 
-        def health() -> str:
-            results = check_health(service, row.model_slug, row.app_number, panel.push)
-            bad = [r for r in results if not r.healthy]
-            if bad:
-                raise ThesisError(bad[0].summary())
-            return "; ".join(r.summary() for r in results)
-
-        self.run_service(health)
+        self.run_service(
+            lambda: verdict(check_health(service, row.model_slug, row.app_number, panel.push))
+        )
 
     def action_logs(self) -> None:
         """Show the selected app's container logs, following new lines; again to hide them."""

@@ -31,7 +31,7 @@ class AppRow:
 
 
 # An app's ports: port_allocations is keyed by (model_name, app_number), like the app.
-_PORTS_OF_APP = (PortAllocation.model_name == GeneratedApplication.model_slug) & (
+PORTS_OF_APP = (PortAllocation.model_name == GeneratedApplication.model_slug) & (
     PortAllocation.app_number == GeneratedApplication.app_number
 )
 
@@ -77,7 +77,7 @@ def list_applications(
             latest.c.task_type,
             latest.c.status,
         )
-        .outerjoin(PortAllocation, _PORTS_OF_APP)
+        .outerjoin(PortAllocation, PORTS_OF_APP)
         .outerjoin(latest, (latest.c.application_id == a.id) & (latest.c.rank == 1))
         .order_by(a.model_slug, a.app_number)
     )
@@ -157,7 +157,7 @@ def get_app_detail(db: Database, app_id: int) -> AppDetail:
     with db.session() as session:
         found = session.execute(
             select(a, PortAllocation.backend_port, PortAllocation.frontend_port)
-            .outerjoin(PortAllocation, _PORTS_OF_APP)
+            .outerjoin(PortAllocation, PORTS_OF_APP)
             .where(a.id == app_id)
         ).first()
         if found is None:

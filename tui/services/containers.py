@@ -27,6 +27,7 @@ from tui.db import Database
 from tui.db.models import AppStatus, GeneratedApplication, PortAllocation
 from tui.db.types import utcnow
 from tui.errors import ContainerError, NotFoundError, ThesisError
+from tui.services.apps import PORTS_OF_APP
 from tui.services.audit import audited
 from tui.services.compose import ComposePlan, ServiceSpec, find_compose_file, load_compose
 from tui.services.container_logs import ActionLog, LogFollower, LogSink, app_log_dir
@@ -113,11 +114,7 @@ class ContainerService:
         with self.db.session() as session:
             found = session.execute(
                 select(g, PortAllocation.backend_port, PortAllocation.frontend_port)
-                .outerjoin(
-                    PortAllocation,
-                    (PortAllocation.model_name == g.model_slug)
-                    & (PortAllocation.app_number == g.app_number),
-                )
+                .outerjoin(PortAllocation, PORTS_OF_APP)
                 .where(g.model_slug == model_slug, g.app_number == app_number)
             ).first()
             if found is None:

@@ -48,6 +48,14 @@ class HealthResult:
         return f"{self.service}: {self.error}"
 
 
+def verdict(results: list[HealthResult], *, failure_prefix: str = "") -> str:
+    """One line saying each service answered, or ContainerError naming the first that did not."""
+    unhealthy = [result for result in results if not result.healthy]
+    if unhealthy:
+        raise ContainerError(failure_prefix + unhealthy[0].summary())
+    return "; ".join(result.summary() for result in results)
+
+
 def check_health(
     service: ContainerService,
     model_slug: str,
