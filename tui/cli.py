@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from tui import __version__
-from tui.commands import apps, containers, models, ports
+from tui.commands import analyses, apps, containers, models, ports
 from tui.commands.base import Context, handles_errors, pass_context
 from tui.config import load_settings
 
@@ -80,6 +80,8 @@ cli.add_command(models.models)
 cli.add_command(apps.apps)
 cli.add_command(ports.ports)
 cli.add_command(containers.containers)
+cli.add_command(analyses.analyze)
+cli.add_command(analyses.analyses)
 
 
 def main() -> None:

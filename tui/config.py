@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from tui.errors import ConfigError
+from tui.paths import analyzers_path
 
 APP_NAME = "thesis-tui"
 
@@ -136,6 +137,21 @@ class Settings(BaseSettings):
 
     stop_timeout: int = Field(default=10, ge=0, le=600)
     """Seconds a container gets to stop after SIGTERM before it is killed."""
+
+    analyzers_dir: Path = Field(default_factory=analyzers_path)
+    """Folder with ThesisApp's analyzer configs and its npm tools (`npm ci --prefix` it for
+    eslint)."""
+
+    tool_timeout: float = Field(default=300.0, gt=0, le=86400)
+    """Seconds each analyzer run (bandit, pylint, eslint, an audit, locust beyond its
+    duration) may take before it is killed and its analysis marked failed."""
+
+    review_model: str = ""
+    """OpenRouter model id that performs AI reviews when none is given, e.g.
+    `openai/gpt-4o-mini`; it must be in the catalogue (for its prices and context)."""
+
+    review_timeout: float = Field(default=120.0, gt=0, le=3600)
+    """Seconds an AI review waits for the model's answer."""
 
     @field_validator("database_url")
     @classmethod

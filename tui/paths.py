@@ -20,3 +20,7 @@ def stylesheet_path() -> Path:
 
 def migrations_path() -> Path:
     return _shipped("migrations")
+
+
+def analyzers_path() -> Path:
+    return _shipped("analyzers")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
 from tui.db import Database
 from tui.db.models import AnalysisTask, GeneratedApplication
+from tui.errors import NotFoundError, ThesisError
+from tui.services.analysis.findings import Finding
+from tui.services.analysis.results import read_results
 from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
 
 
@@ -23,6 +27,8 @@ class AnalysisRow:
     started_at: datetime | None
     completed_at: datetime | None
     findings: int | None
+    summary: dict[str, Any]
+    error_message: str | None
 
     @property
     def duration_seconds(self) -> float | None:
@@ -77,8 +83,72 @@ def list_analyses(
                     started_at=task.started_at,
                     completed_at=task.completed_at,
                     findings=(task.summary or {}).get("total_findings"),
+                    summary=dict(task.summary or {}),
+                    error_message=task.error_message,
                 )
                 for task, slug, number in rows
             ],
             total,
         )
+
+
+@dataclass(frozen=True)
+class AnalysisDetail:
+    """One analysis: its row, its app, and what its results file holds."""
+
+    task_id: str
+    task_type: str
+    model_slug: str
+    app_number: int
+    status: str
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    config: dict[str, Any]
+    summary: dict[str, Any]
+    error_message: str | None
+    results_path: str | None
+    log_path: str | None
+    results: dict[str, Any] | None
+    results_error: str | None
+    """Why the results file could not be read (missing, corrupt), or None."""
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [Finding.from_dict(item) for item in (self.results or {}).get("findings") or []]
+
+
+def get_analysis(db: Database, task_id: str) -> AnalysisDetail:
+    t, a = AnalysisTask, GeneratedApplication
+    with db.session() as session:
+        found = session.execute(
+            select(t, a.model_slug, a.app_number)
+            .join(a, a.id == t.application_id)
+            .where(t.task_id == task_id)
+        ).first()
+        if found is None:
+            raise NotFoundError(f"No analysis {task_id}; see `thesis analyses list`")
+        task, slug, number = found
+    results = results_error = None
+    if task.results_path:
+        try:
+            results = read_results(task.results_path)
+        except ThesisError as exc:
+            results_error = exc.msg
+    return AnalysisDetail(
+        task_id=task.task_id,
+        task_type=str(task.task_type),
+        model_slug=slug,
+        app_number=number,
+        status=str(task.status),
+        created_at=task.created_at,
+        started_at=task.started_at,
+        completed_at=task.completed_at,
+        config=dict(task.config or {}),
+        summary=dict(task.summary or {}),
+        error_message=task.error_message,
+        results_path=task.results_path,
+        log_path=task.log_path,
+        results=results,
+        results_error=results_error,
+    )

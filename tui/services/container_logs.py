@@ -33,8 +33,8 @@ def app_log_dir(logs_dir: Path, model_slug: str, app_number: int) -> Path:
 class ActionLog:
     """A sink for one action's output: each line to the caller's sink and to actions.log."""
 
-    def __init__(self, folder: Path, sink: LogSink | None) -> None:
-        self.path = folder / "actions.log"
+    def __init__(self, folder: Path, sink: LogSink | None, name: str = "actions.log") -> None:
+        self.path = folder / name
         try:
             folder.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("a", encoding="utf-8")

@@ -42,6 +42,7 @@ from tui.errors import RemoteServiceError, ValidationError
 from tui.services.schemas import ModelCreate, check_slug, describe_errors
 
 MODELS_PATH = "/models"
+CHAT_PATH = "/chat/completions"
 PER_MILLION = Decimal(1_000_000)
 _KEY_HINT = "set THESIS_OPENROUTER_API_KEY"
 _JSON_TYPES = {str: "string", int: "number", float: "number", bool: "boolean"}
@@ -58,7 +59,7 @@ _EXTRA_KEYS = (
 
 
 class OpenRouterClient:
-    """GET {base_url}/models with bounded retries on 429 and 5xx.
+    """GET {base_url}/models and POST chat completions, with bounded retries on 429 and 5xx.
 
     Retry delays double from `backoff_base` seconds; a numeric `Retry-After` is honoured.
     Both are capped at `max_delay`, so a server asking for an hour cannot freeze a sync.
@@ -113,10 +114,31 @@ class OpenRouterClient:
 
     def list_models(self) -> list[dict[str, Any]]:
         """The `data` entries of the model list, as OpenRouter sent them."""
+        return self._entries(self._send("GET", MODELS_PATH))
+
+    def chat(self, payload: dict[str, Any]) -> tuple[dict[str, Any], float]:
+        """POST a chat completion; the answer's JSON and the seconds it took (all attempts)."""
+        started = time.monotonic()
+        response = self._send("POST", CHAT_PATH, json=payload)
+        seconds = time.monotonic() - started
+        try:
+            answer = json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            raise RemoteServiceError(
+                f"OpenRouter at {self._where} sent a completion that is not JSON"
+            ) from None
+        if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
+            raise RemoteServiceError(
+                f"OpenRouter at {self._where} sent a completion without choices"
+            )
+        return answer, seconds
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request, retried on 429 and 5xx; any other failure is a RemoteServiceError."""
         attempt = 0
         while True:
             attempt += 1
-            response = self._get()
+            response = self._request(method, path, **kwargs)
             status = response.status_code
             if status in (401, 403):
                 if self._key:
@@ -136,13 +158,13 @@ class OpenRouterClient:
             if not 200 <= status < 300:
                 raise RemoteServiceError(
                     f"OpenRouter at {self._where} answered {status}{self._detail(response)} "
-                    f"to GET {MODELS_PATH} — check THESIS_OPENROUTER_BASE_URL"
+                    f"to {method} {path} — check THESIS_OPENROUTER_BASE_URL"
                 )
-            return self._entries(response)
+            return response
 
-    def _get(self) -> httpx.Response:
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            return self._http.get(MODELS_PATH)
+            return self._http.request(method, path, **kwargs)
         except httpx.TimeoutException:
             raise RemoteServiceError(
                 f"OpenRouter at {self._where} did not answer within {self.timeout:g} s"

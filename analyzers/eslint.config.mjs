@@ -1,0 +1,23 @@
+// ThesisApp's own ESLint rules for generated frontends. Passed with --config, so a generated
+// app's eslint.config.js (code that would run on the host) is never loaded.
+import security from "eslint-plugin-security";
+
+export default [
+  {
+    files: ["**/*.js", "**/*.jsx", "**/*.mjs", "**/*.cjs"],
+    languageOptions: {
+      ecmaVersion: "latest",
+      sourceType: "module",
+      parserOptions: { ecmaFeatures: { jsx: true } },
+    },
+    linterOptions: { noInlineConfig: true, reportUnusedDisableDirectives: "off" },
+    plugins: { security },
+    rules: {
+      ...security.configs.recommended.rules,
+      "no-eval": "error",
+      "no-implied-eval": "error",
+      "no-new-func": "error",
+      "no-script-url": "error",
+    },
+  },
+];

@@ -1,0 +1,160 @@
+"""`thesis analyze` and `thesis analyses list|show`.
+
+`analyze` streams each analysis's log to stderr as it runs and prints one summary line per
+analysis on stdout; it exits 1 when any analysis did not complete. Ctrl-C kills the running
+tool and marks its analysis cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+from tui.commands.base import Context, echo_json, handles_errors, pass_context
+from tui.commands.containers import app_arguments
+from tui.db.models import AnalysisStatus
+from tui.services.analyses import get_analysis, list_analyses
+from tui.services.analysis.runner import AnalysisService, describe_summary, parse_types
+
+
+def _progress(line: str) -> None:
+    click.echo(line, err=True)
+
+
+@click.command("analyze")
+@app_arguments
+@click.option(
+    "--type",
+    "types",
+    default="security",
+    show_default=True,
+    help="Comma-separated: security, performance, ai_review, smoke.",
+)
+@click.option(
+    "--tools",
+    help="Security tools, comma-separated (default: all): "
+    "bandit, pylint, eslint, pip-audit, npm-audit.",
+)
+@click.option(
+    "--model", "review_model", help="Reviewing model for ai_review (default THESIS_REVIEW_MODEL)."
+)
+@click.option(
+    "--requirements",
+    help="Requirements text for ai_review (default: the app's "
+    "REQUIREMENTS.md or generation metadata).",
+)
+@click.option("--users", type=click.IntRange(1, 10_000), help="Load test users (default 10).")
+@click.option("--spawn-rate", type=click.FloatRange(min=0.1), help="Users started per second.")
+@click.option("--duration", type=click.IntRange(1, 86_400), help="Load test seconds (default 10).")
+@click.option("--endpoints", help="Load test paths, comma-separated (default /).")
+@pass_context
+@handles_errors
+def analyze(
+    context: Context,
+    model: str,
+    number: int,
+    types: str,
+    tools: str | None,
+    review_model: str | None,
+    requirements: str | None,
+    users: int | None,
+    spawn_rate: float | None,
+    duration: int | None,
+    endpoints: str | None,
+) -> None:
+    """Run analyses on app NUMBER of MODEL; the log streams to stderr."""  # fmt: skip
+    service = AnalysisService(context.database(), context.settings)
+    options = {
+        "model": review_model,
+        "requirements": requirements,
+        "users": users,
+        "spawn_rate": spawn_rate,
+        "duration": duration,
+        "endpoints": endpoints.split(",") if endpoints else None,
+    }
+    task_ids = service.create(
+        [(model, number)],
+        parse_types(types),
+        tools=tools,
+        options={key: value for key, value in options.items() if value is not None},
+    )
+    try:
+        results = asyncio.run(service.run(task_ids, _progress))
+    except KeyboardInterrupt:
+        click.echo("thesis: cancelled; the running analysis was stopped", err=True)
+        sys.exit(130)
+    for result in results:
+        if result.status == AnalysisStatus.COMPLETED:
+            click.echo(f"{result.task_id} completed: {describe_summary(result.summary)}")
+        else:
+            click.echo(f"{result.task_id} {result.status}: {result.error}")
+    if any(result.status != AnalysisStatus.COMPLETED for result in results):
+        sys.exit(1)
+
+
+@click.group()
+def analyses() -> None:
+    """List analyses and show one with its findings."""
+
+
+@analyses.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--search", help="Only analyses whose id, type, status or model contains this.")
+@click.option("--limit", type=click.IntRange(1), default=200, show_default=True)
+@pass_context
+@handles_errors
+def list_command(context: Context, as_json: bool, search: str | None, limit: int) -> None:
+    """Analyses, newest first."""
+    page = list_analyses(context.database(), search=search, limit=limit)
+    if as_json:
+        echo_json([row.__dict__ | {"duration_seconds": row.duration_seconds} for row in page.rows])
+        return
+    for row in page.rows:
+        duration = f"{row.duration_seconds:.1f}s" if row.duration_seconds is not None else "-"
+        outcome = (
+            describe_summary(row.summary)
+            if row.status == "completed"
+            else (row.error_message or "")
+        )
+        click.echo(
+            f"{row.task_id:<26} {row.task_type:<11} {row.model_slug} app {row.app_number:<3} "
+            f"{row.status:<10} {duration:>8}  {outcome}"
+        )
+    click.echo(f"{len(page.rows)} of {page.total} analyses", err=True)
+
+
+@analyses.command("show")
+@click.argument("task_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the row and results as JSON.")
+@pass_context
+@handles_errors
+def show(context: Context, task_id: str, as_json: bool) -> None:
+    """One analysis: status, summary, each tool, and every finding."""
+    detail = get_analysis(context.database(), task_id)
+    if as_json:
+        echo_json(detail)
+        return
+    click.echo(f"{detail.task_id}  {detail.task_type} of {detail.model_slug} app "
+               f"{detail.app_number}: {detail.status}")  # fmt: skip
+    if detail.error_message:
+        click.echo(f"error: {detail.error_message}")
+    if detail.summary:
+        click.echo(f"summary: {describe_summary(detail.summary)}")
+    if detail.results_error:
+        click.echo(f"results: {detail.results_error}")
+    results = detail.results or {}
+    for tool, report in (results.get("tools") or {}).items():
+        reason = f": {report['reason']}" if report.get("reason") else ""
+        click.echo(f"  {tool:<10} {report['status']}{reason} ({report['findings']} findings)")
+    for finding in detail.findings:
+        where = f"{finding.file}:{finding.line}" if finding.line else finding.file
+        click.echo(f"  [{finding.severity:<8}] {finding.tool:<9} {finding.rule_id:<28} "
+                   f"{where}  {finding.message}")  # fmt: skip
+    if results.get("metrics"):
+        metrics = results["metrics"]
+        for key in ("requests", "requests_per_second", "avg_ms", "p50_ms", "p95_ms", "p99_ms",
+                    "error_rate", "connection_errors"):  # fmt: skip
+            if key in metrics:
+                click.echo(f"  {key}: {metrics[key]}")

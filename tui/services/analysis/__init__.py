@@ -1,0 +1,1 @@
+"""Analyses of generated apps: static security, smoke, load tests and AI review."""

@@ -1,0 +1,116 @@
+"""One shape for every analyzer's findings, and the one severity function.
+
+Every tool's raw level goes through `severity()`, and the severity columns of a task are
+counted from the same list of findings that is written to its results file, so a table and
+its drill-down never disagree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+"""Most to least severe. Tables sort by this order, not alphabetically."""
+
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+_ESLINT_SECURITY_RULES = frozenset({"no-eval", "no-implied-eval", "no-new-func", "no-script-url"})
+_PYLINT = {"fatal": "high", "error": "medium", "warning": "low"}
+_PYLINT_SECURITY = frozenset({"eval-used", "exec-used"})
+_BANDIT = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
+_AUDIT = {
+    "critical": "critical",
+    "high": "high",
+    "moderate": "medium",
+    "medium": "medium",
+    "low": "low",
+    "info": "info",
+}
+
+
+def severity(tool: str, level: str | int | None, *, rule_id: str = "") -> str:
+    """Our severity for a tool's own level.
+
+    - bandit: HIGH/MEDIUM/LOW as they are.
+    - pylint: fatal → high, error → medium, warning → low, the rest info; eval-used and
+      exec-used are high whatever their type.
+    - eslint: the security plugin's rules and eval-like core rules are high; other errors
+      (2) medium, warnings (1) low.
+    - npm audit: its own critical/high/moderate/low; pip-audit reports no level: high.
+    - zap/wapiti: risk High/Medium/Low/Informational.
+    """
+    if tool == "bandit":
+        return _BANDIT.get(str(level).upper(), "info")
+    if tool == "pylint":
+        if rule_id in _PYLINT_SECURITY:
+            return "high"
+        return _PYLINT.get(str(level), "info")
+    if tool == "eslint":
+        if rule_id.startswith("security/") or rule_id in _ESLINT_SECURITY_RULES:
+            return "high"
+        return {2: "medium", 1: "low"}.get(level if isinstance(level, int) else -1, "info")
+    if tool in ("npm-audit", "pip-audit"):
+        return _AUDIT.get(str(level or "high").lower(), "high")
+    if tool in ("zap", "wapiti"):
+        return {"high": "high", "medium": "medium", "low": "low"}.get(str(level).lower(), "info")
+    return "info"
+
+
+@dataclass
+class Finding:
+    tool: str
+    rule_id: str
+    severity: str
+    message: str
+    file: str = ""
+    """Relative to the app's folder, with `/`."""
+    line: int | None = None
+    confidence: str = ""
+    code: str = ""
+    """The lines around `line`, each as `<number> <text>`."""
+    link: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        known = {name: data.get(name) for name in cls.__dataclass_fields__ if name in data}
+        return cls(**known)
+
+
+def count_severities(findings: list[Finding]) -> dict[str, int]:
+    counts = Counter(finding.severity for finding in findings)
+    return {name: counts.get(name, 0) for name in SEVERITIES}
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    return sorted(
+        findings,
+        key=lambda f: (SEVERITY_RANK.get(f.severity, 9), f.file, f.line or 0, f.tool, f.rule_id),
+    )
+
+
+@dataclass
+class SourceExcerpts:
+    """Reads the lines around a finding, each file once; never follows a symlink."""
+
+    context: int = 1
+    _lines: dict[Path, list[str]] = field(default_factory=dict)
+
+    def around(self, path: Path, line: int | None) -> str:
+        if not line:
+            return ""
+        lines = self._lines.get(path)
+        if lines is None:
+            try:
+                lines = [] if path.is_symlink() else path.read_text("utf-8", "replace").splitlines()
+            except OSError:
+                lines = []
+            self._lines[path] = lines
+        first = max(line - self.context, 1)
+        last = min(line + self.context, len(lines))
+        return "\n".join(f"{number} {lines[number - 1]}" for number in range(first, last + 1))

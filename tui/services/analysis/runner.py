@@ -1,0 +1,463 @@
+"""Analysis tasks: created pending, run as asyncio work, finished with a results file.
+
+`AnalysisService.create` stores one pending `analysis_tasks` row per (app, type);
+`AnalysisService.run` runs them. Security tasks of one run share a single scan (one process
+per tool for every app, see security.py); the other types run one by one. Each task:
+
+1. is marked `running` (started_at, log file);
+2. runs, its log lines going to the caller's sink and to `<logs>/<model>/app<N>/<task>.log`;
+3. has its results file written atomically, then, in one transaction, its typed row
+   (security_analyses, performance_tests, ...) and its final status and summary.
+
+A task that raises ends `failed` with the message; the others go on. A cancelled task
+(its asyncio task cancelled: the TUI's cancel key, Ctrl-C in the CLI) has its subprocess
+killed and ends `cancelled`. Nothing here touches a task it did not create or run, and a
+failed write of the results file fails only that task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from tui.config import Settings
+from tui.db import Database
+from tui.db.models import (
+    AnalysisStatus,
+    AnalysisTask,
+    AnalysisType,
+    GeneratedApplication,
+    SecurityAnalysis,
+    utcnow,
+)
+from tui.errors import NotFoundError, ThesisError, ValidationError
+from tui.services.analysis.findings import Finding, count_severities, sort_findings
+from tui.services.analysis.results import results_path, write_results
+from tui.services.analysis.security import (
+    TOOL_FLAGS,
+    SecurityScan,
+    Source,
+    ToolReport,
+    collect_source,
+    parse_tools,
+)
+from tui.services.container_logs import ActionLog, LogSink, app_log_dir
+
+RUNNABLE = (
+    AnalysisType.SECURITY,
+    AnalysisType.PERFORMANCE,
+    AnalysisType.AI_REVIEW,
+    AnalysisType.SMOKE,
+)
+"""Types `create` accepts; the order they run in when several are asked for one app."""
+
+
+def parse_types(value: str | list[str] | tuple[str, ...]) -> tuple[AnalysisType, ...]:
+    names = value.split(",") if isinstance(value, str) else list(value)
+    wanted = {name.strip().lower() for name in names if name.strip()}
+    runnable = {str(kind) for kind in RUNNABLE}
+    unknown = sorted(wanted - runnable)
+    if unknown or not wanted:
+        raise ValidationError(
+            f"Unknown analysis type {', '.join(unknown) or '(none)'}; "
+            f"choose from {', '.join(str(kind) for kind in RUNNABLE)}"
+        )
+    return tuple(kind for kind in RUNNABLE if str(kind) in wanted)
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """What a runner needs of one task and its app."""
+
+    id: int
+    task_id: str
+    task_type: AnalysisType
+    application_id: int
+    model_slug: str
+    app_number: int
+    source_path: Path | None
+    content_hash: str | None
+    config: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return f"{self.model_slug} app {self.app_number} {self.task_type}"
+
+
+@dataclass
+class Outcome:
+    """What a runner hands back; the service stores it."""
+
+    status: AnalysisStatus = AnalysisStatus.COMPLETED
+    error: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    tools: dict[str, dict[str, Any]] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    typed_row: Callable[[TaskRef, Outcome, float], Any] | None = None
+    """Builds the typed result row (SecurityAnalysis, PerformanceTest, ...) for the task."""
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    task_id: str
+    label: str
+    status: AnalysisStatus
+    error: str | None
+    summary: dict[str, Any]
+    results_path: str | None
+
+
+Runner = Callable[["AnalysisService", TaskRef, ActionLog], Awaitable[Outcome]]
+
+
+class AnalysisService:
+    """Creates and runs analyses. One instance serves the TUI's workers or one CLI command."""
+
+    def __init__(self, db: Database, settings: Settings, containers: Any = None) -> None:
+        self.db = db
+        self.settings = settings
+        self._containers = containers
+
+    @property
+    def containers(self) -> Any:
+        if self._containers is None:
+            from tui.services.containers import ContainerService
+
+            self._containers = ContainerService(self.db, self.settings)
+        return self._containers
+
+    # --- creating -------------------------------------------------------------------------
+
+    def create(
+        self,
+        apps: list[tuple[str, int]],
+        types: tuple[AnalysisType, ...],
+        *,
+        tools: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """One pending task per app and type; returns their task ids in run order."""
+        chosen_tools = parse_tools(tools)
+        created: list[str] = []
+        with self.db.write_session() as session:
+            for model_slug, app_number in apps:
+                app = session.execute(
+                    select(GeneratedApplication).where(
+                        GeneratedApplication.model_slug == model_slug,
+                        GeneratedApplication.app_number == app_number,
+                    )
+                ).scalar_one_or_none()
+                if app is None:
+                    raise NotFoundError(
+                        f"No app {model_slug} app {app_number}; scan its folder first"
+                    )
+                for kind in types:
+                    task_id = f"{kind}-{uuid.uuid4().hex[:12]}"
+                    config: dict[str, Any] = dict(options or {})
+                    if kind == AnalysisType.SECURITY:
+                        config["tools"] = list(chosen_tools)
+                    session.add(
+                        AnalysisTask(
+                            task_id=task_id,
+                            application_id=app.id,
+                            task_type=kind,
+                            status=AnalysisStatus.PENDING,
+                            content_hash=app.content_hash,
+                            config=config,
+                        )
+                    )
+                    created.append(task_id)
+        return created
+
+    def refs(self, task_ids: list[str]) -> list[TaskRef]:
+        t, a = AnalysisTask, GeneratedApplication
+        with self.db.session() as session:
+            rows = session.execute(
+                select(t, a).join(a, a.id == t.application_id).where(t.task_id.in_(task_ids))
+            ).all()
+        by_id = {
+            task.task_id: TaskRef(
+                id=task.id,
+                task_id=task.task_id,
+                task_type=AnalysisType(task.task_type),
+                application_id=app.id,
+                model_slug=app.model_slug,
+                app_number=app.app_number,
+                source_path=Path(app.source_path) if app.source_path else None,
+                content_hash=app.content_hash,
+                config=dict(task.config or {}),
+            )
+            for task, app in rows
+        }
+        missing = [task_id for task_id in task_ids if task_id not in by_id]
+        if missing:
+            raise NotFoundError(f"No analysis {missing[0]}")
+        return [by_id[task_id] for task_id in task_ids]
+
+    # --- running --------------------------------------------------------------------------
+
+    async def run(self, task_ids: list[str], sink: LogSink | None = None) -> list[TaskResult]:
+        """Run the tasks; security ones share one scan. Returns one result per task."""
+        refs = self.refs(task_ids)
+        security = [ref for ref in refs if ref.task_type == AnalysisType.SECURITY]
+        results: dict[str, TaskResult] = {}
+        if security:
+            for result in await self._run_security(security, sink):
+                results[result.task_id] = result
+        for ref in refs:
+            if ref.task_type != AnalysisType.SECURITY:
+                results[ref.task_id] = await self._run_one(ref, sink)
+        return [results[task_id] for task_id in task_ids]
+
+    def _log(self, ref: TaskRef, sink: LogSink | None) -> ActionLog:
+        folder = app_log_dir(self.settings.logs_dir, ref.model_slug, ref.app_number)
+        return ActionLog(folder, sink, name=f"{ref.task_id}.log")
+
+    async def _run_one(self, ref: TaskRef, sink: LogSink | None) -> TaskResult:
+        from tui.services.analysis.kinds import RUNNERS
+
+        try:
+            log = self._log(ref, sink)
+        except ThesisError as exc:
+            return await self._finish(ref, Outcome(AnalysisStatus.FAILED, error=str(exc)), 0.0)
+        started = time.monotonic()
+        with log:
+            await self._mark_running([ref], {ref.task_id: log.path})
+            log(f"== {ref.label} ({ref.task_id})")
+            try:
+                outcome = await RUNNERS[ref.task_type](self, ref, log)
+            except asyncio.CancelledError:
+                log("!! cancelled")
+                await asyncio.shield(self._cancelled([ref]))
+                raise
+            except ThesisError as exc:
+                outcome = Outcome(AnalysisStatus.FAILED, error=str(exc))
+            except Exception as exc:  # a bug of ours must not take the other tasks down
+                log.note(traceback.format_exc())
+                outcome = Outcome(AnalysisStatus.FAILED, error=f"internal error: {exc!r}")
+            result = await self._finish(ref, outcome, time.monotonic() - started)
+            log(_verdict(result))
+        return result
+
+    async def _run_security(self, refs: list[TaskRef], sink: LogSink | None) -> list[TaskResult]:
+        by_tools: dict[tuple[str, ...], list[TaskRef]] = {}
+        for ref in refs:
+            by_tools.setdefault(tuple(ref.config.get("tools") or ()), []).append(ref)
+        results = []
+        for tools, group in by_tools.items():
+            results.extend(await self._security_group(group, parse_tools(",".join(tools)), sink))
+        return results
+
+    async def _security_group(
+        self, refs: list[TaskRef], tools: tuple[str, ...], sink: LogSink | None
+    ) -> list[TaskResult]:
+        started = time.monotonic()
+        logs: dict[str, ActionLog] = {}
+        results: list[TaskResult] = []
+        runnable: list[tuple[TaskRef, Source]] = []
+        for ref in refs:
+            try:
+                logs[ref.task_id] = self._log(ref, None)
+                source = await asyncio.to_thread(_source_of, ref)
+            except ThesisError as exc:
+                results.append(
+                    await self._finish(ref, Outcome(AnalysisStatus.FAILED, error=str(exc)), 0.0)
+                )
+                continue
+            runnable.append((ref, source))
+        await self._mark_running([ref for ref, _ in runnable], {k: v.path for k, v in logs.items()})
+
+        def tee(line: str) -> None:
+            for ref, _source in runnable:
+                logs[ref.task_id].note(line)
+            if sink is not None:
+                sink(line)
+
+        names = ", ".join(ref.label for ref, _ in runnable[:3])
+        more = f" and {len(runnable) - 3} more" if len(runnable) > 3 else ""
+        if runnable:
+            tee(f"== security ({', '.join(tools)}) on {names}{more}")
+        try:
+            reports = await SecurityScan(self.settings, tee).run([s for _, s in runnable], tools)
+        except asyncio.CancelledError:
+            tee("!! cancelled")
+            await asyncio.shield(self._cancelled([ref for ref, _ in runnable]))
+            for log in logs.values():
+                log.close()
+            raise
+        seconds = time.monotonic() - started
+        for ref, source in runnable:
+            outcome = security_outcome(tools, reports[source.root])
+            result = await self._finish(ref, outcome, seconds)
+            results.append(result)
+            tee(_verdict(result)) if len(runnable) == 1 else logs[ref.task_id].note(
+                _verdict(result)
+            )
+        for log in logs.values():
+            log.close()
+        order = {ref.task_id: n for n, ref in enumerate(refs)}
+        return sorted(results, key=lambda r: order[r.task_id])
+
+    # --- storing --------------------------------------------------------------------------
+
+    async def _mark_running(self, refs: list[TaskRef], logs: dict[str, Path]) -> None:
+        def write() -> None:
+            now = utcnow()
+            with self.db.write_session() as session:
+                for ref in refs:
+                    task = session.get(AnalysisTask, ref.id)
+                    if task is None:
+                        continue
+                    task.status = AnalysisStatus.RUNNING
+                    task.started_at = now
+                    task.completed_at = None
+                    task.error_message = None
+                    task.progress = 0
+                    if ref.task_id in logs:
+                        task.log_path = str(logs[ref.task_id])
+
+        await asyncio.to_thread(write)
+
+    async def _cancelled(self, refs: list[TaskRef]) -> None:
+        def write() -> None:
+            now = utcnow()
+            with self.db.write_session() as session:
+                for ref in refs:
+                    task = session.get(AnalysisTask, ref.id)
+                    if task is not None and task.status in (
+                        AnalysisStatus.PENDING,
+                        AnalysisStatus.RUNNING,
+                    ):
+                        task.status = AnalysisStatus.CANCELLED
+                        task.completed_at = now
+                        task.error_message = "cancelled by the user"
+
+        await asyncio.to_thread(write)
+
+    async def _finish(self, ref: TaskRef, outcome: Outcome, seconds: float) -> TaskResult:
+        return await asyncio.to_thread(self._store, ref, outcome, seconds)
+
+    def _store(self, ref: TaskRef, outcome: Outcome, seconds: float) -> TaskResult:
+        now = utcnow()
+        findings = sort_findings(outcome.findings)
+        summary = dict(outcome.summary)
+        if ref.task_type == AnalysisType.SECURITY:
+            summary = {"total_findings": len(findings), **count_severities(findings), **summary}
+        path = results_path(self.settings.results_dir, ref.model_slug, ref.app_number, ref.task_id)
+        document = {
+            "task_id": ref.task_id,
+            "analysis_type": str(ref.task_type),
+            "model_slug": ref.model_slug,
+            "app_number": ref.app_number,
+            "content_hash": ref.content_hash,
+            "status": str(outcome.status),
+            "error": outcome.error,
+            "completed_at": now.isoformat(),
+            "duration_seconds": round(seconds, 3),
+            "config": ref.config,
+            "summary": summary,
+            "tools": outcome.tools,
+            "metrics": outcome.metrics,
+            "findings": [finding.as_dict() for finding in findings],
+        }
+        stored_path: str | None = str(path)
+        try:
+            write_results(path, document)
+        except ThesisError as exc:
+            outcome.status, outcome.error, stored_path = AnalysisStatus.FAILED, str(exc), None
+        with self.db.write_session() as session:
+            task = session.get(AnalysisTask, ref.id)
+            if task is None:
+                raise NotFoundError(f"The analysis {ref.task_id} was deleted while it ran")
+            task.status = outcome.status
+            task.completed_at = now
+            task.started_at = task.started_at or now
+            task.progress = 100
+            task.summary = summary
+            task.results_path = stored_path
+            task.error_message = outcome.error
+            if outcome.typed_row is not None:
+                session.add(outcome.typed_row(ref, outcome, seconds))
+        return TaskResult(
+            ref.task_id, ref.label, outcome.status, outcome.error, summary, stored_path
+        )
+
+
+def _source_of(ref: TaskRef) -> Source:
+    if ref.source_path is None or not ref.source_path.is_dir():
+        raise ThesisError(f"{ref.label}: the app's folder {ref.source_path} is not on disk")
+    source = collect_source(ref.source_path)
+    if source.empty:
+        raise ThesisError(
+            f"{ref.label}: no source to analyse (no .py, .js/.jsx, requirements*.txt "
+            "or package.json files)"
+        )
+    return source
+
+
+def security_outcome(tools: tuple[str, ...], reports: list[ToolReport]) -> Outcome:
+    """Findings of every tool that ran; the task fails when a tool failed (not skipped)."""
+    findings = [finding for report in reports for finding in report.findings]
+    failed = [report for report in reports if report.status == "failed"]
+    outcome = Outcome(
+        status=AnalysisStatus.FAILED if failed else AnalysisStatus.COMPLETED,
+        error="; ".join(f"{r.tool}: {r.reason}" for r in failed) or None,
+        findings=findings,
+        tools={report.tool: report.as_dict() for report in reports},
+    )
+    outcome.summary = {
+        "tools": {r.tool: r.status if r.status == "ok" else f"{r.status}: {r.reason}"
+                  for r in reports}
+    }  # fmt: skip
+
+    def typed_row(ref: TaskRef, result: Outcome, seconds: float) -> SecurityAnalysis:
+        counts = count_severities(findings)
+        return SecurityAnalysis(
+            application_id=ref.application_id,
+            analysis_task_id=ref.id,
+            status=result.status,
+            enabled_tools=list(tools),
+            results={"tools": result.tools, "summary": result.summary},
+            execution_time=seconds,
+            error_message=result.error,
+            completed_at=utcnow(),
+            issues_found=len(findings),
+            critical_count=counts["critical"],
+            high_count=counts["high"],
+            medium_count=counts["medium"],
+            low_count=counts["low"],
+            info_count=counts["info"],
+            **{flag: tool in tools for tool, flag in TOOL_FLAGS.items()},
+        )
+
+    outcome.typed_row = typed_row
+    return outcome
+
+
+def _verdict(result: TaskResult) -> str:
+    if result.status == AnalysisStatus.COMPLETED:
+        return f"ok: {result.label} completed: {describe_summary(result.summary)}"
+    return f"!! {result.label} {result.status}: {result.error}"
+
+
+def describe_summary(summary: dict[str, Any]) -> str:
+    """One line of a task's summary for logs, the CLI and notifications."""
+    if "total_findings" in summary:
+        counts = ", ".join(
+            f"{summary.get(name, 0)} {name}"
+            for name in ("critical", "high", "medium", "low", "info")
+            if summary.get(name)
+        )
+        return f"{summary['total_findings']} findings" + (f" ({counts})" if counts else "")
+    parts = [f"{key.replace('_', ' ')} {value}" for key, value in summary.items()
+             if isinstance(value, int | float | str)]  # fmt: skip
+    return ", ".join(parts) or "done"

@@ -1,0 +1,344 @@
+"""Static security analysis: bandit, pylint, eslint, pip-audit and npm audit on app sources.
+
+Nothing here imports or runs the generated code. bandit parses it in-process; pylint and
+eslint run as subprocesses with *our* configuration (`analyzers/pylintrc`,
+`analyzers/eslint.config.mjs`) passed explicitly, so an app's own pylintrc (init-hook) or
+eslint.config.js (JavaScript) is never loaded; inline suppressions (`# nosec`,
+`/* eslint-disable */`) are ignored.
+
+Many apps are scanned with one process per tool: a scan takes every app's files at once and
+hands each app the findings under its folder. Starting pylint costs ~1 s and bandit's CLI
+0.15 s here, so a per-app process would cost minutes over a few hundred apps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import stat
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tui.config import Settings
+from tui.errors import ScanError, ValidationError
+from tui.services.analysis.findings import Finding, SourceExcerpts, severity
+from tui.services.analysis.process import ToolMissing, last_line, run_tool
+
+Log = Callable[[str], None]
+
+SECURITY_TOOLS = ("bandit", "pylint", "eslint", "pip-audit", "npm-audit")
+TOOL_FLAGS = {
+    "bandit": "bandit_enabled",
+    "pylint": "pylint_enabled",
+    "eslint": "eslint_enabled",
+    "pip-audit": "safety_enabled",
+    "npm-audit": "npm_audit_enabled",
+}
+"""Seed 001's per-tool columns; pip-audit takes the place of safety (same job, offline-honest)."""
+
+SKIP_DIRS = frozenset(
+    {"node_modules", ".git", "__pycache__", ".venv", "venv", "env", "dist", "build", ".next"}
+)
+PYTHON = frozenset({".py"})
+JAVASCRIPT = frozenset({".js", ".jsx", ".mjs", ".cjs"})
+PYLINT_FAILED = 32
+"""pylint's exit bit for a usage error; the other bits only say which kinds of message it gave."""
+
+
+def parse_tools(value: str | None) -> tuple[str, ...]:
+    """`bandit,pylint` as a tuple in SECURITY_TOOLS order; None or empty means all."""
+    if not value:
+        return SECURITY_TOOLS
+    names = {name.strip().lower() for name in value.split(",") if name.strip()}
+    unknown = sorted(names - set(SECURITY_TOOLS))
+    if unknown:
+        raise ValidationError(
+            f"Unknown tool {', '.join(unknown)}; choose from {', '.join(SECURITY_TOOLS)}"
+        )
+    return tuple(tool for tool in SECURITY_TOOLS if tool in names)
+
+
+@dataclass
+class Source:
+    """The files of one app that the tools read."""
+
+    root: Path
+    python: list[Path] = field(default_factory=list)
+    javascript: list[Path] = field(default_factory=list)
+    requirements: list[Path] = field(default_factory=list)
+    package_json: list[Path] = field(default_factory=list)
+
+    def relative(self, path: Path | str) -> str:
+        return Path(path).resolve().relative_to(self.root).as_posix()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.python or self.javascript or self.requirements or self.package_json)
+
+
+def collect_source(root: Path) -> Source:
+    """Walk the app's folder without following symlinks, skipping dependency folders."""
+    root = root.resolve()
+    source = Source(root)
+    for directory, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(directory, name)
+            if not stat.S_ISREG(os.lstat(path).st_mode):
+                continue
+            suffix = path.suffix.lower()
+            if suffix in PYTHON:
+                source.python.append(path)
+            elif suffix in JAVASCRIPT and not name.endswith(".min.js"):
+                source.javascript.append(path)
+            elif name.startswith("requirements") and suffix == ".txt":
+                source.requirements.append(path)
+            elif name == "package.json":
+                source.package_json.append(path)
+    return source
+
+
+@dataclass
+class ToolReport:
+    """What one tool did for one app: `ok`, `skipped` (with the reason) or `failed`."""
+
+    tool: str
+    status: str
+    reason: str = ""
+    seconds: float = 0.0
+    findings: list[Finding] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "seconds": round(self.seconds, 3),
+            "findings": len(self.findings),
+        }
+
+
+Reports = dict[Path, ToolReport]
+
+
+class SecurityScan:
+    """One scan of many apps; `run` gives each app's reports, tool by tool."""
+
+    def __init__(self, settings: Settings, log: Log) -> None:
+        self.settings = settings
+        self.log = log
+        self.analyzers = settings.analyzers_dir
+        self.excerpts = SourceExcerpts()
+        self.unreachable: dict[str, str] = {}
+        """Vulnerability databases found unreachable in this scan: asked once, not per app."""
+
+    async def run(
+        self, sources: list[Source], tools: tuple[str, ...]
+    ) -> dict[Path, list[ToolReport]]:
+        from tui.services.analysis.audits import npm_audit, pip_audit
+
+        runners: dict[str, Callable[[list[Source]], Awaitable[Reports]]] = {
+            "bandit": self.bandit,
+            "pylint": self.pylint,
+            "eslint": self.eslint,
+            "pip-audit": lambda s: pip_audit(self, s),
+            "npm-audit": lambda s: npm_audit(self, s),
+        }
+        reports: dict[Path, list[ToolReport]] = {source.root: [] for source in sources}
+        for tool in tools:
+            self.log(f"-- {tool}")
+            started = time.monotonic()
+            try:
+                by_root = await runners[tool](sources)
+            except ToolMissing as exc:
+                by_root = {s.root: ToolReport(tool, "skipped", str(exc)) for s in sources}
+            except ScanError as exc:
+                by_root = {s.root: ToolReport(tool, "failed", str(exc)) for s in sources}
+            seconds = time.monotonic() - started
+            for source in sources:
+                report = by_root[source.root]
+                report.seconds = report.seconds or seconds
+                reports[source.root].append(report)
+            self._log_outcome(tool, list(by_root.values()))
+        return reports
+
+    def _log_outcome(self, tool: str, reports: list[ToolReport]) -> None:
+        if len(reports) == 1:
+            report = reports[0]
+            if report.status == "ok":
+                self.log(f"{tool}: {len(report.findings)} findings in {report.seconds:.1f}s")
+            else:
+                self.log(f"{tool}: {report.status}: {report.reason}")
+            return
+        found = sum(len(report.findings) for report in reports)
+        states = {report.status for report in reports}
+        self.log(f"{tool}: {found} findings over {len(reports)} apps ({', '.join(sorted(states))})")
+
+    # --- helpers ------------------------------------------------------------------------
+
+    @staticmethod
+    def owners(sources: list[Source], attribute: str) -> dict[Path, Source]:
+        return {path: source for source in sources for path in getattr(source, attribute)}
+
+    @staticmethod
+    def per_source(sources: list[Source], tool: str, attribute: str, nothing: str) -> Reports:
+        """An `ok` report for each app with files to check; `skipped` for the others."""
+        return {
+            s.root: ToolReport(tool, "ok")
+            if getattr(s, attribute)
+            else ToolReport(tool, "skipped", nothing)
+            for s in sources
+        }
+
+    # --- bandit (in-process: it only parses) ---------------------------------------------
+
+    async def bandit(self, sources: list[Source]) -> Reports:
+        reports = self.per_source(sources, "bandit", "python", "no Python files")
+        owners = self.owners(sources, "python")
+        if not owners:
+            return reports
+        issues, skipped = await asyncio.to_thread(_run_bandit, [str(p) for p in owners])
+        for name, reason in skipped:
+            self.log(f"bandit: skipped {name}: {reason}")
+        for issue in issues:
+            path = Path(issue["filename"])
+            source = owners.get(path)
+            if source is None:
+                continue
+            test_id = issue.get("test_id", "")
+            cwe = issue.get("issue_cwe") or {}
+            reports[source.root].findings.append(
+                Finding(
+                    tool="bandit",
+                    rule_id=test_id,
+                    severity=severity("bandit", issue.get("issue_severity")),
+                    confidence=str(issue.get("issue_confidence", "")).lower(),
+                    message=f"{issue.get('test_name', '')}: {issue.get('issue_text', '')}",
+                    file=source.relative(path),
+                    line=issue.get("line_number"),
+                    code=self.excerpts.around(path, issue.get("line_number")),
+                    link=cwe.get("link") or "https://bandit.readthedocs.io/",
+                )
+            )
+        return reports
+
+    # --- pylint (one subprocess for every app) --------------------------------------------
+
+    async def pylint(self, sources: list[Source]) -> Reports:
+        reports = self.per_source(sources, "pylint", "python", "no Python files")
+        owners = self.owners(sources, "python")
+        if not owners:
+            return reports
+        try:
+            import pylint  # noqa: F401 - only asks whether it is installed
+        except ImportError:
+            raise ToolMissing("pylint is not installed (pip install pylint)") from None
+        argv = [
+            sys.executable, "-m", "pylint",
+            f"--rcfile={self.analyzers / 'pylintrc'}",
+            "--output-format=json",
+            f"--jobs={min(os.cpu_count() or 1, max(1, len(owners) // 20))}",
+            "--persistent=n",
+            "--score=n",
+            *map(str, owners),
+        ]  # fmt: skip
+        output = await run_tool(argv, timeout=self.settings.tool_timeout, cwd="/")
+        if output.returncode & PYLINT_FAILED or output.returncode < 0:
+            raise ScanError(f"pylint failed (exit {output.returncode}): {last_line(output.stderr)}")
+        messages = _json(output.stdout, "pylint", expect=list)
+        for message in messages:
+            path = Path("/", message.get("path", ""))
+            source = owners.get(path)
+            if source is None:
+                continue
+            symbol = message.get("symbol", "")
+            reports[source.root].findings.append(
+                Finding(
+                    tool="pylint",
+                    rule_id=f"{message.get('message-id', '')} {symbol}".strip(),
+                    severity=severity("pylint", message.get("type"), rule_id=symbol),
+                    message=message.get("message", ""),
+                    file=source.relative(path),
+                    line=message.get("line"),
+                    code=self.excerpts.around(path, message.get("line")),
+                    link=f"https://pylint.readthedocs.io/en/stable/search.html?q={symbol}",
+                )
+            )
+        return reports
+
+    # --- eslint (one subprocess for every app) --------------------------------------------
+
+    async def eslint(self, sources: list[Source]) -> Reports:
+        reports = self.per_source(sources, "eslint", "javascript", "no JavaScript files")
+        owners = self.owners(sources, "javascript")
+        if not owners:
+            return reports
+        program = self.analyzers / "node_modules" / ".bin" / "eslint"
+        if not program.exists():
+            raise ToolMissing(f"eslint is not installed (npm ci --prefix {self.analyzers})")
+        argv = [
+            str(program),
+            "--config", str(self.analyzers / "eslint.config.mjs"),
+            "--format", "json",
+            "--no-warn-ignored",
+            "--no-error-on-unmatched-pattern",
+            *map(str, owners),
+        ]  # fmt: skip
+        # cwd `/`: with --config, ESLint ignores files outside the working directory.
+        output = await run_tool(argv, timeout=self.settings.tool_timeout, cwd="/")
+        if output.returncode not in (0, 1):
+            raise ScanError(f"eslint failed (exit {output.returncode}): {last_line(output.stderr)}")
+        for entry in _json(output.stdout, "eslint", expect=list):
+            path = Path(entry.get("filePath", ""))
+            source = owners.get(path)
+            if source is None:
+                continue
+            for message in entry.get("messages") or []:
+                rule = message.get("ruleId") or "parse-error"
+                reports[source.root].findings.append(
+                    Finding(
+                        tool="eslint",
+                        rule_id=rule,
+                        severity=severity("eslint", message.get("severity"), rule_id=rule),
+                        message=message.get("message", ""),
+                        file=source.relative(path),
+                        line=message.get("line"),
+                        code=self.excerpts.around(path, message.get("line")),
+                        link=_eslint_link(rule),
+                    )
+                )
+        return reports
+
+
+def _run_bandit(files: list[str]) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    from bandit.core import config as bandit_config
+    from bandit.core import manager as bandit_manager
+
+    logging.getLogger("bandit").setLevel(logging.ERROR)
+    manager = bandit_manager.BanditManager(
+        bandit_config.BanditConfig(), "file", ignore_nosec=True, quiet=True
+    )
+    manager.discover_files(files, recursive=False)
+    manager.run_tests()
+    return [issue.as_dict() for issue in manager.get_issue_list()], list(manager.skipped)
+
+
+def _json(text: str, tool: str, *, expect: type) -> Any:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ScanError(f"{tool} printed output that is not JSON: {text[:120]!r}") from None
+    if not isinstance(value, expect):
+        raise ScanError(f"{tool} printed JSON of an unexpected shape")
+    return value
+
+
+def _eslint_link(rule: str) -> str:
+    if rule.startswith("security/"):
+        return "https://github.com/eslint-community/eslint-plugin-security#rules"
+    return f"https://eslint.org/docs/latest/rules/{rule}" if rule != "parse-error" else ""
