@@ -144,7 +144,7 @@ def read_stats(prefix: Path, options: dict[str, Any]) -> dict[str, Any]:
         "app_errors": overall["failures"] - connection_errors,
         "config": options,
         "endpoints": {row["Name"]: stats(row) for row in rows if row.get("Name") != "Aggregated"},
-        "failures": [
+        "failure_details": [
             {
                 "endpoint": row.get("Name"),
                 "error": row.get("Error"),
