@@ -15,7 +15,11 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 def test_readme_opens_with_the_install_and_test_commands() -> None:
     blocks = re.findall(r"```bash\n(.*?)\n```", README, flags=re.S)
-    assert blocks[:2] == ["pip install -e . && thesis", "pip install -e '.[test]' && pytest"]
+    test_command = "pip install -e '.[test]' && npm ci --prefix analyzers && pytest"
+    assert blocks[:2] == ["pip install -e . && thesis", test_command]
+    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+    for step in ("pip install -q -e '.[test]'", "npm ci --prefix analyzers", "-m pytest"):
+        assert step in ci, f"CI does not run the README's test step {step!r}"
 
 
 def test_readme_documents_every_setting_with_its_default() -> None:
