@@ -137,7 +137,8 @@ def main() -> None:
     print(f"ours (bandit, pylint, eslint, audits; tasks, results files, rows): {ours:7.2f} s"
           f"  {findings} findings, {len(failed)} failed")  # fmt: skip
     parts = ", ".join(f"{tool} {seconds:.2f} s" for tool, seconds in floor_parts.items())
-    print(f"floor (one process per tool over the corpus, / {cores} cores): {floor:7.2f} s  ({parts})")
+    print(f"floor (one process per tool over the corpus, / {cores} cores): {floor:7.2f} s")
+    print(f"  ({parts})")
     print(f"per-app processes (estimated from {len(sample)} apps):        {naive:7.2f} s")
     print(f"ours / floor:      {ours / floor:5.2f}x")
     print(f"per-app / ours:    {naive / ours:5.2f}x faster than a process per app per tool")
