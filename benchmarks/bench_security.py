@@ -71,8 +71,8 @@ def make_corpus(root: Path, apps: int) -> list[tuple[str, int]]:
         app = root / slug / f"app{number}"
         (app / "backend").mkdir(parents=True)
         (app / "frontend" / "src").mkdir(parents=True)
-        (app / "backend" / "app.py").write_text(BACKEND.format(n=n))
-        (app / "frontend" / "src" / "main.js").write_text(FRONTEND.format(n=n))
+        (app / "backend" / "app.py").write_text(BACKEND.replace("{n}", str(n)))
+        (app / "frontend" / "src" / "main.js").write_text(FRONTEND.replace("{n}", str(n)))
         ids.append((slug, number))
     return ids
 
