@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +24,7 @@ from tui.db.models import AnalysisStatus, ModelCapability, ModelUsage, OpenRoute
 from tui.errors import NotFoundError, RemoteServiceError, ScanError, ValidationError
 from tui.services.analysis.findings import Finding
 from tui.services.analysis.runner import Outcome, TaskRef
-from tui.services.analysis.security import SKIP_DIRS
+from tui.services.analysis.security import regular_files
 from tui.services.openrouter import OpenRouterClient
 
 if TYPE_CHECKING:
@@ -114,19 +112,14 @@ def requirements_of(ref: TaskRef, metadata: dict[str, Any] | None) -> str:
 def code_files(root: Path) -> list[tuple[str, str]]:
     """(relative path, text) of the app's source files, backend first, without symlinks."""
     found: list[tuple[str, str]] = []
-    for directory, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-        for name in sorted(filenames):
-            path = Path(directory, name)
-            info = os.lstat(path)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+    for path, info in regular_files(root):
+        if info.st_size > MAX_FILE_BYTES:
+            continue
+        name = path.name
+        if path.suffix.lower() in CODE_SUFFIXES or name in CODE_NAMES:
+            if name.startswith("package-lock") or name in REQUIREMENT_FILES:
                 continue
-            if path.suffix.lower() in CODE_SUFFIXES or name in CODE_NAMES:
-                if name.startswith("package-lock") or name in REQUIREMENT_FILES:
-                    continue
-                found.append(
-                    (path.relative_to(root).as_posix(), path.read_text("utf-8", "replace"))
-                )
+            found.append((path.relative_to(root).as_posix(), path.read_text("utf-8", "replace")))
     return sorted(found, key=lambda item: (not item[0].startswith("backend/"), item[0]))
 
 

@@ -20,7 +20,7 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from tui.config import Settings
 from tui.errors import ScanError, ValidationError
 from tui.services.analysis.findings import Finding, SourceExcerpts, severity
 from tui.services.analysis.process import ToolMissing, last_line, run_tool
+from tui.services.scanner import SKIP_DIRS as SCANNER_SKIP_DIRS
 
 Log = Callable[[str], None]
 
@@ -42,9 +43,8 @@ TOOL_FLAGS = {
 }
 """Seed 001's per-tool columns; pip-audit takes the place of safety (same job, offline-honest)."""
 
-SKIP_DIRS = frozenset(
-    {"node_modules", ".git", "__pycache__", ".venv", "venv", "env", "dist", "build", ".next"}
-)
+SKIP_DIRS = SCANNER_SKIP_DIRS | {"env", ".next"}
+"""The scanner's dependency and build folders, plus two more no analyzer should read."""
 PYTHON = frozenset({".py"})
 JAVASCRIPT = frozenset({".js", ".jsx", ".mjs", ".cjs"})
 PYLINT_FAILED = 32
@@ -82,25 +82,33 @@ class Source:
         return not (self.python or self.javascript or self.requirements or self.package_json)
 
 
-def collect_source(root: Path) -> Source:
-    """Walk the app's folder without following symlinks, skipping dependency folders."""
-    root = root.resolve()
-    source = Source(root)
+def regular_files(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    """The app's regular files in name order, with their lstat: symlinks are neither followed
+    nor listed, and dependency, build and hidden folders are skipped."""
     for directory, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         for name in sorted(filenames):
             path = Path(directory, name)
-            if not stat.S_ISREG(os.lstat(path).st_mode):
-                continue
-            suffix = path.suffix.lower()
-            if suffix in PYTHON:
-                source.python.append(path)
-            elif suffix in JAVASCRIPT and not name.endswith(".min.js"):
-                source.javascript.append(path)
-            elif name.startswith("requirements") and suffix == ".txt":
-                source.requirements.append(path)
-            elif name == "package.json":
-                source.package_json.append(path)
+            info = os.lstat(path)
+            if stat.S_ISREG(info.st_mode):
+                yield path, info
+
+
+def collect_source(root: Path) -> Source:
+    """The files each tool reads, from `regular_files`."""
+    root = root.resolve()
+    source = Source(root)
+    for path, _info in regular_files(root):
+        name = path.name
+        suffix = path.suffix.lower()
+        if suffix in PYTHON:
+            source.python.append(path)
+        elif suffix in JAVASCRIPT and not name.endswith(".min.js"):
+            source.javascript.append(path)
+        elif name.startswith("requirements") and suffix == ".txt":
+            source.requirements.append(path)
+        elif name == "package.json":
+            source.package_json.append(path)
     return source
 
 
