@@ -18,6 +18,7 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,24 +44,40 @@ async def pip_audit(scan: SecurityScan, sources: list[Source]) -> Reports:
         import pip_audit as _  # noqa: F401 - only asks whether it is installed
     except ImportError:
         raise ToolMissing("pip-audit is not installed (pip install pip-audit)") from None
-    for source in sources:
-        report = reports[source.root]
-        for requirements in source.requirements:
-            if "pip-audit" in scan.unreachable:
-                report.status, report.reason = "skipped", scan.unreachable["pip-audit"]
-                break
-            try:
-                _pip_audit_file(
-                    scan, source, requirements, report, await _run_pip_audit(scan, requirements)
-                )
-            except _Skip as skip:
-                report.status, report.reason = "skipped", str(skip)
-                break
-    return reports
+
+    async def audit(source: Source, requirements: Path, report: ToolReport) -> None:
+        document = await _run_pip_audit(scan, requirements)
+        _pip_audit_file(scan, source, requirements, report, document)
+
+    return await _each_file(scan, "pip-audit", sources, "requirements", reports, audit)
 
 
 class _Skip(Exception):
     pass
+
+
+async def _each_file(
+    scan: SecurityScan,
+    tool: str,
+    sources: list[Source],
+    attribute: str,
+    reports: Reports,
+    audit: Callable[[Source, Path, ToolReport], Awaitable[None]],
+) -> Reports:
+    """Audit each app's files of one kind. `_Skip` ends that app's audit as skipped, and a
+    database found unreachable for one app skips the rest without asking again."""
+    for source in sources:
+        report = reports[source.root]
+        for path in getattr(source, attribute):
+            if tool in scan.unreachable:
+                report.status, report.reason = "skipped", scan.unreachable[tool]
+                break
+            try:
+                await audit(source, path, report)
+            except _Skip as skip:
+                report.status, report.reason = "skipped", str(skip)
+                break
+    return reports
 
 
 async def _run_pip_audit(scan: SecurityScan, requirements: Path) -> dict[str, Any]:
@@ -128,19 +145,11 @@ async def npm_audit(scan: SecurityScan, sources: list[Source]) -> Reports:
     npm = shutil.which("npm")
     if npm is None:
         raise ToolMissing("npm is not installed")
-    for source in sources:
-        report = reports[source.root]
-        for package in source.package_json:
-            if "npm-audit" in scan.unreachable:
-                report.status, report.reason = "skipped", scan.unreachable["npm-audit"]
-                break
-            try:
-                document = await _run_npm_audit(scan, npm, package)
-            except _Skip as skip:
-                report.status, report.reason = "skipped", str(skip)
-                break
-            _npm_findings(source, package, report, document)
-    return reports
+
+    async def audit(source: Source, package: Path, report: ToolReport) -> None:
+        _npm_findings(source, package, report, await _run_npm_audit(scan, npm, package))
+
+    return await _each_file(scan, "npm-audit", sources, "package_json", reports, audit)
 
 
 async def _run_npm_audit(scan: SecurityScan, npm: str, package: Path) -> dict[str, Any]:
