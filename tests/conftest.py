@@ -8,9 +8,12 @@ import io
 import os
 import shutil
 import tarfile
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -362,3 +365,18 @@ def remove_docker_objects(client, slug: str) -> None:
         network.remove()
     for image in client.images.list(filters=label):
         client.images.remove(image.id, force=True)
+
+
+@contextmanager
+def loopback_server(handler: type[BaseHTTPRequestHandler], standin: object) -> Iterator[str]:
+    """Serve `handler` on 127.0.0.1 (its server carries `standin`); yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.standin = standin  # type: ignore[attr-defined]
+    # A short poll interval: shutdown() waits up to one interval (0.5 s by default).
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

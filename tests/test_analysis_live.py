@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,12 @@ import pytest
 from sqlalchemy import select
 
 from tests.analysis_apps import write_vulnerable_app
-from tests.conftest import remove_docker_objects, unique_slug, write_container_app
+from tests.conftest import (
+    loopback_server,
+    remove_docker_objects,
+    unique_slug,
+    write_container_app,
+)
 from tui.config import load_settings
 from tui.db.models import (
     AnalysisStatus,
@@ -162,19 +166,12 @@ class _ChatHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def chat(monkeypatch) -> Iterator[ChatStandIn]:
     standin = ChatStandIn()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ChatHandler)
-    server.standin = standin  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    standin.base_url = f"http://127.0.0.1:{server.server_address[1]}/api/v1"
-    monkeypatch.setenv("THESIS_OPENROUTER_BASE_URL", standin.base_url)
-    monkeypatch.setenv("THESIS_OPENROUTER_API_KEY", "sk-or-secret-key-123")
-    monkeypatch.setenv("THESIS_REVIEW_MODEL", "acme/reviewer")
-    try:
+    with loopback_server(_ChatHandler, standin) as url:
+        standin.base_url = f"{url}/api/v1"
+        monkeypatch.setenv("THESIS_OPENROUTER_BASE_URL", standin.base_url)
+        monkeypatch.setenv("THESIS_OPENROUTER_API_KEY", "sk-or-secret-key-123")
+        monkeypatch.setenv("THESIS_REVIEW_MODEL", "acme/reviewer")
         yield standin
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

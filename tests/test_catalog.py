@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import pytest
 from conftest import assert_one_line_error, free_port
 from pydantic import SecretStr
 
+from tests.conftest import loopback_server
 from tui.config import load_settings
 from tui.db import Database
 from tui.db.models import GeneratedApplication
@@ -116,17 +117,9 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def openrouter() -> Iterator[StandInOpenRouter]:
     standin = StandInOpenRouter()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.standin = standin  # type: ignore[attr-defined]
-    # A short poll interval: shutdown() waits up to one interval (0.5 s by default).
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    standin.base_url = f"http://127.0.0.1:{server.server_address[1]}/api/v1"
-    try:
+    with loopback_server(_Handler, standin) as url:
+        standin.base_url = f"{url}/api/v1"
         yield standin
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def client_for(standin: StandInOpenRouter, **options: Any) -> OpenRouterClient:
