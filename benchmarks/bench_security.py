@@ -29,7 +29,7 @@ from tui.db import open_database
 from tui.services.analysis.runner import AnalysisService, parse_types
 from tui.services.scanner import scan_apps
 
-BACKEND = '''\
+BACKEND = """\
 import sqlite3
 import subprocess
 
@@ -55,7 +55,7 @@ def total(values: list[int]) -> int:
     for value in values:
         result += value
     return result
-'''
+"""
 FRONTEND = """\
 export function render(root, template) {
   root.innerHTML = eval(template);

@@ -23,12 +23,14 @@ from tests.conftest import (
 from tui.config import load_settings
 from tui.db.models import (
     AnalysisStatus,
+    AnalysisTask,
     ContainerizedTest,
     ModelCapability,
     ModelUsage,
     OpenRouterAnalysis,
     PerformanceTest,
 )
+from tui.errors import ValidationError
 from tui.services.analyses import get_analysis
 from tui.services.analysis.runner import AnalysisService, parse_types
 from tui.services.scanner import scan_apps
@@ -93,11 +95,15 @@ def test_load_test_runs_locust_on_the_backend_and_stores_every_metric(running_ap
     assert any(line.startswith("-- locust: 4 users") for line in lines)
 
 
-def test_a_bad_load_test_option_fails_the_task_with_the_reason(running_app) -> None:
-    service, slug = running_app
-    result, _ = run(service, slug, "performance", endpoints=["no-slash"])
-    assert result.status == AnalysisStatus.FAILED
-    assert result.error == "Load test endpoints must be paths starting with /"
+def test_a_bad_load_test_option_is_refused_before_any_task_is_stored(sqlite_db, tmp_path) -> None:
+    write_vulnerable_app(tmp_path / "apps", "acme_vuln", 1)
+    scan_apps(sqlite_db, tmp_path / "apps")
+    service = AnalysisService(sqlite_db, load_settings())
+    with pytest.raises(ValidationError, match=r"^Load test endpoints must be paths starting with"):
+        service.create([("acme_vuln", 1)], parse_types("security,performance"),
+                       options={"endpoints": ["no-slash"]})  # fmt: skip
+    with sqlite_db.session() as session:
+        assert session.scalars(select(AnalysisTask)).all() == []
 
 
 # --- AI review against a stand-in OpenRouter -----------------------------------------------

@@ -15,10 +15,10 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 def test_readme_opens_with_the_install_and_test_commands() -> None:
     blocks = re.findall(r"```bash\n(.*?)\n```", README, flags=re.S)
-    test_command = "pip install -e '.[test]' && npm ci --prefix analyzers && pytest"
+    test_command = "pip install -e '.[test]' && analyzers/install && pytest"
     assert blocks[:2] == ["pip install -e . && thesis", test_command]
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
-    for step in ("pip install -q -e '.[test]'", "npm ci --prefix analyzers", "-m pytest"):
+    for step in ("pip install -q -e '.[test]'", "analyzers/install", "-m pytest"):
         assert step in ci, f"CI does not run the README's test step {step!r}"
 
 

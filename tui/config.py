@@ -144,7 +144,20 @@ class Settings(BaseSettings):
 
     tool_timeout: float = Field(default=300.0, gt=0, le=86400)
     """Seconds each analyzer run (bandit, pylint, eslint, an audit, locust beyond its
-    duration) may take before it is killed and its analysis marked failed."""
+    duration, a ZAP or wapiti scan) may take before it is killed and its analysis marked
+    failed."""
+
+    zap_url: str = ""
+    """Address of a running ZAP daemon (its API and proxy port), e.g. `http://127.0.0.1:8090`,
+    for `zap` analyses. Empty: they run wapiti instead."""
+
+    zap_api_key: SecretStr | None = None
+    """ZAP's API key (`-config api.key=...` when it started). Never shown or logged."""
+
+    wapiti_path: Path | None = None
+    """The wapiti executable `zap` analyses run when no ZAP is set. Empty:
+    `analyzers/wapiti-venv/bin/wapiti` (made by `analyzers/install`), else `wapiti` on the
+    PATH."""
 
     review_model: str = ""
     """OpenRouter model id that performs AI reviews when none is given, e.g.
@@ -175,6 +188,14 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value
 
+    @field_validator("zap_url")
+    @classmethod
+    def _check_zap_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://, e.g. http://127.0.0.1:8090")
+        return value
+
     @model_validator(mode="after")
     def _derive_defaults(self) -> Settings:
         if self.backend_ports.overlaps(self.frontend_ports):
@@ -187,6 +208,8 @@ class Settings(BaseSettings):
         self.apps_dir = (self.apps_dir or self.data_dir / "apps").expanduser()
         self.results_dir = (self.results_dir or self.data_dir / "results").expanduser()
         self.logs_dir = (self.logs_dir or self.data_dir / "logs").expanduser()
+        if self.wapiti_path is not None:
+            self.wapiti_path = self.wapiti_path.expanduser()
         return self
 
     @property
@@ -197,7 +220,7 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.data_dir / 'thesis.db'}"
 
 
-_SECRET_FIELDS = {"openrouter_api_key"}
+_SECRET_FIELDS = {"openrouter_api_key", "zap_api_key"}
 
 
 def _variable_name(loc: tuple[Any, ...]) -> str:

@@ -30,7 +30,7 @@ def _progress(line: str) -> None:
     "types",
     default="security",
     show_default=True,
-    help="Comma-separated: security, performance, ai_review, smoke.",
+    help="Comma-separated: security, performance, zap, ai_review, smoke.",
 )
 @click.option(
     "--tools",
@@ -49,6 +49,11 @@ def _progress(line: str) -> None:
 @click.option("--spawn-rate", type=click.FloatRange(min=0.1), help="Users started per second.")
 @click.option("--duration", type=click.IntRange(1, 86_400), help="Load test seconds (default 10).")
 @click.option("--endpoints", help="Load test paths, comma-separated (default /).")
+@click.option(
+    "--zap-scan",
+    type=click.Choice(["baseline", "full"]),
+    help="Dynamic scan (zap): baseline = spider + passive (default), full = + active scan.",
+)
 @pass_context
 @handles_errors
 def analyze(
@@ -63,6 +68,7 @@ def analyze(
     spawn_rate: float | None,
     duration: int | None,
     endpoints: str | None,
+    zap_scan: str | None,
 ) -> None:
     """Run analyses on app NUMBER of MODEL; the log streams to stderr."""  # fmt: skip
     service = AnalysisService(context.database(), context.settings)
@@ -73,6 +79,7 @@ def analyze(
         "spawn_rate": spawn_rate,
         "duration": duration,
         "endpoints": endpoints.split(",") if endpoints else None,
+        "zap_scan": zap_scan,
     }
     task_ids = service.create(
         [(model, number)],

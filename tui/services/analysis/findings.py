@@ -21,6 +21,7 @@ _ESLINT_SECURITY_RULES = frozenset({"no-eval", "no-implied-eval", "no-new-func",
 _PYLINT = {"fatal": "high", "error": "medium", "warning": "low"}
 _PYLINT_SECURITY = frozenset({"eval-used", "exec-used"})
 _BANDIT = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
+_WAPITI = {4: "critical", 3: "high", 2: "medium", 1: "low"}
 _AUDIT = {
     "critical": "critical",
     "high": "high",
@@ -40,7 +41,8 @@ def severity(tool: str, level: str | int | None, *, rule_id: str = "") -> str:
     - eslint: the security plugin's rules and eval-like core rules are high; other errors
       (2) medium, warnings (1) low.
     - npm audit: its own critical/high/moderate/low; pip-audit reports no level: high.
-    - zap/wapiti: risk High/Medium/Low/Informational.
+    - zap: risk High/Medium/Low/Informational.
+    - wapiti: level 4 critical, 3 high, 2 medium, 1 low, 0 info.
     """
     if tool == "bandit":
         return _BANDIT.get(str(level).upper(), "info")
@@ -54,8 +56,10 @@ def severity(tool: str, level: str | int | None, *, rule_id: str = "") -> str:
         return {2: "medium", 1: "low"}.get(level if isinstance(level, int) else -1, "info")
     if tool in ("npm-audit", "pip-audit"):
         return _AUDIT.get(str(level or "high").lower(), "high")
-    if tool in ("zap", "wapiti"):
+    if tool == "zap":
         return {"high": "high", "medium": "medium", "low": "low"}.get(str(level).lower(), "info")
+    if tool == "wapiti":
+        return _WAPITI.get(level if isinstance(level, int) else -1, "info")
     return "info"
 
 

@@ -1,4 +1,4 @@
-"""The analyses that need a running app (smoke, performance) or a model (ai_review).
+"""The analyses that need a running app (smoke, performance, zap) or a model (ai_review).
 
 Each runner takes the service, the task and its log, and returns an Outcome; raising a
 ThesisError fails the task with that message. Docker work is blocking SDK calls, so it runs
@@ -107,8 +107,32 @@ async def run_ai_review(service: AnalysisService, ref: TaskRef, log: ActionLog) 
     return await review(service, ref, log)
 
 
+async def run_zap(service: AnalysisService, ref: TaskRef, log: ActionLog) -> Outcome:
+    """A dynamic scan of every published service, the frontend first (zap.py)."""
+    from tui.services.analysis.zap import dynamic_scan, scan_type_of
+
+    scan_type_of(ref.config)  # a bad option fails before the app is started
+    target = await ensure_running(service, ref, log)
+    states = await asyncio.to_thread(
+        service.containers.service_states, ref.model_slug, ref.app_number
+    )
+    published = {state.host_port for state in states if state.state == "running"}
+    urls = [
+        f"http://127.0.0.1:{port}/"
+        for port in (target.frontend_port, target.backend_port)
+        if port is not None and port in published
+    ]
+    if not urls:
+        raise ScanError(
+            f"{ref.model_slug} app {ref.app_number} publishes no running service on its ports; "
+            "nothing to scan"
+        )
+    return await dynamic_scan(service.settings, urls, ref.config, log)
+
+
 RUNNERS: dict[AnalysisType, Runner] = {
     AnalysisType.SMOKE: run_smoke,
     AnalysisType.PERFORMANCE: run_performance,
     AnalysisType.AI_REVIEW: run_ai_review,
+    AnalysisType.ZAP: run_zap,
 }

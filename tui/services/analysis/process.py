@@ -40,8 +40,10 @@ async def run_tool(
     cwd: Path | str | None = None,
     env: Mapping[str, str] | None = None,
     on_stderr: Callable[[str], None] | None = None,
+    on_stdout: Callable[[str], None] | None = None,
 ) -> ToolOutput:
-    """Run `argv`; stdout is collected, stderr lines also go to `on_stderr` as they come.
+    """Run `argv`; stdout is collected, stderr lines also go to `on_stderr` as they come
+    (and stdout lines to `on_stdout`, for tools that report progress there).
 
     Raises ToolMissing when the program is not there, ScanError on a timeout. When the
     awaiting task is cancelled, the process group is killed before CancelledError goes on.
@@ -73,9 +75,18 @@ async def run_tool(
             if on_stderr is not None:
                 on_stderr(line)
 
-    async def communicate() -> bytes:
+    async def read_stdout() -> bytes:
         assert process.stdout is not None  # noqa: S101 - PIPE above
-        stdout, _ = await asyncio.gather(process.stdout.read(), read_stderr())
+        if on_stdout is None:
+            return await process.stdout.read()
+        chunks = []
+        async for raw in process.stdout:
+            chunks.append(raw)
+            on_stdout(raw.decode("utf-8", "replace").rstrip("\r\n"))
+        return b"".join(chunks)
+
+    async def communicate() -> bytes:
+        stdout, _ = await asyncio.gather(read_stdout(), read_stderr())
         await process.wait()
         return stdout
 

@@ -40,6 +40,7 @@ from tui.db.models import (
 )
 from tui.errors import NotFoundError, ThesisError, ValidationError
 from tui.services.analysis.findings import Finding, count_severities, sort_findings
+from tui.services.analysis.performance import load_options
 from tui.services.analysis.results import results_path, write_results
 from tui.services.analysis.security import (
     TOOL_FLAGS,
@@ -54,6 +55,7 @@ from tui.services.container_logs import ActionLog, LogSink, app_log_dir
 RUNNABLE = (
     AnalysisType.SECURITY,
     AnalysisType.PERFORMANCE,
+    AnalysisType.ZAP,
     AnalysisType.AI_REVIEW,
     AnalysisType.SMOKE,
 )
@@ -147,6 +149,12 @@ class AnalysisService:
     ) -> list[str]:
         """One pending task per app and type; returns their task ids in run order."""
         chosen_tools = parse_tools(tools)
+        if AnalysisType.PERFORMANCE in types:
+            load_options(options or {})  # a bad option fails before any task is stored
+        if AnalysisType.ZAP in types:
+            from tui.services.analysis.zap import scan_type_of  # zap.py imports this module
+
+            scan_type_of(options or {})
         created: list[str] = []
         with self.db.write_session() as session:
             for model_slug, app_number in apps:
@@ -210,12 +218,17 @@ class AnalysisService:
         refs = self.refs(task_ids)
         security = [ref for ref in refs if ref.task_type == AnalysisType.SECURITY]
         results: dict[str, TaskResult] = {}
-        if security:
-            for result in await self._run_security(security, sink):
-                results[result.task_id] = result
-        for ref in refs:
-            if ref.task_type != AnalysisType.SECURITY:
-                results[ref.task_id] = await self._run_one(ref, sink)
+        try:
+            if security:
+                for result in await self._run_security(security, sink):
+                    results[result.task_id] = result
+            for ref in refs:
+                if ref.task_type != AnalysisType.SECURITY:
+                    results[ref.task_id] = await self._run_one(ref, sink)
+        except asyncio.CancelledError:
+            # The tasks that had not started yet are cancelled with the run, not left pending.
+            await asyncio.shield(self._cancelled([r for r in refs if r.task_id not in results]))
+            raise
         return [results[task_id] for task_id in task_ids]
 
     def _log(self, ref: TaskRef, sink: LogSink | None) -> ActionLog:
