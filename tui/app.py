@@ -8,18 +8,24 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker, get_current_worker
 
 from tui.config import Settings
 from tui.db import Database
+from tui.db.models import AnalysisStatus
 from tui.errors import DockerUnavailableError, ThesisError
 from tui.paths import stylesheet_path
 from tui.screens.analyses import AnalysesScreen
+from tui.screens.analysis_form import AnalysisFormScreen
 from tui.screens.applications import ApplicationsScreen
+from tui.screens.base import TableScreen
 from tui.screens.batch import BatchJobsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.models import ModelsScreen
 from tui.screens.ports import PortsScreen
+from tui.services.analysis.runner import AnalysisService, describe_summary
 from tui.services.containers import ContainerService
+from tui.widgets.confirm import ConfirmModal
 from tui.widgets.nav_bar import SCREENS, NavBar
 
 # (mode, key, title, description) — the one list the keys, the palette and help share.
@@ -70,6 +76,10 @@ class ThesisApp(App[None]):
         self.containers = ContainerService(db, settings)
         self.watch_docker = watch_docker
         self.docker_problem: str | None = None
+        self.analysis_runs: dict[str, Worker[None]] = {}
+        """The worker running each analysis this TUI started and that has not ended."""
+        self.follow_next: str | None = None
+        """An analysis just started, whose log the Analyses screen shows when it is next seen."""
         """Why Docker cannot be used right now (shown in the nav bar), or None."""
         # Over SSH, animations only cost bandwidth and latency.
         self.animation_level = "none"
@@ -113,6 +123,91 @@ class ThesisApp(App[None]):
                 bar.refresh()
         if changed and self.screen.is_current and hasattr(self.screen, "reload"):
             self.screen.reload()
+
+    # --- analyses ---------------------------------------------------------------------------
+
+    def new_analyses(self, apps: list[tuple[str, int]]) -> None:
+        """Open the start form for `apps`; what it stores runs at once."""
+
+        def started(task_ids: list[str] | None) -> None:
+            if task_ids:
+                self.run_analyses(task_ids)
+
+        self.push_screen(AnalysisFormScreen(apps), started)
+
+    def run_analyses(self, task_ids: list[str]) -> None:
+        """Run stored pending analyses in a worker; the Analyses screen follows the first."""
+        self.follow_next = task_ids[0]
+        self.notify(
+            f"Started {len(task_ids)} {'analysis' if len(task_ids) == 1 else 'analyses'}"
+            + ("" if self.current_mode == "analyses" else "; 4 shows them with their log")
+        )
+        if isinstance(self.screen, TableScreen):
+            self.screen.reload()
+        self._run_analyses(task_ids)
+
+    @work(exit_on_error=False, group="analyses")
+    async def _run_analyses(self, task_ids: list[str]) -> None:
+        worker = get_current_worker()
+        for task_id in task_ids:
+            self.analysis_runs[task_id] = worker
+        service = AnalysisService(self.db, self.settings, self.containers)
+        try:
+            results = await service.run(task_ids)
+        except ThesisError as exc:
+            self.notify(exc.msg, title=exc.title, severity="error", timeout=10)
+            return
+        finally:
+            for task_id in task_ids:
+                self.analysis_runs.pop(task_id, None)
+            if isinstance(self.screen, TableScreen):
+                self.screen.reload()
+        failed = [r for r in results if r.status != AnalysisStatus.COMPLETED]
+        if len(results) == 1:
+            result = results[0]
+            detail = describe_summary(result.summary) if not failed else result.error
+            self.notify(
+                f"{result.label} {result.status}: {detail}",
+                severity="error" if failed else "information",
+                timeout=10,
+            )
+        else:
+            self.notify(
+                f"{len(results) - len(failed)} of {len(results)} analyses completed"
+                + (f"; {len(failed)} did not (see their error)" if failed else ""),
+                severity="warning" if failed else "information",
+                timeout=10,
+            )
+
+    def cancel_analysis(self, task_id: str) -> int:
+        """Cancel the run that holds `task_id`; how many of its analyses had not ended."""
+        worker = self.analysis_runs.get(task_id)
+        if worker is None:
+            return 0
+        pending = [t for t, w in self.analysis_runs.items() if w is worker]
+        worker.cancel()
+        return len(pending)
+
+    async def action_quit(self) -> None:
+        """Quit; when analyses of this TUI still run, first say they will be cancelled."""
+        running = len(self.analysis_runs)
+        if not running:
+            self.exit()
+            return
+
+        def answer(confirmed: bool | None) -> None:
+            if confirmed:
+                self.exit()
+
+        self.push_screen(
+            ConfirmModal(
+                f"Quit and cancel {running} {'analysis' if running == 1 else 'analyses'}?",
+                "They run inside this TUI: quitting kills their tools and marks them "
+                "cancelled. For long runs use `thesis analyze` or a batch job instead.",
+                confirm_label="Quit",
+            ),
+            answer,
+        )
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -1,21 +1,45 @@
-"""4 · Analyses: every analysis with its status, duration and findings."""
+"""4 · Analyses: every analysis with its status, duration and findings.
+
+`n` starts analyses (on the highlighted analysis's app, or any apps typed in the form),
+`enter` opens one with its findings, `l` follows its log as it is written — whichever
+process runs it — and `c` cancels a run this TUI started.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable
+from textual.worker import get_current_worker
+
+from tui.errors import ThesisError
+from tui.screens.analysis_detail import AnalysisDetailScreen
 from tui.screens.base import Column, Query, TableScreen
-from tui.services.analyses import AnalysisRow, list_analyses
+from tui.services.analyses import ACTIVE, AnalysisRow, follow_analysis_log, list_analyses
 from tui.services.common import Page
+from tui.widgets.confirm import ConfirmModal
 from tui.widgets.format import NONE, duration, when
 from tui.widgets.format import status as fmt_status
+from tui.widgets.log_panel import LogPanel
 
 
 class AnalysesScreen(TableScreen):
     SUB_TITLE = "Analyses"
     MODE = "analyses"
     NOUN = "analyses"
-    EMPTY_HINT = "No analyses yet.\n\nRun one with  thesis analyze MODEL N --type security"
+    EMPTY_HINT = (
+        "No analyses yet.\n\n"
+        "Press n to start one, a on the Applications screen (2), or run\n"
+        "thesis analyze MODEL N --type security"
+    )
+    BINDINGS = [
+        Binding("n", "new", "New"),
+        Binding("l", "log", "Log"),
+        Binding("c", "cancel_analysis", "Cancel run"),
+    ]
     COLUMNS = [
         Column("task", "Task", sortable=True),
         Column("type", "Type", sortable=True),
@@ -27,13 +51,15 @@ class AnalysesScreen(TableScreen):
         Column("findings", "Findings"),
     ]
 
+    _log_task: str | None = None
+
     def fetch(self, query: Query) -> Page[Any]:
         return list_analyses(
             self.thesis.db, search=query.search, sort=query.sort, descending=query.descending
         )
 
     def row_cells(self, row: AnalysisRow) -> tuple[str, tuple[Any, ...]]:
-        return str(row.id), (
+        return row.task_id, (
             row.task_id,
             row.task_type,
             row.model_slug,
@@ -42,4 +68,111 @@ class AnalysesScreen(TableScreen):
             when(row.started_at),
             duration(row.duration_seconds),
             NONE if row.findings is None else str(row.findings),
+        )
+
+    def compose_below_table(self) -> ComposeResult:
+        yield LogPanel(id="logs")
+
+    def on_mount(self) -> None:
+        self.query_one(LogPanel).display = False  # before the first load, which may show it
+        super().on_mount()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self._follow_started()
+
+    def reload(self) -> None:
+        super().reload()
+        self._follow_started()
+
+    def _follow_started(self) -> None:
+        """Show the log of analyses just started (here or on another screen)."""
+        task_id, self.thesis.follow_next = self.thesis.follow_next, None
+        if task_id is not None:
+            self.follow(task_id)
+
+    # --- actions --------------------------------------------------------------------------
+
+    def action_new(self) -> None:
+        """The start form, for the highlighted analysis's app (edit the apps there)."""
+        row = self.selected_row()
+        self.thesis.new_analyses([(row.model_slug, row.app_number)] if row else [])
+
+    @on(DataTable.RowSelected)
+    def _open(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self.app.push_screen(AnalysisDetailScreen(row.task_id))
+
+    def action_log(self) -> None:
+        """Follow the highlighted analysis's log; again on the same one to hide it."""
+        row = self.require_selection()
+        if row is None:
+            return
+        panel = self.query_one(LogPanel)
+        if panel.display and self._log_task == row.task_id:
+            self._stop_following()
+            panel.display = False
+            return
+        self.follow(row.task_id)
+
+    def follow(self, task_id: str) -> None:
+        panel = self.query_one(LogPanel)
+        panel.clear()
+        panel.set_title(f"log · {task_id}")
+        panel.display = True
+        self._log_task = task_id
+        self._follow_log(panel, task_id)
+
+    def _stop_following(self) -> None:
+        self._log_task = None
+        self.workers.cancel_group(self, "log:analysis")
+
+    def on_unmount(self) -> None:
+        self._stop_following()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="log:analysis")
+    def _follow_log(self, panel: LogPanel, task_id: str) -> None:
+        worker = get_current_worker()
+        try:
+            for batch in follow_analysis_log(
+                self.thesis.db, task_id, stopped=lambda: worker.is_cancelled
+            ):
+                panel.push_many(batch)
+        except ThesisError as exc:
+            panel.push(f"({exc.msg})")
+
+    def action_cancel_analysis(self) -> None:
+        """Cancel the run of the highlighted analysis: its tool is killed, it ends cancelled."""
+        row = self.require_selection()
+        if row is None:
+            return
+        if row.status not in ACTIVE:
+            self.notify(f"{row.task_id} is {row.status}: nothing to cancel.", severity="warning")
+            return
+        runs = self.thesis.analysis_runs
+        if row.task_id not in runs:
+            self.notify(
+                f"{row.task_id} runs in another process (thesis analyze or a batch); "
+                "stop it there.",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        worker = runs[row.task_id]
+        count = sum(1 for run in runs.values() if run is worker)
+        others = f" and the {count - 1} others started with it" if count > 1 else ""
+
+        def cancel(confirmed: bool | None) -> None:
+            if confirmed and self.thesis.cancel_analysis(row.task_id):
+                self.notify(f"Cancelling {row.task_id}{others}.")
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Cancel {row.task_id}{others}?",
+                "The running tool is killed and the unfinished analyses are marked cancelled. "
+                "Finished ones keep their results.",
+                confirm_label="Cancel run",
+            ),
+            cancel,
         )

@@ -36,6 +36,8 @@ class ApplicationsScreen(TableScreen):
         "(default folder: THESIS_APPS_DIR)."
     )
     BINDINGS = [
+        Binding("a", "analyse", "Analyse"),
+        Binding("space", "mark", "Mark", show=False),
         Binding("p", "allocate_ports", "Ports"),
         Binding("u", "scan", "Scan"),
         Binding("b", "build", "Build"),
@@ -61,10 +63,15 @@ class ApplicationsScreen(TableScreen):
             self.thesis.db, search=query.search, sort=query.sort, descending=query.descending
         )
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.marked: set[tuple[str, int]] = set()
+        """(model, app N) marked with space for `a`."""
+
     def row_cells(self, row: AppRow) -> tuple[str, tuple[Any, ...]]:
         status = f"{row.status} (missing)" if row.missing else row.status
         return str(row.id), (
-            row.model_slug,
+            self._model_cell(row),
             str(row.app_number),
             fmt_status(status),
             str(row.backend_port) if row.backend_port else NONE,
@@ -72,6 +79,34 @@ class ApplicationsScreen(TableScreen):
             when(row.last_status_check),
             row.last_analysis or NONE,
         )
+
+    def _model_cell(self, row: AppRow) -> str:
+        marked = (row.model_slug, row.app_number) in self.marked
+        return f"● {row.model_slug}" if marked else row.model_slug
+
+    def status_suffix(self) -> str:
+        return f" · {len(self.marked)} marked (a analyses them)" if self.marked else ""
+
+    def action_mark(self) -> None:
+        """Mark or unmark the highlighted app for `a`, then move down."""
+        row = self.require_selection()
+        if row is None:
+            return
+        key = (row.model_slug, row.app_number)
+        self.marked.symmetric_difference_update({key})
+        table = self.query_one(DataTable)
+        table.update_cell(str(row.id), "model", self._model_cell(row), update_width=True)
+        table.action_cursor_down()
+        self.refresh_status()
+
+    def action_analyse(self) -> None:
+        """The start form for the marked apps, or the highlighted one when none is marked."""
+        if self.marked:
+            self.thesis.new_analyses(sorted(self.marked))
+            return
+        row = self.require_selection()
+        if row is not None:
+            self.thesis.new_analyses([(row.model_slug, row.app_number)])
 
     def action_allocate_ports(self) -> None:
         """Give the selected app a backend and frontend port (it keeps ports it has)."""

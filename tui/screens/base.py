@@ -82,6 +82,7 @@ class TableScreen(Screen):
         self.query_state = Query()
         self.loaded = False
         self.row_data: dict[str, Any] = {}
+        self._page: Page[Any] | None = None
 
     @property
     def thesis(self) -> ThesisApp:
@@ -208,7 +209,16 @@ class TableScreen(Screen):
     def _show_failure(self, message: LoadFailed) -> None:
         self.notify(message.error, title="Could not load", severity="error")
 
+    def status_suffix(self) -> str:
+        """More for the status line (e.g. how many rows are marked); nothing by default."""
+        return ""
+
+    def refresh_status(self) -> None:
+        if self._page is not None:
+            self._show_status(self._page)
+
     def _show_status(self, page: Page[Any]) -> None:
+        self._page = page
         text = f"{page.shown} of {page.total} {self.NOUN}"
         if page.shown < page.total and not self.search:
             text += " (showing the first; press / to filter)"
@@ -218,7 +228,7 @@ class TableScreen(Screen):
         if sort:
             label = next((c.label for c in self.COLUMNS if c.key == sort), sort)
             text += f" · sorted by {label} {'↓' if self.query_state.descending else '↑'}"
-        self.query_one("#status", Static).update(text)
+        self.query_one("#status", Static).update(text + self.status_suffix())
 
     # --- actions --------------------------------------------------------------------
 

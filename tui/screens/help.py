@@ -25,6 +25,9 @@ Models   a add   e/enter edit   d delete   u sync (OpenRouter)
 Apps     u scan   p ports   enter details   ctrl+r sync with Docker
          b build   s start/stop   r restart   l logs   h health
          x remove containers   X … and their images
+         space mark   a analyse the marked apps (or this one)
+Analyses n new   enter findings   l follow the log   c cancel the run
+Findings o / O sort by severity, tool, file   / filter   esc back
 Logs     tab to the log, then f follow   c clear   / search   n next
 Ports    a allocate all   d release
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -152,3 +155,63 @@ def get_analysis(db: Database, task_id: str) -> AnalysisDetail:
         results=results,
         results_error=results_error,
     )
+
+
+ACTIVE = ("pending", "running")
+_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z ")
+
+
+def _log_state(db: Database, task_id: str) -> tuple[str, str | None]:
+    with db.session() as session:
+        found = session.execute(
+            select(AnalysisTask.status, AnalysisTask.log_path).where(
+                AnalysisTask.task_id == task_id
+            )
+        ).first()
+    if found is None:
+        raise NotFoundError(f"No analysis {task_id}")
+    return str(found[0]), found[1]
+
+
+def follow_analysis_log(
+    db: Database,
+    task_id: str,
+    *,
+    stopped: Callable[[], bool] = lambda: False,
+    poll: float = 0.1,
+) -> Iterator[list[str]]:
+    """Batches of an analysis's log lines, without their timestamps.
+
+    First what its log file holds, then lines as they are written while the task is pending
+    or running — whichever process runs it (this TUI, `thesis analyze`, a batch) — then the
+    rest once it ends. Stops early when `stopped()` says so (the user looked away).
+    """
+    status, log_path = _log_state(db, task_id)
+    handle = None
+    partial = ""
+    checked = time.monotonic()
+    try:
+        while not stopped():
+            if handle is None and log_path:
+                try:
+                    handle = open(log_path, encoding="utf-8", errors="replace")  # noqa: SIM115
+                except OSError as exc:
+                    yield [f"(cannot read the log {log_path}: {exc.strerror})"]
+                    return
+            chunk = handle.read() if handle is not None else ""
+            if chunk:
+                lines = (partial + chunk).split("\n")
+                partial = lines.pop()
+                yield [_STAMP.sub("", line, count=1) for line in lines]
+            elif status not in ACTIVE:
+                if handle is None:
+                    yield ["(this analysis left no log)"]
+                return
+            else:
+                time.sleep(poll)
+            if time.monotonic() - checked >= poll * 5 or handle is None:
+                status, log_path = _log_state(db, task_id)
+                checked = time.monotonic()
+    finally:
+        if handle is not None:
+            handle.close()

@@ -1,0 +1,377 @@
+"""The Analyses screen, driven from the keyboard: start analyses from a form, watch their log,
+open one to its findings, cancel a run. The analyses are real: bandit on a fixture app, a
+hanging tool killed by the cancel key, a log file another process writes."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from sqlalchemy import func, select
+from test_analysis_security import fake_tool
+from test_app import make_app, settle, table_column
+from test_containers_screen import messages, reload_table, until
+from textual.widgets import Checkbox, Input, Static
+
+from tests.analysis_apps import write_vulnerable_app
+from tui.config import load_settings
+from tui.db.models import AnalysisStatus, AnalysisTask
+from tui.screens.analyses import AnalysesScreen
+from tui.screens.analysis_detail import AnalysisDetailScreen
+from tui.screens.analysis_form import AnalysisFormScreen
+from tui.services.analysis.findings import Finding
+from tui.services.analysis.results import write_results
+from tui.services.analysis.runner import AnalysisService, parse_types
+from tui.services.scanner import scan_apps
+from tui.widgets.confirm import ConfirmModal
+from tui.widgets.findings_table import FindingsTable
+from tui.widgets.log_panel import LogPanel
+
+TALL = (110, 36)
+
+
+@pytest.fixture
+def vulnerable(sqlite_db, tmp_path, monkeypatch):
+    """Two scanned copies of the vulnerable fixture app (acme_vuln app 1 and 2)."""
+    root = tmp_path / "apps"
+    write_vulnerable_app(root, "acme_vuln", 1)
+    write_vulnerable_app(root, "acme_vuln", 2)
+    monkeypatch.setenv("THESIS_APPS_DIR", str(root))
+    scan_apps(sqlite_db, root)
+    return sqlite_db
+
+
+def task_rows(db) -> list[AnalysisTask]:
+    with db.session() as session:
+        return list(session.scalars(select(AnalysisTask).order_by(AnalysisTask.id)))
+
+
+def untick(app, *ids: str) -> None:
+    for id_ in ids:
+        app.screen.query_one(f"#{id_}", Checkbox).value = False
+
+
+def rendered(renderable) -> str:
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+def form_error(app) -> str:
+    return str(app.screen.query_one("#form-error", Static).render())
+
+
+async def test_a_security_analysis_started_on_an_app_runs_streams_and_opens_to_its_findings(
+    vulnerable,
+) -> None:
+    app = make_app(vulnerable, start="applications")
+    async with app.run_test(size=TALL) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, AnalysisFormScreen), "the form")
+        assert app.screen.query_one("#apps", Input).value == "acme_vuln/1"
+        untick(app, "tool-pylint", "tool-eslint", "tool-pip-audit", "tool-npm-audit")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, AnalysisFormScreen), "the start")
+        assert any("4 shows them with their log" in m for m in messages(app))
+
+        await pilot.press("4")
+        await until(pilot, lambda: isinstance(app.screen, AnalysesScreen), "the Analyses screen")
+        panel = app.screen.query_one(LogPanel)
+        assert panel.display
+        await until(
+            pilot,
+            lambda: any("completed" in m for m in messages(app)),
+            "the analysis to finish",
+        )
+        (task,) = task_rows(vulnerable)
+        assert task.status == AnalysisStatus.COMPLETED
+        await until(pilot, lambda: any("ok: acme_vuln app 1" in line for line in panel.lines),
+                    "the verdict in the log")  # fmt: skip
+        assert any("bandit" in line for line in panel.lines)
+        await settle(pilot)
+        assert "completed" in table_column(app, 4)
+
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, AnalysisDetailScreen), "the detail")
+        table = app.screen.query_one(FindingsTable)
+        await until(pilot, lambda: table.row_count > 0, "the findings")
+        rules = {str(table.get_row_at(row)[2]) for row in range(table.row_count)}
+        assert {"B602", "B608", "B506"} <= rules  # shell=True, SQL by formatting, yaml.load
+        assert str(table.get_row_at(0)[0]) == "high"  # most severe first
+        await pilot.press("o")  # by tool, then by file
+        await pilot.press("o")
+        files = [str(table.get_row_at(row)[3]) for row in range(table.row_count)]
+        assert files == sorted(files, key=lambda where: (where.split(":")[0],
+                                                         int(where.split(":")[1])))  # fmt: skip
+        summary = str(app.screen.query_one("#status", Static).render())
+        assert summary.startswith(f"{table.row_count} of {table.row_count} findings")
+        assert "sorted by file" in summary
+
+        await pilot.press("slash")
+        await pilot.press(*"B608")
+        await pilot.press("enter")
+        assert table.row_count == 1
+        finding = table.findings[table.current()]
+        shown = rendered(app.screen.query_one("#excerpt-text", Static).content)
+        assert f"{finding.line} " in shown  # the finding's line, numbered
+        assert "SELECT * FROM users WHERE name" in shown
+        await pilot.press("escape", "escape")
+        assert isinstance(app.screen, AnalysesScreen)
+
+
+async def test_marked_apps_are_analysed_together_in_one_run(vulnerable) -> None:
+    app = make_app(vulnerable, start="applications")
+    async with app.run_test(size=TALL) as pilot:
+        await settle(pilot)
+        await pilot.press("space", "space")
+        assert "2 marked" in str(app.screen.query_one("#status", Static).render())
+        assert table_column(app, 0)[:2] == ["● acme_vuln", "● acme_vuln"]
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, AnalysisFormScreen), "the form")
+        assert app.screen.query_one("#apps", Input).value == "acme_vuln/1-2"
+        untick(app, "tool-pylint", "tool-eslint", "tool-pip-audit", "tool-npm-audit")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any("2 of 2 analyses completed" in m for m in messages(app)),
+                    "both analyses")  # fmt: skip
+        tasks = task_rows(vulnerable)
+        assert [t.status for t in tasks] == [AnalysisStatus.COMPLETED] * 2
+        assert all((t.summary or {}).get("high", 0) >= 2 for t in tasks)
+
+
+@pytest.mark.parametrize(
+    ("edit", "error"),
+    [
+        ({"apps": "acme_vuln/1 nosuch/3"}, "No app nosuch app 3"),
+        ({"apps": "acme_vuln"}, "“acme_vuln” is not an app"),
+        ({"option-users": "ten"}, "Load users must be a whole number"),
+        ({"option-endpoints": "api"}, "endpoints must be paths starting with /"),
+        ({"option-zap_scan": "deep"}, "deep"),
+    ],
+)
+async def test_a_bad_form_says_why_where_it_was_typed_and_stores_nothing(
+    vulnerable, edit, error
+) -> None:
+    app = make_app(vulnerable, start="analyses")
+    async with app.run_test(size=TALL) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, AnalysisFormScreen), "the form")
+        app.screen.query_one("#apps", Input).value = "acme_vuln/1"
+        app.screen.query_one("#type-performance", Checkbox).value = True
+        app.screen.query_one("#type-zap", Checkbox).value = True
+        for field, value in edit.items():
+            app.screen.query_one(f"#{field}", Input).value = value
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: form_error(app), "the error")
+        assert error in form_error(app)
+        assert isinstance(app.screen, AnalysisFormScreen)  # still open, to fix it
+        assert task_rows(vulnerable) == []
+        await pilot.press("escape")
+        assert isinstance(app.screen, AnalysesScreen)
+
+
+async def test_cancel_kills_the_running_tool_and_marks_the_run_cancelled(
+    vulnerable, tmp_path, monkeypatch
+) -> None:
+    marker = tmp_path / "started"
+    hang = f"echo $$ > {marker}; exec sleep 120"
+    monkeypatch.setenv("THESIS_ANALYZERS_DIR", str(fake_tool(tmp_path / "x", hang)))
+    app = make_app(vulnerable, start="analyses")
+    async with app.run_test(size=TALL) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, AnalysisFormScreen), "the form")
+        app.screen.query_one("#apps", Input).value = "acme_vuln/1"
+        app.screen.query_one("#type-smoke", Checkbox).value = True  # queued behind it
+        untick(app, "tool-bandit", "tool-pylint", "tool-pip-audit", "tool-npm-audit")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: marker.exists() and marker.read_text().strip(), "eslint")
+        pid = int(marker.read_text())
+        await reload_table(pilot)  # not settle(): that waits for every worker, this run too
+        assert sorted(table_column(app, 4)) == ["pending", "running"]
+        running = table_column(app, 4).index("running")
+        app.screen.query_one("#table").move_cursor(row=running)
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the confirmation")
+        assert "and the 1 others started with it" in app.screen.title_text
+        await pilot.press("y")
+        await until(
+            pilot,
+            lambda: all(t.status == AnalysisStatus.CANCELLED for t in task_rows(vulnerable)),
+            "both analyses cancelled",
+        )
+        await until(pilot, lambda: not _alive(pid), "the tool's process to die", timeout=5)
+        assert not app.analysis_runs
+        await reload_table(pilot)
+        assert table_column(app, 4) == ["cancelled", "cancelled"]
+
+
+async def test_quitting_while_analyses_run_asks_then_cancels_them(
+    vulnerable, tmp_path, monkeypatch
+) -> None:
+    marker = tmp_path / "started"
+    hang = f"echo $$ > {marker}; exec sleep 120"
+    monkeypatch.setenv("THESIS_ANALYZERS_DIR", str(fake_tool(tmp_path / "x", hang)))
+    app = make_app(vulnerable, start="analyses")
+    async with app.run_test(size=TALL) as pilot:
+        await settle(pilot)
+        app.run_analyses(
+            AnalysisService(vulnerable, load_settings()).create(
+                [("acme_vuln", 1)], parse_types("security"), tools="eslint"
+            )
+        )
+        await until(pilot, lambda: marker.exists() and marker.read_text().strip(), "eslint")
+        pid = int(marker.read_text())
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the question")
+        assert app.screen.title_text == "Quit and cancel 1 analysis?"
+        await pilot.press("n")  # changed my mind: it goes on
+        assert _alive(pid) and app.is_running
+        await pilot.press("q", "y")
+    await until_done(lambda: not _alive(pid), "the tool's process to die")
+    assert [t.status for t in task_rows(vulnerable)] == [AnalysisStatus.CANCELLED]
+
+
+async def until_done(predicate, what: str, timeout: float = 5) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def test_the_log_of_an_analysis_run_by_another_process_is_followed_to_its_end(
+    demo_db, tmp_path
+) -> None:
+    log = tmp_path / "sec.log"
+    log.write_text("2026-11-01T09:30:00.000000Z == security on anthropic app 1\n")
+    with demo_db.write_session() as session:
+        task = session.scalar(select(AnalysisTask).where(AnalysisTask.task_id == "sec-0001"))
+        task.status = AnalysisStatus.RUNNING
+        task.log_path = str(log)
+    app = make_app(demo_db, start="analyses")
+    async with app.run_test(size=TALL) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#table").move_cursor(row=table_column(app, 0).index("sec-0001"))
+        await pilot.press("l")
+        panel = app.screen.query_one(LogPanel)
+        await until(pilot, lambda: panel.lines == ["== security on anthropic app 1"], "old lines")
+        with log.open("a") as handle:
+            handle.write("2026-11-01T09:30:01.000000Z -- bandit: 3 findings\n")
+        await until(pilot, lambda: "-- bandit: 3 findings" in panel.lines, "a new line")
+        await pilot.press("c")  # not ours to cancel: the process that runs it is told apart
+        assert "runs in another process" in messages(app)[-1]
+        with demo_db.write_session() as session:
+            task = session.scalar(select(AnalysisTask).where(AnalysisTask.task_id == "sec-0001"))
+            task.status = AnalysisStatus.COMPLETED
+        with log.open("a") as handle:
+            handle.write("2026-11-01T09:30:02.000000Z ok: done\n")
+        await until(pilot, lambda: "ok: done" in panel.lines, "the last line")
+        await until(
+            pilot,
+            lambda: not [w for w in app.workers if w.group == "log:analysis" and w.is_running],
+            "the follower to end with the task",
+        )
+        await reload_table(pilot)
+        await pilot.press("c")
+        assert "sec-0001 is completed: nothing to cancel." in messages(app)[-1]
+        await pilot.press("l")
+        assert not panel.display
+
+
+async def test_an_analysis_without_a_results_file_opens_with_its_error(demo_db) -> None:
+    app = make_app(demo_db, start="analyses")
+    async with app.run_test(size=TALL) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#table").move_cursor(row=table_column(app, 0).index("perf-0002"))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, AnalysisDetailScreen), "the detail")
+        head = app.screen.query_one("#analysis-summary", Static)
+        await until(pilot, lambda: "backend did not answer" in str(head.render()), "the head")
+        assert not app.screen.query_one(FindingsTable).display
+        await pilot.press("slash")
+        assert "no findings to filter" in messages(app)[-1]
+
+
+# --- snapshots --------------------------------------------------------------------------
+
+
+def seed_findings(db, results_dir: Path) -> None:
+    """sec-0001 with a results file of fixed findings (a snapshot needs fixed data)."""
+    findings = [
+        Finding("bandit", "B608", "medium", "Possible SQL injection vector through string-based "
+                "query construction.", "backend/app.py", 17, "LOW",
+                "16     name = request.args.get(\"name\")\n17     return str(conn.execute("
+                "\"SELECT * FROM users WHERE name = '%s'\" % name).fetchall())\n18 ",
+                "https://bandit.readthedocs.io/en/latest/plugins/b608_hardcoded_sql_expressions.html"),
+        Finding("bandit", "B602", "high", "subprocess call with shell=True identified, security "
+                "issue.", "backend/app.py", 22, "HIGH",
+                "21 def run():\n22     return subprocess.check_output(request.args[\"cmd\"], "
+                "shell=True)\n23 "),
+        Finding("eslint", "no-eval", "high", "eval can be harmful.", "frontend/src/App.jsx", 4,
+                code="3 export function run(text) {\n4   return eval(text);\n5 }"),
+        Finding("pip-audit", "PYSEC-2020-96", "high", "pyyaml 5.1 is vulnerable (fix: 5.4)",
+                "backend/requirements.txt"),
+    ]  # fmt: skip
+    path = results_dir / "sec-0001.json"
+    write_results(
+        path,
+        {
+            "task_id": "sec-0001",
+            "analysis_type": "security",
+            "tools": {
+                "bandit": {"status": "ok", "reason": None, "findings": 2},
+                "eslint": {"status": "ok", "reason": None, "findings": 1},
+                "pip-audit": {"status": "ok", "reason": None, "findings": 1},
+                "npm-audit": {"status": "skipped", "reason": "unreachable", "findings": 0},
+            },
+            "findings": [finding.as_dict() for finding in findings],
+        },
+    )
+    with db.write_session() as session:
+        task = session.scalar(select(AnalysisTask).where(AnalysisTask.task_id == "sec-0001"))
+        task.results_path = str(path)
+        task.summary = {"total_findings": 4, "high": 3, "medium": 1}
+        assert session.scalar(select(func.count()).select_from(AnalysisTask)) == 2
+
+
+class TestAnalysesSnapshots:
+    def test_start_form(self, snap_compare, demo_db) -> None:
+        async def open_form(pilot) -> None:
+            await settle(pilot)
+            await pilot.press("n")
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+
+        assert snap_compare(make_app(demo_db, start="analyses"), terminal_size=(90, 30),
+                            run_before=open_form)  # fmt: skip
+
+    def test_findings_drill_down(self, snap_compare, demo_db, tmp_path) -> None:
+        seed_findings(demo_db, tmp_path)
+
+        async def open_detail(pilot) -> None:
+            await settle(pilot)
+            pilot.app.screen.query_one("#table").move_cursor(
+                row=table_column(pilot.app, 0).index("sec-0001")
+            )
+            await pilot.press("enter")
+            await until(pilot, lambda: getattr(pilot.app.screen, "detail", None), "the detail")
+            await pilot.press("j")
+            await pilot.pause()
+
+        assert snap_compare(make_app(demo_db, start="analyses"), terminal_size=(100, 30),
+                            run_before=open_detail)  # fmt: skip

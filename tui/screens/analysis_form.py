@@ -1,0 +1,157 @@
+"""Start analyses: which apps, which types, which tools, and the few options that matter.
+
+The form stores the pending tasks itself (in a thread) before it closes, so a typo in an
+app or a bad load-test number is shown where it was typed, and nothing is stored when any
+part is wrong. It dismisses with the new task ids, which the app then runs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from tui.db.models import AnalysisType
+from tui.errors import ThesisError, ValidationError
+from tui.services.analysis.request import format_app_list, parse_app_list
+from tui.services.analysis.runner import RUNNABLE, AnalysisService
+from tui.services.analysis.security import SECURITY_TOOLS
+
+if TYPE_CHECKING:
+    from tui.app import ThesisApp
+
+Apps = tuple[str, int]
+"""(model slug, app number)."""
+
+# (option, label, placeholder): empty means the service's default.
+OPTIONS: list[tuple[str, str, str]] = [
+    ("users", "Load users", "10"),
+    ("duration", "Load seconds", "10"),
+    ("endpoints", "Endpoints", "/  (comma-separated paths)"),
+    ("zap_scan", "Dynamic scan", "baseline, or full (adds the active scan)"),
+    ("model", "Review model", "THESIS_REVIEW_MODEL, e.g. openai/gpt-4o-mini"),
+]
+
+
+class AnalysisFormScreen(ModalScreen[list[str] | None]):
+    """Dismisses with the ids of the analyses it stored (pending), or None."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "start", "Start"),
+    ]
+
+    def __init__(self, apps: list[tuple[str, int]], types: tuple[str, ...] = ("security",)):
+        super().__init__()
+        self.apps = apps
+        self.types = types
+
+    @property
+    def thesis(self) -> ThesisApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        count = len(self.apps)
+        with Vertical(id="analysis-form", classes="dialog"):
+            yield Static(f"Analyse {count} app{'s' if count != 1 else ''}", classes="dialog-title")
+            with Grid(classes="form-grid"):
+                yield Label("Apps")
+                yield Input(
+                    format_app_list(self.apps),
+                    placeholder="model/N or model/N-M, space-separated",
+                    id="apps",
+                    compact=True,
+                )
+            yield Label("Types", classes="form-section")
+            with Horizontal(classes="form-checks", id="types"):
+                for kind in RUNNABLE:
+                    yield Checkbox(str(kind), str(kind) in self.types, id=f"type-{kind}",
+                                   compact=True)  # fmt: skip
+            yield Label("Security tools", classes="form-section")
+            with Horizontal(classes="form-checks", id="tools"):
+                for tool in SECURITY_TOOLS:
+                    yield Checkbox(tool, True, id=f"tool-{tool}", compact=True)
+            with Grid(classes="form-grid"):
+                for option, label, placeholder in OPTIONS:
+                    yield Label(label)
+                    yield Input(placeholder=placeholder, id=f"option-{option}", compact=True)
+            yield Static("", id="form-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Start (ctrl+s)", id="start", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#type-security", Checkbox).focus()
+
+    def request(self) -> tuple[list[Apps], tuple[AnalysisType, ...], str, dict[str, Any]]:
+        """(apps, types, tools, options) as typed, checked for shape; raises ValidationError."""
+        apps = parse_app_list(self.query_one("#apps", Input).value)
+        types = tuple(kind for kind in RUNNABLE if self.query_one(f"#type-{kind}", Checkbox).value)
+        if not types:
+            raise ValidationError("Choose at least one analysis type")
+        tools = [tool for tool in SECURITY_TOOLS if self.query_one(f"#tool-{tool}", Checkbox).value]
+        if AnalysisType.SECURITY in types and not tools:
+            raise ValidationError("Choose at least one security tool (or untick security)")
+        options: dict[str, Any] = {}
+        for option, label, _ in OPTIONS:
+            text = self.query_one(f"#option-{option}", Input).value.strip()
+            if not text:
+                continue
+            if option in ("users", "duration"):
+                if not text.isdigit():
+                    raise ValidationError(f"{label} must be a whole number, not “{text}”")
+                options[option] = int(text)
+            elif option == "endpoints":
+                options[option] = [part.strip() for part in text.split(",") if part.strip()]
+            else:
+                options[option] = text
+        return apps, types, ",".join(tools), options
+
+    def action_start(self) -> None:
+        try:
+            apps, types, tools, options = self.request()
+        except ValidationError as exc:
+            self._show_error(exc.msg)
+            return
+        self.query_one("#start", Button).disabled = True
+        self._create(apps, types, tools, options)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="write:analysis-form")
+    def _create(
+        self,
+        apps: list[tuple[str, int]],
+        types: tuple[AnalysisType, ...],
+        tools: str,
+        options: dict[str, Any],
+    ) -> None:
+        service = AnalysisService(self.thesis.db, self.thesis.settings)
+        try:
+            task_ids = service.create(apps, types, tools=tools, options=options)
+        except ThesisError as exc:
+            self.app.call_from_thread(self._show_error, exc.msg)
+            return
+        self.app.call_from_thread(self.dismiss, task_ids)
+
+    def _show_error(self, message: str) -> None:
+        self.query_one("#form-error", Static).update(message)
+        self.query_one("#start", Button).disabled = False
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#start")
+    def _start_pressed(self) -> None:
+        self.action_start()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_start()
