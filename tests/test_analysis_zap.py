@@ -389,6 +389,11 @@ def test_an_unknown_scan_type_is_refused_before_any_task_is_stored(sqlite_db, tm
 
 
 class TestWapiti:
+    @pytest.fixture(autouse=True)
+    def _no_zap(self, monkeypatch) -> None:
+        """wapiti, even on an engine that has the ZAP image."""
+        monkeypatch.setenv("THESIS_ZAP_IMAGE", "")
+
     def test_wapiti_finds_the_xss_and_the_sql_injection_of_the_running_app(self, app) -> None:
         try:
             wapiti_command(load_settings())
@@ -456,3 +461,131 @@ class TestWapiti:
         assert result.status == AnalysisStatus.FAILED
         assert error in result.error
         assert "\n" not in result.error and zap_row(app, result.task_id) is None
+
+
+# --- a ZAP container, when no THESIS_ZAP_URL is set but the engine has the ZAP image -------
+
+ZAP_SH = """\
+#!/bin/sh
+# A stand-in of the ZAP image's start script: it serves the few API calls ThesisApp makes
+# (busybox nc runs zap-api per connection) on the -port and with the api.key it is given.
+port=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -port) port=$2; shift ;;
+    -config) case "$2" in api.key=*) export ZAP_KEY="${2#api.key=}" ;; esac; shift ;;
+  esac
+  shift
+done
+echo "ZAP stand-in listening on $port"
+exec nc -ll -p "$port" -e /bin/zap-api
+"""
+ZAP_API = r"""#!/bin/sh
+read -r method target proto
+key=""
+while read -r line; do
+  line=$(echo "$line" | tr -d '\r')
+  [ -z "$line" ] && break
+  case "$line" in [Xx]-[Zz][Aa][Pp]-[Aa][Pp][Ii]-[Kk][Ee][Yy]:*)
+    key=$(echo "${line#*:}" | tr -d ' ') ;; esac
+done
+answer() {
+  printf 'HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %s\r\n' "$1" "${#2}"
+  printf 'Connection: close\r\n\r\n%s' "$2"
+}
+[ "$key" = "$ZAP_KEY" ] || { answer "403 Forbidden" '{"code": "bad_api_key"}'; exit 0; }
+query=${target#*\?}
+param() { httpd -d "$(echo "$query" | sed -n "s/^\(.*&\)*$1=\([^&]*\).*$/\2/p")"; }
+case "$target" in
+  http://zap/JSON/core/view/version/*) answer "200 OK" '{"version": "2.16.0"}' ;;
+  http://zap/JSON/spider/action/scan/*)
+    url=$(param url)
+    page=$(wget -q -O - "$url" | head -c 40 | tr -d '"\\\r\n')  # from inside the container
+    echo "$url|$page" >> /tmp/spidered
+    answer "200 OK" '{"scan": "1"}' ;;
+  http://zap/JSON/spider/view/status/*) answer "200 OK" '{"status": "100"}' ;;
+  http://zap/JSON/pscan/view/recordsToScan/*) answer "200 OK" '{"recordsToScan": "0"}' ;;
+  http://zap/JSON/core/view/alerts/*)
+    base=$(param baseurl)
+    page=$(grep -F "$base|" /tmp/spidered | head -1 | cut -d'|' -f2-)
+    if [ "$(param start)" = 0 ] && [ -n "$page" ]; then
+      answer "200 OK" "{\"alerts\": [{\"alert\": \"Missing Anti-clickjacking Header\", \
+\"risk\": \"Medium\", \"confidence\": \"Medium\", \"url\": \"$base\", \"pluginId\": \"10020\", \
+\"alertRef\": \"10020-1\", \"evidence\": \"$page\"}]}"
+    else
+      answer "200 OK" '{"alerts": []}'
+    fi ;;
+  *) answer "400 Bad Request" '{"code": "bad_view", "message": "not in the stand-in"}' ;;
+esac
+"""
+ZAP_DOCKERFILE = f"""\
+FROM {BUSYBOX_IMAGE}
+COPY zap.sh /bin/zap.sh
+COPY zap-api /bin/zap-api
+RUN ["chmod", "755", "/bin/zap.sh", "/bin/zap-api"]
+RUN ["mkdir", "-m", "1777", "/tmp"]
+"""
+BROKEN_ZAP_DOCKERFILE = f"""\
+FROM {BUSYBOX_IMAGE}
+RUN ["sh", "-c", "printf '#!/bin/sh\\\\necho Error: no Java runtime found >&2\\\\nexit 1\\\\n' \
+> /bin/zap.sh && chmod 755 /bin/zap.sh"]
+"""
+
+
+@pytest.fixture(scope="module")
+def zap_images(docker_client, busybox_image) -> Iterator[tuple[str, str]]:
+    """(a ZAP stand-in image, an image whose ZAP stops at once), built from busybox."""
+    from tests.conftest import build_context
+
+    tag = f"thesis-test/zap-standin:{unique_slug()[-10:]}"
+    broken = f"{tag}-broken"
+    context = build_context(ZAP_DOCKERFILE, {"zap.sh": ZAP_SH.encode(),
+                                             "zap-api": ZAP_API.encode()})  # fmt: skip
+    docker_client.images.build(fileobj=context, custom_context=True, tag=tag, rm=True)
+    context = build_context(BROKEN_ZAP_DOCKERFILE, {})
+    docker_client.images.build(fileobj=context, custom_context=True, tag=broken, rm=True)
+    yield tag, broken
+    for image in (tag, broken):
+        docker_client.images.remove(image, force=True)
+
+
+def zap_containers(docker_client) -> list:
+    return docker_client.containers.list(all=True, filters={"label": "thesis.role=zap"})
+
+
+class TestZapContainer:
+    def test_without_a_zap_url_a_container_of_the_zap_image_scans_and_is_removed(
+        self, app, zap_images, docker_client, monkeypatch
+    ) -> None:
+        monkeypatch.delenv("THESIS_ZAP_URL", raising=False)
+        monkeypatch.setenv("THESIS_ZAP_IMAGE", zap_images[0])
+        result, lines = analyse(app)
+        assert result.status == AnalysisStatus.COMPLETED, result.error
+        assert result.summary["scanner"] == "zap" and result.summary["total_findings"] == 2
+        findings = get_analysis(app.db, result.task_id).findings
+        # ZAP in its container reached both services on 127.0.0.1 (the host's network).
+        assert {f.file: f.code for f in findings} == {
+            app.frontend: f"frontend of {app.slug} app 1",
+            app.backend: "<html><body><a href=/cgi-bin/search?nam",
+        }
+        assert all(f.rule_id == "10020-1" and f.severity == "medium" for f in findings)
+        row = zap_row(app, result.task_id)
+        assert (row.scan_type, row.alerts_count, row.medium_risk_count) == ("baseline", 2, 2)
+        assert row.results["metrics"]["container"] == zap_images[0]
+        assert any(line.startswith(f"-- ZAP: starting {zap_images[0]}") for line in lines)
+        assert any(line.endswith("removed") for line in lines)
+        assert zap_containers(docker_client) == []
+        assert "api.key" not in stored_text(result.task_id, app)
+
+    def test_a_zap_container_that_stops_at_once_fails_the_task_with_its_last_line(
+        self, app, zap_images, docker_client, monkeypatch
+    ) -> None:
+        monkeypatch.delenv("THESIS_ZAP_URL", raising=False)
+        monkeypatch.setenv("THESIS_ZAP_IMAGE", zap_images[1])
+        result, _ = analyse(app)
+        assert result.status == AnalysisStatus.FAILED
+        assert result.error == (
+            "ZAP's container stopped before it answered: Error: no Java runtime found"
+        )
+        assert zap_row(app, result.task_id) is None
+        assert zap_containers(docker_client) == []

@@ -154,8 +154,12 @@ class Settings(BaseSettings):
     zap_api_key: SecretStr | None = None
     """ZAP's API key (`-config api.key=...` when it started). Never shown or logged."""
 
+    zap_image: str = "zaproxy/zap-stable"
+    """Docker image of ZAP that `zap` analyses start (on the host's network, for one scan)
+    when no THESIS_ZAP_URL is set and the engine has the image; never pulled. Empty: off."""
+
     wapiti_path: Path | None = None
-    """The wapiti executable `zap` analyses run when no ZAP is set. Empty:
+    """The wapiti executable `zap` analyses run when no ZAP is set or found. Empty:
     `analyzers/wapiti-venv/bin/wapiti` (made by `analyzers/install`), else `wapiti` on the
     PATH."""
 

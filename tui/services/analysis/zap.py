@@ -2,10 +2,11 @@
 
 With THESIS_ZAP_URL set, OWASP ZAP scans through its API, driven by the official `zaproxy`
 client: `baseline` spiders each published service and waits for the passive scanner;
-`full` then runs the active scanner on them too. Without it, wapiti scans the same URLs
-(wapiti.py). Either way each alert becomes a Finding, the risks are counted into a
-`zap_analyses` row, and a scanner that is missing, unreachable, refuses the key, times out
-or answers nonsense fails the task with one line.
+`full` then runs the active scanner on them too. Without it, a ZAP container started for
+the scan does the same when the engine has the ZAP image (zap_container.py), and otherwise
+wapiti scans the same URLs (wapiti.py). Either way each alert becomes a Finding, the risks
+are counted into a `zap_analyses` row, and a scanner that is missing, unreachable, refuses
+the key, times out or answers nonsense fails the task with one line.
 
 The client sends every API call to `http://zap/...` through ZAP itself as an HTTP proxy:
 ZAP answers that host from its API. Its blocking calls run in threads, each with a timeout
@@ -35,6 +36,7 @@ from tui.services.analysis.process import ToolMissing
 from tui.services.analysis.runner import Outcome, TaskRef
 from tui.services.analysis.security import ToolReport
 from tui.services.analysis.wapiti import wapiti_scan
+from tui.services.analysis.zap_container import local_zap_image, zap_container
 
 SCAN_TYPES = ("baseline", "full")
 POLL_SECONDS = 0.5
@@ -59,11 +61,17 @@ async def dynamic_scan(
 ) -> Outcome:
     """Scan `urls` with ZAP (THESIS_ZAP_URL) or wapiti; the task's Outcome either way."""
     scan_type = scan_type_of(options)
-    tool = "zap" if settings.zap_url else "wapiti"
+    image = None if settings.zap_url else await asyncio.to_thread(local_zap_image, settings)
+    tool = "zap" if settings.zap_url or image else "wapiti"
     started = time.monotonic()
     try:
-        if tool == "zap":
+        if settings.zap_url:
             findings, details = await ZapScan(settings, log).run(urls, scan_type)
+        elif image is not None:
+            async with zap_container(settings, image, log) as (address, key):
+                scan = ZapScan(settings, log, address=address, key=key)
+                findings, details = await scan.run(urls, scan_type)
+            details["container"] = image
         else:
             findings, details = await wapiti_scan(settings, urls, scan_type, log)
     except ToolMissing as exc:
@@ -232,9 +240,20 @@ def _error_text(response: requests.Response) -> str:
 class ZapScan:
     """One scan of an app's URLs through a ZAP daemon."""
 
-    def __init__(self, settings: Settings, log: Log, *, poll: float = POLL_SECONDS) -> None:
-        key = settings.zap_api_key.get_secret_value().strip() if settings.zap_api_key else ""
-        self.client = ZapClient(settings.zap_url, key, min(REQUEST_TIMEOUT, settings.tool_timeout))
+    def __init__(
+        self,
+        settings: Settings,
+        log: Log,
+        *,
+        address: str | None = None,
+        key: str | None = None,
+        poll: float = POLL_SECONDS,
+    ) -> None:
+        """ZAP at `address` with `key`; by default THESIS_ZAP_URL and THESIS_ZAP_API_KEY."""
+        if key is None:
+            key = settings.zap_api_key.get_secret_value().strip() if settings.zap_api_key else ""
+        timeout = min(REQUEST_TIMEOUT, settings.tool_timeout)
+        self.client = ZapClient(address or settings.zap_url, key, timeout)
         self.timeout = settings.tool_timeout
         self.log = log
         self.poll = poll
