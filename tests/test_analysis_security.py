@@ -75,6 +75,8 @@ def test_every_tool_reports_the_planted_vulnerabilities(sqlite_db, apps, eslint_
         ("pylint", "E1120 no-value-for-parameter", py, 26),  # yaml.load without Loader
     ]:
         assert expected in found, expected
+    # Style advice (pylint C/R) is the quality analysis's, not security's.
+    assert not [rule for tool, rule, _, _ in found if tool == "pylint" and rule[0] in "CR"]
     shell = next(f for f in detail.findings if f.rule_id == "B602")
     assert shell.severity == "high" and shell.confidence == "high"
     assert "21     return subprocess.check_output" in shell.code
@@ -292,3 +294,38 @@ def test_cli_errors_are_one_line_with_exit_1(apps, monkeypatch) -> None:
         run = thesis(*args)
         assert run.returncode == 1 and run.stdout == ""
         assert run.stderr.count("\n") == 1 and needle in run.stderr, run.stderr
+
+
+SLOPPY_JS = """\
+var total = 0;
+export function count(items) {
+  let unused = 1;
+  if (items.length == 0) {
+  }
+  return total;
+}
+"""
+
+
+def test_quality_reports_style_and_maintainability_findings_without_a_typed_row(
+    sqlite_db, apps, eslint_ready
+) -> None:
+    (apps / "acme_vuln" / "app1" / "frontend" / "src" / "sloppy.js").write_text(SLOPPY_JS)
+    scan_apps(sqlite_db, apps)
+    (quality,), lines = analyse(
+        sqlite_db, load_settings(), [("acme_vuln", 1)], types=parse_types("quality")
+    )
+    assert quality.status == AnalysisStatus.COMPLETED, quality.error
+    assert any(line.startswith("== quality (pylint, eslint) on acme_vuln app 1") for line in lines)
+    found = rules(get_analysis(sqlite_db, quality.task_id))
+    sloppy = "frontend/src/sloppy.js"
+    expected = {("eslint", "no-var", sloppy, 1), ("eslint", "no-unused-vars", sloppy, 3),
+                ("eslint", "eqeqeq", sloppy, 4), ("eslint", "no-empty", sloppy, 4)}  # fmt: skip
+    assert expected <= found
+    assert ("pylint", "C0116 missing-function-docstring", "backend/app.py") in {
+        finding[:3] for finding in found
+    }
+    assert quality.summary["total_findings"] == len(found)
+    assert quality.summary["tools"] == {"pylint": "ok", "eslint": "ok"}
+    with sqlite_db.session() as session:  # the seeds define no quality table
+        assert session.scalars(select(SecurityAnalysis)).all() == []

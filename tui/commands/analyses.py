@@ -30,7 +30,7 @@ def _progress(line: str) -> None:
     "types",
     default="security",
     show_default=True,
-    help="Comma-separated: security, performance, zap, ai_review, smoke.",
+    help="Comma-separated: security, quality, performance, zap, ai_review, smoke.",
 )
 @click.option(
     "--tools",

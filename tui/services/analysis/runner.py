@@ -43,6 +43,7 @@ from tui.services.analysis.findings import Finding, count_severities, sort_findi
 from tui.services.analysis.performance import load_options
 from tui.services.analysis.results import results_path, write_results
 from tui.services.analysis.security import (
+    QUALITY_TOOLS,
     TOOL_FLAGS,
     SecurityScan,
     Source,
@@ -54,12 +55,15 @@ from tui.services.container_logs import ActionLog, LogSink, app_log_dir
 
 RUNNABLE = (
     AnalysisType.SECURITY,
+    AnalysisType.QUALITY,
     AnalysisType.PERFORMANCE,
     AnalysisType.ZAP,
     AnalysisType.AI_REVIEW,
     AnalysisType.SMOKE,
 )
 """Types `create` accepts; the order they run in when several are asked for one app."""
+STATIC = (AnalysisType.SECURITY, AnalysisType.QUALITY)
+"""Types that read the source with tools that run once over every app of a run."""
 
 
 def parse_types(value: str | list[str] | tuple[str, ...]) -> tuple[AnalysisType, ...]:
@@ -173,6 +177,8 @@ class AnalysisService:
                     config: dict[str, Any] = dict(options or {})
                     if kind == AnalysisType.SECURITY:
                         config["tools"] = list(chosen_tools)
+                    elif kind == AnalysisType.QUALITY:
+                        config["tools"] = list(QUALITY_TOOLS)
                     session.add(
                         AnalysisTask(
                             task_id=task_id,
@@ -216,14 +222,14 @@ class AnalysisService:
     async def run(self, task_ids: list[str], sink: LogSink | None = None) -> list[TaskResult]:
         """Run the tasks; security ones share one scan. Returns one result per task."""
         refs = self.refs(task_ids)
-        security = [ref for ref in refs if ref.task_type == AnalysisType.SECURITY]
+        static = [ref for ref in refs if ref.task_type in STATIC]
         results: dict[str, TaskResult] = {}
         try:
-            if security:
-                for result in await self._run_security(security, sink):
+            if static:
+                for result in await self._run_static(static, sink):
                     results[result.task_id] = result
             for ref in refs:
-                if ref.task_type != AnalysisType.SECURITY:
+                if ref.task_type not in STATIC:
                     results[ref.task_id] = await self._run_one(ref, sink)
         except asyncio.CancelledError:
             # The tasks that had not started yet are cancelled with the run, not left pending.
@@ -261,17 +267,25 @@ class AnalysisService:
             log(_verdict(result))
         return result
 
-    async def _run_security(self, refs: list[TaskRef], sink: LogSink | None) -> list[TaskResult]:
-        by_tools: dict[tuple[str, ...], list[TaskRef]] = {}
+    async def _run_static(self, refs: list[TaskRef], sink: LogSink | None) -> list[TaskResult]:
+        """Security and quality tasks, one scan per (type, tool set) for all their apps."""
+        groups: dict[tuple[AnalysisType, tuple[str, ...]], list[TaskRef]] = {}
         for ref in refs:
-            by_tools.setdefault(tuple(ref.config.get("tools") or ()), []).append(ref)
+            key = (ref.task_type, tuple(ref.config.get("tools") or ()))
+            groups.setdefault(key, []).append(ref)
         results = []
-        for tools, group in by_tools.items():
-            results.extend(await self._security_group(group, parse_tools(",".join(tools)), sink))
-        return results
+        for (kind, tools), group in groups.items():
+            chosen = parse_tools(",".join(tools))
+            results.extend(await self._static_group(group, kind, chosen, sink))
+        order = {task_id: n for n, task_id in enumerate(ref.task_id for ref in refs)}
+        return sorted(results, key=lambda r: order[r.task_id])
 
-    async def _security_group(
-        self, refs: list[TaskRef], tools: tuple[str, ...], sink: LogSink | None
+    async def _static_group(
+        self,
+        refs: list[TaskRef],
+        kind: AnalysisType,
+        tools: tuple[str, ...],
+        sink: LogSink | None,
     ) -> list[TaskResult]:
         started = time.monotonic()
         logs: dict[str, ActionLog] = {}
@@ -298,9 +312,10 @@ class AnalysisService:
         names = ", ".join(ref.label for ref, _ in runnable[:3])
         more = f" and {len(runnable) - 3} more" if len(runnable) > 3 else ""
         if runnable:
-            tee(f"== security ({', '.join(tools)}) on {names}{more}")
+            tee(f"== {kind} ({', '.join(tools)}) on {names}{more}")
         try:
-            reports = await SecurityScan(self.settings, tee).run([s for _, s in runnable], tools)
+            scan = SecurityScan(self.settings, tee, profile=str(kind))
+            reports = await scan.run([s for _, s in runnable], tools)
         except asyncio.CancelledError:
             tee("!! cancelled")
             await asyncio.shield(self._cancelled([ref for ref, _ in runnable]))
@@ -309,7 +324,7 @@ class AnalysisService:
             raise
         seconds = time.monotonic() - started
         for ref, source in runnable:
-            outcome = security_outcome(tools, reports[source.root])
+            outcome = security_outcome(tools, reports[source.root], kind)
             result = await self._finish(ref, outcome, seconds)
             results.append(result)
             tee(_verdict(result)) if len(runnable) == 1 else logs[ref.task_id].note(
@@ -363,7 +378,7 @@ class AnalysisService:
         now = utcnow()
         findings = sort_findings(outcome.findings)
         summary = dict(outcome.summary)
-        if ref.task_type == AnalysisType.SECURITY:
+        if ref.task_type in STATIC:
             summary = {"total_findings": len(findings), **count_severities(findings), **summary}
         path = results_path(self.settings.results_dir, ref.model_slug, ref.app_number, ref.task_id)
         document = {
@@ -417,7 +432,11 @@ def _source_of(ref: TaskRef) -> Source:
     return source
 
 
-def security_outcome(tools: tuple[str, ...], reports: list[ToolReport]) -> Outcome:
+def security_outcome(
+    tools: tuple[str, ...],
+    reports: list[ToolReport],
+    kind: AnalysisType = AnalysisType.SECURITY,
+) -> Outcome:
     """Findings of every tool that ran; the task fails when a tool failed (not skipped)."""
     findings = [finding for report in reports for finding in report.findings]
     failed = [report for report in reports if report.status == "failed"]
@@ -452,7 +471,8 @@ def security_outcome(tools: tuple[str, ...], reports: list[ToolReport]) -> Outco
             **{flag: tool in tools for tool, flag in TOOL_FLAGS.items()},
         )
 
-    outcome.typed_row = typed_row
+    # Quality has no typed table (the seeds define none): its row and results file hold it.
+    outcome.typed_row = typed_row if kind == AnalysisType.SECURITY else None
     return outcome
 
 

@@ -51,6 +51,16 @@ PYLINT_FAILED = 32
 """pylint's exit bit for a usage error; the other bits only say which kinds of message it gave."""
 
 
+QUALITY_TOOLS = ("pylint", "eslint")
+PROFILES = {
+    "security": ("pylintrc", "eslint.config.mjs"),
+    "quality": ("pylintrc-quality", "eslint-quality.config.mjs"),
+}
+"""(pylint rcfile, eslint config) in the analyzers folder for each static analysis type: the
+security one keeps correctness and security checks, the quality one adds style, refactoring
+and maintainability advice."""
+
+
 def parse_tools(value: str | None) -> tuple[str, ...]:
     """`bandit,pylint` as a tuple in SECURITY_TOOLS order; None or empty means all."""
     if not value:
@@ -137,10 +147,11 @@ Reports = dict[Path, ToolReport]
 class SecurityScan:
     """One scan of many apps; `run` gives each app's reports, tool by tool."""
 
-    def __init__(self, settings: Settings, log: Log) -> None:
+    def __init__(self, settings: Settings, log: Log, *, profile: str = "security") -> None:
         self.settings = settings
         self.log = log
         self.analyzers = settings.analyzers_dir
+        self.pylintrc, self.eslint_config = PROFILES[profile]
         self.excerpts = SourceExcerpts()
         self.unreachable: dict[str, str] = {}
         """Vulnerability databases found unreachable in this scan: asked once, not per app."""
@@ -248,7 +259,7 @@ class SecurityScan:
             raise ToolMissing("pylint is not installed (pip install pylint)") from None
         argv = [
             sys.executable, "-m", "pylint",
-            f"--rcfile={self.analyzers / 'pylintrc'}",
+            f"--rcfile={self.analyzers / self.pylintrc}",
             "--output-format=json",
             f"--jobs={min(os.cpu_count() or 1, max(1, len(owners) // 20))}",
             "--persistent=n",
@@ -291,7 +302,7 @@ class SecurityScan:
             raise ToolMissing(f"eslint is not installed (npm ci --prefix {self.analyzers})")
         argv = [
             str(program),
-            "--config", str(self.analyzers / "eslint.config.mjs"),
+            "--config", str(self.analyzers / self.eslint_config),
             "--format", "json",
             "--no-warn-ignored",
             "--no-error-on-unmatched-pattern",
