@@ -1,15 +1,11 @@
 // ThesisApp's ESLint rules for the `quality` analysis of generated frontends: likely bugs
 // (errors) and maintainability (warnings). Passed with --config, so a generated app's
 // eslint.config.js (code that would run on the host) is never loaded.
+import { base } from "./eslint.config.mjs";
+
 export default [
   {
-    files: ["**/*.js", "**/*.jsx", "**/*.mjs", "**/*.cjs"],
-    languageOptions: {
-      ecmaVersion: "latest",
-      sourceType: "module",
-      parserOptions: { ecmaFeatures: { jsx: true } },
-    },
-    linterOptions: { noInlineConfig: true, reportUnusedDisableDirectives: "off" },
+    ...base,
     rules: {
       "no-dupe-keys": "error",
       "no-duplicate-case": "error",
