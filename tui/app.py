@@ -76,11 +76,11 @@ class ThesisApp(App[None]):
         self.containers = ContainerService(db, settings)
         self.watch_docker = watch_docker
         self.docker_problem: str | None = None
+        """Why Docker cannot be used right now (shown in the nav bar), or None."""
         self.analysis_runs: dict[str, Worker[None]] = {}
         """The worker running each analysis this TUI started and that has not ended."""
         self.follow_next: str | None = None
         """An analysis just started, whose log the Analyses screen shows when it is next seen."""
-        """Why Docker cannot be used right now (shown in the nav bar), or None."""
         # Over SSH, animations only cost bandwidth and latency.
         self.animation_level = "none"
 

@@ -138,7 +138,8 @@ class AnalysesScreen(TableScreen):
             for batch in follow_analysis_log(
                 self.thesis.db, task_id, stopped=lambda: worker.is_cancelled
             ):
-                panel.push_many(batch)
+                if not worker.is_cancelled:  # the panel may show another log by now
+                    panel.push_many(batch)
         except ThesisError as exc:
             panel.push(f"({exc.msg})")
 
