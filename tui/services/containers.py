@@ -281,7 +281,7 @@ class ContainerService:
                 with docker_errors(f"start {spec.name}"):
                     # No restarts while we watch: a crash must show its own exit code.
                     container.update(restart_policy={"Name": "no"})
-                    container.start()
+                _start_container(container, f"start {spec.name}")
                 started.append((spec, container))
             self._watch_start(target, started, log)
             for spec, container in started:
@@ -507,3 +507,24 @@ class ContainerService:
         return LogFollower(
             [(c.labels.get(LABEL_SERVICE, c.name), c) for c in containers], folder, follow=follow
         )
+
+
+PORT_RELEASE_SECONDS = 3.0
+"""How long Docker may still call a host port "already allocated" after the container that
+held it stopped: the engine releases it asynchronously, so a quick stop-then-start races."""
+
+
+def _start_container(container: Any, what: str) -> None:
+    """`container.start()`, retried while its host port is still being released."""
+    deadline = time.monotonic() + PORT_RELEASE_SECONDS
+    delay = 0.1
+    while True:
+        try:
+            with docker_errors(what):
+                container.start()
+            return
+        except ContainerError as exc:
+            if "port is already allocated" not in exc.msg or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.8)
