@@ -71,6 +71,10 @@ class AnalysisStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+UNFINISHED = (AnalysisStatus.PENDING, AnalysisStatus.RUNNING)
+"""Statuses of an analysis that has not ended: it may still be followed or cancelled."""
+
+
 class JobStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"

@@ -15,10 +15,11 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
+from tui.db.models import UNFINISHED
 from tui.errors import ThesisError
 from tui.screens.analysis_detail import AnalysisDetailScreen
 from tui.screens.base import Column, Query, TableScreen
-from tui.services.analyses import ACTIVE, AnalysisRow, follow_analysis_log, list_analyses
+from tui.services.analyses import AnalysisRow, follow_analysis_log, list_analyses
 from tui.services.common import Page
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.format import NONE, duration, when
@@ -148,7 +149,7 @@ class AnalysesScreen(TableScreen):
         row = self.require_selection()
         if row is None:
             return
-        if row.status not in ACTIVE:
+        if row.status not in UNFINISHED:
             self.notify(f"{row.task_id} is {row.status}: nothing to cancel.", severity="warning")
             return
         runs = self.thesis.analysis_runs

@@ -140,10 +140,8 @@ class AnalysisDetailScreen(Screen):
 
     @on(DataTable.HeaderSelected, "#findings")
     def _header_selected(self, event: DataTable.HeaderSelected) -> None:
-        key = {"severity": "severity", "tool": "tool", "file": "file"}.get(
-            str(event.column_key.value)
-        )
-        if key is not None:
+        key = str(event.column_key.value)
+        if key in SORTS:  # severity, tool, file; not rule or message
             table = self.query_one(FindingsTable)
             table.sort_by(key, descending=table.sort_key == key and not table.descending)
             self._show_status()
@@ -173,16 +171,11 @@ class AnalysisDetailScreen(Screen):
 
 def describe_detail(detail: AnalysisDetail) -> Text:
     """The head of the detail screen: identity, outcome, each tool, the measurements."""
-    seconds = (
-        (detail.completed_at - detail.started_at).total_seconds()
-        if detail.started_at and detail.completed_at
-        else None
-    )
     text = Text()
     text.append(detail.task_id, style="bold")
     text.append(f" · {detail.task_type} · {detail.model_slug} app {detail.app_number} · ")
     text.append_text(fmt_status(detail.status))
-    text.append(f" · {duration(seconds)} · {when(detail.started_at)}\n")
+    text.append(f" · {duration(detail.duration_seconds)} · {when(detail.started_at)}\n")
     if detail.error_message:
         text.append(f"{detail.error_message}\n", style="red")
     if detail.results_error:

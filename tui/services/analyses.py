@@ -12,15 +12,26 @@ from typing import Any
 from sqlalchemy import select
 
 from tui.db import Database
-from tui.db.models import AnalysisTask, GeneratedApplication
+from tui.db.models import UNFINISHED, AnalysisTask, GeneratedApplication
 from tui.errors import NotFoundError, ThesisError
 from tui.services.analysis.findings import Finding
 from tui.services.analysis.results import read_results
 from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
 
 
+class _Timed:
+    started_at: datetime | None
+    completed_at: datetime | None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.completed_at is None:
+            return None
+        return (self.completed_at - self.started_at).total_seconds()
+
+
 @dataclass(frozen=True)
-class AnalysisRow:
+class AnalysisRow(_Timed):
     id: int
     task_id: str
     task_type: str
@@ -32,12 +43,6 @@ class AnalysisRow:
     findings: int | None
     summary: dict[str, Any]
     error_message: str | None
-
-    @property
-    def duration_seconds(self) -> float | None:
-        if self.started_at is None or self.completed_at is None:
-            return None
-        return (self.completed_at - self.started_at).total_seconds()
 
 
 def list_analyses(
@@ -96,7 +101,7 @@ def list_analyses(
 
 
 @dataclass(frozen=True)
-class AnalysisDetail:
+class AnalysisDetail(_Timed):
     """One analysis: its row, its app, and what its results file holds."""
 
     task_id: str
@@ -157,7 +162,6 @@ def get_analysis(db: Database, task_id: str) -> AnalysisDetail:
     )
 
 
-ACTIVE = ("pending", "running")
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z ")
 
 
@@ -203,7 +207,7 @@ def follow_analysis_log(
                 lines = (partial + chunk).split("\n")
                 partial = lines.pop()
                 yield [_STAMP.sub("", line, count=1) for line in lines]
-            elif status not in ACTIVE:
+            elif status not in UNFINISHED:
                 if handle is None:
                     yield ["(this analysis left no log)"]
                 return

@@ -10,7 +10,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui.services.analysis.findings import SEVERITY_RANK, Finding
+from tui.services.analysis.findings import SEVERITY_RANK, Finding, by_severity
 from tui.widgets.format import NONE
 
 SEVERITY_STYLES = {
@@ -21,7 +21,7 @@ SEVERITY_STYLES = {
     "info": "dim",
 }
 SORTS = {
-    "severity": lambda f: (SEVERITY_RANK.get(f.severity, 9), f.file, f.line or 0, f.tool),
+    "severity": by_severity,
     "tool": lambda f: (f.tool, SEVERITY_RANK.get(f.severity, 9), f.file, f.line or 0),
     "file": lambda f: (f.file, f.line or 0, SEVERITY_RANK.get(f.severity, 9), f.tool),
 }

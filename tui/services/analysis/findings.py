@@ -91,11 +91,19 @@ def count_severities(findings: list[Finding]) -> dict[str, int]:
     return {name: counts.get(name, 0) for name in SEVERITIES}
 
 
-def sort_findings(findings: list[Finding]) -> list[Finding]:
-    return sorted(
-        findings,
-        key=lambda f: (SEVERITY_RANK.get(f.severity, 9), f.file, f.line or 0, f.tool, f.rule_id),
+def by_severity(finding: Finding) -> tuple[int, str, int, str, str]:
+    """Most severe first, then by place: the order results files and tables use."""
+    return (
+        SEVERITY_RANK.get(finding.severity, 9),
+        finding.file,
+        finding.line or 0,
+        finding.tool,
+        finding.rule_id,
     )
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=by_severity)
 
 
 @dataclass

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from tui.config import Settings
 from tui.db import Database
 from tui.db.models import (
+    UNFINISHED,
     AnalysisStatus,
     AnalysisTask,
     AnalysisType,
@@ -277,8 +278,7 @@ class AnalysisService:
         for (kind, tools), group in groups.items():
             chosen = parse_tools(",".join(tools))
             results.extend(await self._static_group(group, kind, chosen, sink))
-        order = {task_id: n for n, task_id in enumerate(ref.task_id for ref in refs)}
-        return sorted(results, key=lambda r: order[r.task_id])
+        return results
 
     async def _static_group(
         self,
@@ -332,8 +332,7 @@ class AnalysisService:
             )
         for log in logs.values():
             log.close()
-        order = {ref.task_id: n for n, ref in enumerate(refs)}
-        return sorted(results, key=lambda r: order[r.task_id])
+        return results
 
     # --- storing --------------------------------------------------------------------------
 
@@ -361,10 +360,7 @@ class AnalysisService:
             with self.db.write_session() as session:
                 for ref in refs:
                     task = session.get(AnalysisTask, ref.id)
-                    if task is not None and task.status in (
-                        AnalysisStatus.PENDING,
-                        AnalysisStatus.RUNNING,
-                    ):
+                    if task is not None and task.status in UNFINISHED:
                         task.status = AnalysisStatus.CANCELLED
                         task.completed_at = now
                         task.error_message = "cancelled by the user"

@@ -23,8 +23,9 @@ import docker
 import requests
 
 from tui.config import Settings
-from tui.errors import DockerUnavailableError, RemoteServiceError, ScanError
+from tui.errors import DockerUnavailableError, RemoteServiceError, ScanError, ThesisError
 from tui.services.docker_engine import connect, docker_errors
+from tui.services.images import image_exists
 
 STARTUP_SECONDS = 180.0
 """How long ZAP may take to answer its API after the container starts (Java starts slowly)."""
@@ -43,12 +44,12 @@ def local_zap_image(settings: Settings) -> str | None:
     except DockerUnavailableError:
         return None
     try:
-        client.images.get(settings.zap_image)
-    except (docker.errors.DockerException, requests.exceptions.RequestException):
-        return None
+        found = image_exists(client, settings.zap_image)
+    except ThesisError:  # the engine went away or refused the lookup: no ZAP from it
+        found = False
     finally:
         client.close()
-    return settings.zap_image
+    return settings.zap_image if found else None
 
 
 def _free_port() -> int:
