@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -365,6 +366,23 @@ def remove_docker_objects(client, slug: str) -> None:
         network.remove()
     for image in client.images.list(filters=label):
         client.images.remove(image.id, force=True)
+
+
+class StandInHandler(BaseHTTPRequestHandler):
+    """Base of the stand-ins' handlers: quiet, and one way to send an answer."""
+
+    server: Any
+
+    def reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: Any) -> None:
+        pass
 
 
 @contextmanager

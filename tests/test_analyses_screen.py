@@ -4,7 +4,6 @@ hanging tool killed by the cancel key, a log file another process writes."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 from pathlib import Path
@@ -61,6 +60,14 @@ def rendered(renderable) -> str:
     return console.export_text()
 
 
+async def open_form(pilot, key: str, *, apps: str | None = None) -> None:
+    """Open the start form with `key`; type `apps` into it when given."""
+    await pilot.press(key)
+    await until(pilot, lambda: isinstance(pilot.app.screen, AnalysisFormScreen), "the form")
+    if apps is not None:
+        pilot.app.screen.query_one("#apps", Input).value = apps
+
+
 def form_error(app) -> str:
     return str(app.screen.query_one("#form-error", Static).render())
 
@@ -71,8 +78,7 @@ async def test_a_security_analysis_started_on_an_app_runs_streams_and_opens_to_i
     app = make_app(vulnerable, start="applications")
     async with app.run_test(size=TALL) as pilot:
         await settle(pilot)
-        await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, AnalysisFormScreen), "the form")
+        await open_form(pilot, "a")
         assert app.screen.query_one("#apps", Input).value == "acme_vuln/1"
         untick(app, "tool-pylint", "tool-eslint", "tool-pip-audit", "tool-npm-audit")
         await pilot.press("ctrl+s")
@@ -131,8 +137,7 @@ async def test_marked_apps_are_analysed_together_in_one_run(vulnerable) -> None:
         await pilot.press("space", "space")
         assert "2 marked" in str(app.screen.query_one("#status", Static).render())
         assert table_column(app, 0)[:2] == ["● acme_vuln", "● acme_vuln"]
-        await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, AnalysisFormScreen), "the form")
+        await open_form(pilot, "a")
         assert app.screen.query_one("#apps", Input).value == "acme_vuln/1-2"
         untick(app, "tool-pylint", "tool-eslint", "tool-pip-audit", "tool-npm-audit")
         await pilot.press("ctrl+s")
@@ -159,9 +164,7 @@ async def test_a_bad_form_says_why_where_it_was_typed_and_stores_nothing(
     app = make_app(vulnerable, start="analyses")
     async with app.run_test(size=TALL) as pilot:
         await settle(pilot)
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, AnalysisFormScreen), "the form")
-        app.screen.query_one("#apps", Input).value = "acme_vuln/1"
+        await open_form(pilot, "n", apps="acme_vuln/1")
         app.screen.query_one("#type-performance", Checkbox).value = True
         app.screen.query_one("#type-zap", Checkbox).value = True
         for field, value in edit.items():
@@ -175,23 +178,32 @@ async def test_a_bad_form_says_why_where_it_was_typed_and_stores_nothing(
         assert isinstance(app.screen, AnalysesScreen)
 
 
-async def test_cancel_kills_the_running_tool_and_marks_the_run_cancelled(
-    vulnerable, tmp_path, monkeypatch
-) -> None:
+@pytest.fixture
+def hanging_eslint(tmp_path, monkeypatch) -> Path:
+    """An eslint that writes its pid to the returned file, then hangs."""
     marker = tmp_path / "started"
     hang = f"echo $$ > {marker}; exec sleep 120"
     monkeypatch.setenv("THESIS_ANALYZERS_DIR", str(fake_tool(tmp_path / "x", hang)))
+    return marker
+
+
+async def hung_pid(pilot, marker: Path) -> int:
+    """The hanging eslint's pid, once it runs."""
+    await until(pilot, lambda: marker.exists() and marker.read_text().strip(), "eslint")
+    return int(marker.read_text())
+
+
+async def test_cancel_kills_the_running_tool_and_marks_the_run_cancelled(
+    vulnerable, hanging_eslint
+) -> None:
     app = make_app(vulnerable, start="analyses")
     async with app.run_test(size=TALL) as pilot:
         await settle(pilot)
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, AnalysisFormScreen), "the form")
-        app.screen.query_one("#apps", Input).value = "acme_vuln/1"
+        await open_form(pilot, "n", apps="acme_vuln/1")
         app.screen.query_one("#type-smoke", Checkbox).value = True  # queued behind it
         untick(app, "tool-bandit", "tool-pylint", "tool-pip-audit", "tool-npm-audit")
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: marker.exists() and marker.read_text().strip(), "eslint")
-        pid = int(marker.read_text())
+        pid = await hung_pid(pilot, hanging_eslint)
         await reload_table(pilot)  # not settle(): that waits for every worker, this run too
         assert sorted(table_column(app, 4)) == ["pending", "running"]
         running = table_column(app, 4).index("running")
@@ -212,11 +224,8 @@ async def test_cancel_kills_the_running_tool_and_marks_the_run_cancelled(
 
 
 async def test_quitting_while_analyses_run_asks_then_cancels_them(
-    vulnerable, tmp_path, monkeypatch
+    vulnerable, hanging_eslint
 ) -> None:
-    marker = tmp_path / "started"
-    hang = f"echo $$ > {marker}; exec sleep 120"
-    monkeypatch.setenv("THESIS_ANALYZERS_DIR", str(fake_tool(tmp_path / "x", hang)))
     app = make_app(vulnerable, start="analyses")
     async with app.run_test(size=TALL) as pilot:
         await settle(pilot)
@@ -225,25 +234,15 @@ async def test_quitting_while_analyses_run_asks_then_cancels_them(
                 [("acme_vuln", 1)], parse_types("security"), tools="eslint"
             )
         )
-        await until(pilot, lambda: marker.exists() and marker.read_text().strip(), "eslint")
-        pid = int(marker.read_text())
+        pid = await hung_pid(pilot, hanging_eslint)
         await pilot.press("q")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the question")
         assert app.screen.title_text == "Quit and cancel 1 analysis?"
         await pilot.press("n")  # changed my mind: it goes on
         assert _alive(pid) and app.is_running
         await pilot.press("q", "y")
-    await until_done(lambda: not _alive(pid), "the tool's process to die")
+    await until(None, lambda: not _alive(pid), "the tool's process to die", timeout=5)
     assert [t.status for t in task_rows(vulnerable)] == [AnalysisStatus.CANCELLED]
-
-
-async def until_done(predicate, what: str, timeout: float = 5) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 def _alive(pid: int) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy import select
 
 from tests.analysis_apps import write_vulnerable_app
 from tests.conftest import (
+    StandInHandler,
     loopback_server,
     remove_docker_objects,
     unique_slug,
@@ -150,23 +150,13 @@ def completion(content: str, prompt: int = 1200, completion_tokens: int = 300) -
     }
 
 
-class _ChatHandler(BaseHTTPRequestHandler):
-    server: Any
-
+class _ChatHandler(StandInHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length))
         status, payload = self.server.standin.next(body, dict(self.headers))
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Retry-After", "0")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *_args: Any) -> None:
-        pass
+        headers = {"Content-Type": "application/json", "Retry-After": "0"}
+        self.reply(status, json.dumps(payload).encode(), headers)
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,6 +27,7 @@ from sqlalchemy import select
 
 from tests.conftest import (
     BUSYBOX_IMAGE,
+    StandInHandler,
     free_port,
     loopback_server,
     remove_docker_objects,
@@ -196,11 +196,9 @@ class ZapStandIn:
         return 200, views[call]()
 
 
-class _ZapHandler(BaseHTTPRequestHandler):
+class _ZapHandler(StandInHandler):
     """Serves API calls sent the way the client sends them: `GET http://zap/JSON/... HTTP/1.1`
     to ZAP as a proxy."""
-
-    server: Any
 
     def do_GET(self) -> None:
         target = urlsplit(self.path)
@@ -214,14 +212,7 @@ class _ZapHandler(BaseHTTPRequestHandler):
             return
         status, payload = reply
         data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *_args: Any) -> None:
-        pass
+        self.reply(status, data, {"Content-Type": "application/json; charset=UTF-8"})
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ with its -1 prices), or whatever failure a test scripts for it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -18,7 +19,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ import pytest
 from conftest import assert_one_line_error, free_port
 from pydantic import SecretStr
 
-from tests.conftest import loopback_server
+from tests.conftest import StandInHandler, loopback_server
 from tui.config import load_settings
 from tui.db import Database
 from tui.db.models import GeneratedApplication
@@ -92,26 +92,14 @@ class StandInOpenRouter:
             return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: Any
-
+class _Handler(StandInHandler):
     def do_GET(self) -> None:
         reply = self.server.standin.next_reply(self.path, dict(self.headers))
         if reply.delay:
             time.sleep(reply.delay)  # the only sleep: a server slower than the client's timeout
         body = reply.body(self.headers) if callable(reply.body) else reply.body
-        try:
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout test)
-
-    def log_message(self, *_args: Any) -> None:
-        pass
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # timeout test
+            self.reply(reply.status, body, reply.headers)
 
 
 @pytest.fixture

@@ -24,13 +24,14 @@ async def group_done(pilot: Pilot, group: str) -> None:
     await pilot.pause()
 
 
-async def until(pilot: Pilot, predicate, what: str, timeout: float = 30) -> None:
+async def until(pilot: Pilot | None, predicate, what: str, timeout: float = 30) -> None:
+    """Poll `predicate` with a deadline; through the pilot while the app runs, else plainly."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
+        await (pilot.pause(0.05) if pilot is not None else asyncio.sleep(0.02))
 
 
 def messages(app) -> list[str]:
