@@ -20,7 +20,7 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from typing import Any
 from tui.config import Settings
 from tui.errors import ScanError, ValidationError
 from tui.services.analysis.findings import Finding, SourceExcerpts, severity
-from tui.services.analysis.process import ToolMissing, last_line, run_tool
+from tui.services.analysis.process import TIMED_OUT, ToolMissing, last_line, run_tool
 from tui.services.scanner import SKIP_DIRS as SCANNER_SKIP_DIRS
 
 Log = Callable[[str], None]
@@ -124,21 +124,29 @@ def collect_source(root: Path) -> Source:
 
 @dataclass
 class ToolReport:
-    """What one tool did for one app: `ok`, `skipped` (with the reason) or `failed`."""
+    """What one tool did for one app: `ok`, `partial` (some input not checked, listed in
+    `unchecked`), `skipped` (with the reason) or `failed`."""
 
     tool: str
     status: str
     reason: str = ""
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
+    checked: int = 0
+    """How many items an audit could check (dependencies); 0 for the other tools."""
+    unchecked: list[str] = field(default_factory=list)
+    """What an audit could not check, each with where and why."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        described: dict[str, Any] = {
             "status": self.status,
             "reason": self.reason,
             "seconds": round(self.seconds, 3),
             "findings": len(self.findings),
         }
+        if self.unchecked:
+            described["unchecked"] = list(self.unchecked)
+        return described
 
 
 Reports = dict[Path, ToolReport]
@@ -172,12 +180,7 @@ class SecurityScan:
         for tool in tools:
             self.log(f"-- {tool}")
             started = time.monotonic()
-            try:
-                by_root = await runners[tool](sources)
-            except ToolMissing as exc:
-                by_root = {s.root: ToolReport(tool, "skipped", str(exc)) for s in sources}
-            except ScanError as exc:
-                by_root = {s.root: ToolReport(tool, "failed", str(exc)) for s in sources}
+            by_root = await self._attributed(tool, runners[tool], sources)
             seconds = time.monotonic() - started
             for source in sources:
                 report = by_root[source.root]
@@ -185,6 +188,38 @@ class SecurityScan:
                 reports[source.root].append(report)
             self._log_outcome(tool, list(by_root.values()))
         return reports
+
+    async def _attributed(
+        self,
+        tool: str,
+        runner: Callable[[list[Source]], Awaitable[Reports]],
+        sources: list[Source],
+        *,
+        hanging: bool = False,
+    ) -> Reports:
+        """The tool's reports for `sources`, each app's depending only on its own files.
+
+        A run over many apps that fails is split in halves and each half run again, down to
+        the apps that make the tool fail; the others keep their findings. When a first half
+        timed out throughout and the second times out too (`hanging`), the tool hangs
+        whatever it reads: the second half is not split further, which would cost a timeout
+        per app.
+        """
+        try:
+            return await runner(sources)
+        except ToolMissing as exc:
+            return {s.root: ToolReport(tool, "skipped", str(exc)) for s in sources}
+        except ScanError as exc:
+            if len(sources) == 1 or (hanging and TIMED_OUT in str(exc)):
+                return {s.root: ToolReport(tool, "failed", str(exc)) for s in sources}
+            failure = exc
+        self.log(f"{tool} failed over {len(sources)} apps ({failure}); running it on each half")
+        middle = len(sources) // 2
+        first = await self._attributed(tool, runner, sources[:middle])
+        second = await self._attributed(
+            tool, runner, sources[middle:], hanging=_all_timed_out(first.values())
+        )
+        return {**first, **second}
 
     def _log_outcome(self, tool: str, reports: list[ToolReport]) -> None:
         if len(reports) == 1:
@@ -332,6 +367,10 @@ class SecurityScan:
                     )
                 )
         return reports
+
+
+def _all_timed_out(reports: Iterable[ToolReport]) -> bool:
+    return all(r.status == "failed" and TIMED_OUT in r.reason for r in reports)
 
 
 def _run_bandit(files: list[str]) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
