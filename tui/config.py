@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError
 
 from tui.errors import ConfigError
 from tui.paths import analyzers_path
+from tui.secrets import remember
 
 APP_NAME = "thesis-tui"
 
@@ -216,6 +217,17 @@ class Settings(BaseSettings):
             self.wapiti_path = self.wapiti_path.expanduser()
         return self
 
+    def secret_values(self) -> list[str]:
+        """The values to keep out of everything written: API keys, the database password."""
+        values = [
+            key.get_secret_value()
+            for key in (self.openrouter_api_key, self.zap_api_key)
+            if key is not None
+        ]
+        if self.database_url:
+            values.append(make_url(self.database_url).password or "")
+        return [value for value in values if value]
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL in force: the setting, or the SQLite file in the data folder."""
@@ -237,7 +249,7 @@ def _variable_name(loc: tuple[Any, ...]) -> str:
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings; a bad value raises ConfigError naming the variable, on one line."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except PydanticValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -245,6 +257,8 @@ def load_settings(**overrides: Any) -> Settings:
             message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
             problems.append(f"{name}: {message}" if name else message)
         raise ConfigError("Invalid setting " + "; ".join(problems)) from None
+    remember(settings.secret_values())
+    return settings
 
 
 def settings_table() -> list[tuple[str, str, str]]:

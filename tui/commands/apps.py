@@ -9,6 +9,7 @@ import click
 from tui.commands.base import Context, echo_json, handles_errors, pass_context
 from tui.services.apps import list_applications
 from tui.services.scanner import scan_apps
+from tui.services.untrusted import shown
 
 
 @click.group()
@@ -23,9 +24,9 @@ def apps() -> None:
 def apps_scan(context: Context, directory: Path | None) -> None:
     """Scan DIRECTORY (default THESIS_APPS_DIR) laid out <model_slug>/app<N>/."""
     root = directory or context.settings.apps_dir
-    report = scan_apps(context.database(), root)
+    report = scan_apps(context.database(), root, create=directory is None)
     for path, reason in report.skipped:
-        click.echo(f"skipped {path}: {reason}", err=True)
+        click.echo(f"skipped {shown(path)}: {shown(reason)}", err=True)
     click.echo(report.summary())
 
 

@@ -14,10 +14,13 @@ import click
 
 from tui.config import Settings
 from tui.errors import ThesisError
+from tui.secrets import redact
+from tui.services.untrusted import shown
 
 
 def fail(message: str) -> None:
-    click.echo(f"thesis: {message}", err=True)
+    """One line on stderr (control characters escaped, secrets masked), exit 1."""
+    click.echo(f"thesis: {shown(redact(message))}", err=True)
     sys.exit(1)
 
 

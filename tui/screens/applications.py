@@ -20,6 +20,7 @@ from tui.services.container_logs import LogFollower
 from tui.services.health import check_health, verdict
 from tui.services.ports import allocate_ports
 from tui.services.scanner import scan_apps
+from tui.services.untrusted import shown
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.format import NONE, when
 from tui.widgets.format import status as fmt_status
@@ -134,9 +135,11 @@ class ApplicationsScreen(TableScreen):
         self.notify(f"Scanning {root} …")
 
         def scan() -> str:
-            report = scan_apps(db, root)
+            report = scan_apps(db, root, create=True)
             if report.skipped:
-                skipped = "; ".join(f"{Path(p).name}: {r}" for p, r in report.skipped[:3])
+                skipped = "; ".join(
+                    f"{shown(Path(p).name)}: {shown(r)}" for p, r in report.skipped[:3]
+                )
                 more = len(report.skipped) - 3
                 self.app.call_from_thread(
                     self.notify,

@@ -18,8 +18,20 @@ from typing import Any
 
 import yaml
 
-from tui.errors import ComposeError
-from tui.services.scanner import COMPOSE_FILES, parse_yaml
+from tui.errors import ComposeError, ThesisError
+from tui.secrets import holds_secret, is_secret_variable
+from tui.services.scanner import COMPOSE_FILES
+from tui.services.untrusted import (
+    MAX_YAML_BYTES,
+    UntrustedInputError,
+    inside,
+    load_yaml,
+    read_app_file,
+    shown,
+)
+
+MAX_ENV_BYTES = 256 * 1024
+"""Largest .env or env_file read from an app."""
 
 BACKEND, FRONTEND = "backend", "frontend"
 
@@ -88,15 +100,18 @@ def load_compose(app_dir: Path) -> ComposePlan:
     if compose is None:
         raise ComposeError(f"{app_dir} has no docker-compose.yml (or compose.yml)")
     try:
-        document = parse_yaml(compose.read_text(encoding="utf-8"))
+        data = read_app_file(app_dir, Path(compose.name), MAX_YAML_BYTES, compose.name)
+        document = load_yaml(data.decode("utf-8"), compose.name)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ComposeError(
-            f"{compose.name} is malformed: {' '.join(str(exc).split())[:200]}"
+            f"{compose.name} is malformed: {shown(' '.join(str(exc).split())[:200])}"
         ) from None
+    except ThesisError as exc:
+        raise ComposeError(str(exc)) from None
     services = document.get("services") if isinstance(document, dict) else None
     if not isinstance(services, dict) or not services:
         raise ComposeError(f"{compose.name} defines no services")
-    variables = _dotenv(app_dir / ".env")
+    variables = _dotenv(app_dir, Path(".env"), ".env")
     notes: list[str] = []
     specs = {
         str(name): _service(app_dir, str(name), body, variables, notes)
@@ -127,11 +142,14 @@ def _service(
         raise ComposeError(f"service {name}: needs build: or image:")
     environment = {}
     for env_file in _as_list(body.get("env_file")):
-        path = _inside(app_dir, app_dir / str(env_file), f"service {name}: env_file")
+        path = _inside(app_dir, Path(str(env_file)), f"service {name}: env_file")
         if not path.is_file():
-            raise ComposeError(f"service {name}: env_file {env_file} does not exist")
-        environment.update(_dotenv(path))
+            raise ComposeError(f"service {name}: env_file {shown(str(env_file))} does not exist")
+        environment.update(_dotenv(app_dir, path, f"service {name}: env_file"))
     environment.update(_environment(name, body.get("environment")))
+    for key in [key for key, value in environment.items() if holds_secret(value)]:
+        notes.append(f"service {name}: {key} dropped: it holds one of ThesisApp's secrets")
+        del environment[key]
     ports = [*(_container_port(name, p) for p in _as_list(body.get("ports")))]
     ports += [_container_port(name, p) for p in _as_list(body.get("expose"))]
     return ServiceSpec(
@@ -150,12 +168,13 @@ def _service(
     )
 
 
-def _inside(app_dir: Path, path: Path, what: str) -> Path:
-    """`path` resolved (symlinks too); ComposeError if it leads out of the app's folder."""
-    resolved = path.resolve()
-    if not resolved.is_relative_to(app_dir.resolve()):
-        raise ComposeError(f"{what} {path.relative_to(app_dir)} is outside the app's folder")
-    return resolved
+def _inside(root: Path, path: Path, what: str) -> Path:
+    """`path` (relative to `root`, or absolute) resolved, symlinks too; ComposeError if it
+    leads out of `root`."""
+    try:
+        return inside(root, path, what)
+    except UntrustedInputError as exc:
+        raise ComposeError(str(exc)) from None
 
 
 def _build(app_dir: Path, name: str, build: Any) -> tuple[Path | None, str | None, dict[str, str]]:
@@ -165,11 +184,13 @@ def _build(app_dir: Path, name: str, build: Any) -> tuple[Path | None, str | Non
         build = {"context": build}
     if not isinstance(build, dict):
         raise ComposeError(f"service {name}: build must be a path or a mapping")
-    context = _inside(app_dir, app_dir / str(build.get("context") or "."), f"service {name}: build")
+    context = _inside(app_dir, Path(str(build.get("context") or ".")), f"service {name}: build")
     if not context.is_dir():
-        raise ComposeError(f"service {name}: build folder {build.get('context')} does not exist")
+        raise ComposeError(
+            f"service {name}: build folder {shown(str(build.get('context')))} does not exist"
+        )
     dockerfile = str(build.get("dockerfile") or "Dockerfile")
-    path = _inside(context, context / dockerfile, f"service {name}: dockerfile")
+    path = _inside(context, Path(dockerfile), f"service {name}: dockerfile")
     if not path.is_file():
         raise ComposeError(
             f"service {name}: no Dockerfile at {path.relative_to(app_dir.resolve())}"
@@ -253,35 +274,53 @@ def _with_role(spec: ServiceSpec, role: str | None) -> ServiceSpec:
 
 
 def _start_order(specs: dict[str, ServiceSpec], filename: str) -> list[str]:
+    """Every service after those it depends on; without recursion, so a chain thousands of
+    services deep is ordered, not a RecursionError."""
     order: list[str] = []
     state: dict[str, str] = {}
-
-    def visit(name: str, chain: list[str]) -> None:
-        if state.get(name) == "done":
-            return
-        if state.get(name) == "visiting":
-            raise ComposeError(
-                f"{filename}: depends_on forms a cycle: {' -> '.join([*chain, name])}"
-            )
-        state[name] = "visiting"
-        for dependency in specs[name].depends_on:
+    for first in specs:
+        if state.get(first) == "done":
+            continue
+        state[first] = "visiting"
+        stack = [(first, iter(specs[first].depends_on))]
+        while stack:
+            name, dependencies = stack[-1]
+            dependency = next(dependencies, None)
+            if dependency is None:
+                stack.pop()
+                state[name] = "done"
+                order.append(name)
+                continue
             if dependency not in specs:
-                raise ComposeError(f"service {name}: depends on unknown service {dependency}")
-            visit(dependency, [*chain, name])
-        state[name] = "done"
-        order.append(name)
-
-    for name in specs:
-        visit(name, [])
+                raise ComposeError(
+                    f"service {shown(name)}: depends on unknown service {shown(dependency)}"
+                )
+            if state.get(dependency) == "visiting":
+                chain = [entry for entry, _ in stack]
+                cycle = [*chain[chain.index(dependency) :], dependency]
+                shown_cycle = " -> ".join(shown(part) for part in cycle[:6])
+                raise ComposeError(
+                    f"{filename}: depends_on forms a cycle: {shown_cycle}"
+                    + (" -> …" if len(cycle) > 6 else "")
+                )
+            if state.get(dependency) != "done":
+                state[dependency] = "visiting"
+                stack.append((dependency, iter(specs[dependency].depends_on)))
     return order
 
 
-def _dotenv(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines of a .env file (comments, `export` and quotes allowed)."""
-    if not path.is_file():
+def _dotenv(app_dir: Path, path: Path, what: str) -> dict[str, str]:
+    """KEY=VALUE lines of a .env file of the app (comments, `export` and quotes allowed);
+    a link out of the app's folder is refused, not followed."""
+    resolved = _inside(app_dir, path, what)
+    if not resolved.is_file():
         return {}
+    try:
+        data = read_app_file(app_dir, resolved, MAX_ENV_BYTES, what)
+    except ThesisError as exc:
+        raise ComposeError(str(exc)) from None
     values = {}
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in data.decode("utf-8", "replace").splitlines():
         line = line.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
@@ -307,6 +346,9 @@ def _interpolate(value: Any, variables: dict[str, str], notes: list[str]) -> Any
             return "$"
         name = match.group(1) or match.group(4)
         operator, default = match.group(2), match.group(3) or ""
+        if is_secret_variable(name):
+            notes.append(f"${{{name}}} not filled in: ThesisApp never hands its secrets to an app")
+            return ""
         found = variables.get(name)
         if operator in (":-", ":?") and not found:
             found = None

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,21 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-try:
-    from yaml import CSafeLoader
-except ImportError:  # PyYAML built without libyaml
-    from yaml import SafeLoader as CSafeLoader  # type: ignore[assignment]
 from sqlalchemy import insert, select, update
 
 from tui.db import Database
 from tui.db.models import MAX_APPS_PER_MODEL, AppStatus, GeneratedApplication, ModelCapability
 from tui.db.types import utcnow
-from tui.errors import ScanError
+from tui.errors import ScanError, ThesisError
+from tui.services.untrusted import MAX_YAML_BYTES, load_yaml, read_app_file, shown
 
 # app1 … app30: no leading zero (app01 would alias app1), nothing after the number.
-APP_FOLDER = re.compile(r"^app([1-9][0-9]?)$")
-SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+APP_FOLDER = re.compile(r"app([1-9][0-9]?)")
+SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+"""Both are matched whole (`fullmatch`): `app1\n` is not app 1."""
 SKIP_DIRS = frozenset({"node_modules", ".git", "__pycache__", ".venv", "venv", "dist", "build"})
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 LANGUAGES = {
@@ -49,6 +45,10 @@ LANGUAGES = {
     ".sh": "shell",
 }
 MAX_FILE_BYTES = 5 * 1024 * 1024  # bigger files are hashed by size only (binaries, dumps)
+MAX_DEPTH = 32
+"""Deepest folder nesting read inside an app; deeper is that app's problem, not a crash."""
+MAX_FILES = 200_000
+"""Most files read in one app; more is that app's problem."""
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,20 @@ class ScanReport:
     models_created: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
+    root: str = ""
+
     def summary(self) -> str:
-        return (
+        text = (
             f"Scanned {self.found} apps: {self.added} added, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.missing} missing; "
             f"{self.models_created} new models; {len(self.skipped)} folders skipped"
         )
+        if not self.found and self.root:
+            text += (
+                f". Put generated apps in {shown(self.root)} as <model_slug>/app<N>/, "
+                "or set THESIS_APPS_DIR to your folder of them"
+            )
+        return text
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,7 @@ class _Inspected:
 
 def slug_problem(name: str) -> str | None:
     """Why a folder name cannot be a model slug, or None when it can."""
-    if ".." in name or not SLUG.match(name):
+    if ".." in name or not SLUG.fullmatch(name):
         return "not a model slug (letters, digits, '.', '_', '-'; no '..')"
     return None
 
@@ -99,7 +107,7 @@ def _app_folders(model_dir: Path, skipped: list[tuple[str, str]]) -> list[tuple[
         for entry in sorted(parent.iterdir()):
             if entry.name == "flask_apps" or not entry.name.startswith("app"):
                 continue
-            match = APP_FOLDER.match(entry.name)
+            match = APP_FOLDER.fullmatch(entry.name)
             if match is None or int(match.group(1)) > MAX_APPS_PER_MODEL:
                 skipped.append((str(entry), f"not app1 … app{MAX_APPS_PER_MODEL}"))
             elif entry.is_symlink() or not entry.is_dir():
@@ -112,7 +120,7 @@ def _app_folders(model_dir: Path, skipped: list[tuple[str, str]]) -> list[tuple[
 def discover(root: Path) -> tuple[list[_Found], list[tuple[str, str]]]:
     """Every app folder under `root`, and (path, reason) for each folder that does not parse."""
     if not root.is_dir():
-        raise ScanError(f"Cannot scan {root}: it is not a folder")
+        raise ScanError(f"Cannot scan {shown(str(root))}: it is not a folder")
     found: dict[tuple[str, int], _Found] = {}
     skipped: list[tuple[str, str]] = []
     for model_dir in sorted(root.iterdir()):
@@ -134,29 +142,53 @@ def discover(root: Path) -> tuple[list[_Found], list[tuple[str, str]]]:
     return list(found.values()), skipped
 
 
-def parse_yaml(text: str) -> Any:
-    """YAML with the safe loader, in C where available (10x faster than pure Python)."""
-    return yaml.load(text, Loader=CSafeLoader)
-
-
-def _compose_services(path: Path) -> dict[str, Any]:
+def _compose_services(app: Path, name: str) -> dict[str, Any]:
     try:
-        document = parse_yaml(path.read_text(encoding="utf-8", errors="replace"))
+        data = read_app_file(app, Path(name), MAX_YAML_BYTES, "the compose file")
+        document = load_yaml(data, "the compose file")
     except yaml.YAMLError as exc:
-        return {"error": f"malformed compose file: {str(exc).splitlines()[0]}"}
+        return {"error": f"malformed compose file: {' '.join(str(exc).split())[:200]}"}
+    except ThesisError as exc:
+        return {"error": str(exc)}
     services = document.get("services") if isinstance(document, dict) else None
     if not isinstance(services, dict):
         return {"error": "compose file has no services"}
     described = {}
-    for name, service in services.items():
+    for service_name, service in services.items():
         service = service if isinstance(service, dict) else {}
         build = service.get("build")
-        described[str(name)] = {
-            "build": build.get("context") if isinstance(build, dict) else build,
-            "image": service.get("image"),
-            "ports": [str(port) for port in service.get("ports") or []],
+        context = build.get("context") if isinstance(build, dict) else build
+        ports = service.get("ports") or []
+        described[str(service_name)] = {
+            "build": None if context is None else str(context),
+            "image": None if service.get("image") is None else str(service.get("image")),
+            "ports": [str(port) for port in (ports if isinstance(ports, list) else [ports])],
         }
     return {"services": described}
+
+
+def _app_files(base: str) -> list[tuple[str, str, int]]:
+    """(relative path, absolute path, size) of the app's regular files, walked without
+    recursion and without following links; ScanError when the app is too deep or too big."""
+    entries: list[tuple[str, str, int]] = []
+    pending = [(base, "", 0)]
+    while pending:
+        directory, relative_dir, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise ScanError(f"folders nested deeper than {MAX_DEPTH} levels")
+        with os.scandir(directory) as listing:
+            for entry in listing:
+                relative = f"{relative_dir}/{entry.name}" if relative_dir else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIP_DIRS:
+                        pending.append((entry.path, relative, depth + 1))
+                elif entry.is_file(follow_symlinks=False):  # not a symlink, device or fifo
+                    entries.append(
+                        (relative, entry.path, entry.stat(follow_symlinks=False).st_size)
+                    )
+                    if len(entries) > MAX_FILES:
+                        raise ScanError(f"more than {MAX_FILES:,} files")
+    return entries
 
 
 def inspect_app(found: _Found) -> _Inspected:
@@ -165,25 +197,15 @@ def inspect_app(found: _Found) -> _Inspected:
     languages: Counter[str] = Counter()
     files = 0
     lines = 0
-    base = str(found.path)
-    entries: list[tuple[str, str, int]] = []  # (relative path, absolute path, size)
     # Plain strings and one lstat per file: pathlib objects cost more than the reading.
-    for directory, dirnames, filenames in os.walk(base, followlinks=False):
-        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS]
-        relative_dir = os.path.relpath(directory, base).replace(os.sep, "/")
-        for name in filenames:
-            absolute = os.path.join(directory, name)
-            info = os.lstat(absolute)
-            if stat.S_ISREG(info.st_mode):  # not a symlink, device or fifo
-                relative = name if relative_dir == "." else f"{relative_dir}/{name}"
-                entries.append((relative, absolute, info.st_size))
+    entries = _app_files(str(found.path))
     for relative, absolute, size in sorted(entries):
         if size <= MAX_FILE_BYTES:
             with open(absolute, "rb") as handle:
                 data = handle.read()
         else:
             data = str(size).encode()
-        digest.update(relative.encode() + b"\0" + data + b"\0")
+        digest.update(os.fsencode(relative) + b"\0" + data + b"\0")
         files += 1
         language = LANGUAGES.get(os.path.splitext(relative)[1].lower())
         if language:
@@ -200,8 +222,18 @@ def inspect_app(found: _Found) -> _Inspected:
         "compose_file": compose.name if compose else None,
     }
     if compose is not None:
-        metadata.update(_compose_services(compose))
+        metadata.update(_compose_services(found.path, compose.name))
     return _Inspected(found, digest.hexdigest(), metadata, compose is not None)
+
+
+def _scanned_by(root: Path, app_path: Path) -> bool:
+    """Whether a scan of `root` looks where the app at `app_path` lived: `root/<model>/appN`
+    (or `root/<model>/flask_apps/appN`). A scan of a parent or of another folder does not, so
+    it cannot mark the app missing."""
+    model_dir = app_path.parent
+    if model_dir.name == "flask_apps":
+        model_dir = model_dir.parent
+    return model_dir.parent == root
 
 
 def _status(current: AppStatus | None, has_compose: bool) -> AppStatus:
@@ -212,13 +244,40 @@ def _status(current: AppStatus | None, has_compose: bool) -> AppStatus:
     return current  # a container state (running, stopped, …) is not the scanner's to change
 
 
-def scan_apps(db: Database, root: Path, *, now: datetime | None = None) -> ScanReport:
-    """Create or update one row per app under `root`; mark vanished ones missing."""
+def scan_apps(
+    db: Database, root: Path, *, now: datetime | None = None, create: bool = False
+) -> ScanReport:
+    """Create or update one row per app under `root`; mark vanished ones missing.
+
+    `create` makes `root` first when it does not exist (the default apps folder on a fresh
+    install); a folder given by the user must exist.
+    """
     root = root.expanduser().resolve()
+    try:
+        str(root).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ScanError(f"Cannot scan {shown(str(root))}: its name is not UTF-8") from None
+    if create and not root.exists():
+        try:
+            root.mkdir(parents=True)
+        except OSError as exc:
+            raise ScanError(
+                f"Cannot create the apps folder {root}: {exc.strerror or exc}; "
+                "set THESIS_APPS_DIR to your folder of generated apps"
+            ) from None
     now = now or utcnow()
     found, skipped = discover(root)
     # Serial on purpose: measured 2x faster than a thread pool (the work holds the GIL).
-    inspected = [inspect_app(item) for item in found]
+    inspected = []
+    unreadable: set[tuple[str, int]] = set()
+    for item in found:
+        try:
+            inspected.append(inspect_app(item))
+        except (OSError, ThesisError, RecursionError) as exc:
+            # One app's problem is that app's: it is listed and keeps its row as it was.
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            skipped.append((str(item.path), f"cannot be read: {reason}"))
+            unreadable.add((item.slug, item.number))
     g = GeneratedApplication
     with db.write_session() as session:
         known_models = set(session.scalars(select(ModelCapability.canonical_slug)))
@@ -286,14 +345,14 @@ def scan_apps(db: Database, root: Path, *, now: datetime | None = None) -> ScanR
             session.execute(insert(g), added)
         if changed:
             session.execute(update(g), changed)
-        seen = {(item.found.slug, item.found.number) for item in inspected}
+        seen = {(item.found.slug, item.found.number) for item in inspected} | unreadable
         vanished = [
             {"id": row.id, "missing_since": now}
             for key, row in existing.items()
             if key not in seen
             and row.missing_since is None
             and row.source_path
-            and Path(row.source_path).is_relative_to(root)
+            and _scanned_by(root, Path(row.source_path))
         ]
         if vanished:
             session.execute(update(g), vanished)
@@ -305,4 +364,5 @@ def scan_apps(db: Database, root: Path, *, now: datetime | None = None) -> ScanR
         missing=len(vanished),
         models_created=len(new_models),
         skipped=skipped,
+        root=str(root),
     )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.errors import ScanError
+from tui.secrets import scrubbed_environment
 
 STREAM_LIMIT = 1 << 20
 """Longest line asyncio reads from a tool (bytes); minified JSON output is one long line."""
@@ -27,6 +28,10 @@ class ToolOutput:
     stdout: str
     stderr: str
     seconds: float
+
+
+TIMED_OUT = "timed out after"
+"""In the message of a tool killed at its timeout (`eslint timed out after 300s ...`)."""
 
 
 class ToolMissing(ScanError):
@@ -42,8 +47,9 @@ async def run_tool(
     on_stderr: Callable[[str], None] | None = None,
     on_stdout: Callable[[str], None] | None = None,
 ) -> ToolOutput:
-    """Run `argv`; stdout is collected, stderr lines also go to `on_stderr` as they come
-    (and stdout lines to `on_stdout`, for tools that report progress there).
+    """Run `argv` with `env` (default: ours) less our secrets; stdout is collected, stderr
+    lines also go to `on_stderr` as they come (and stdout lines to `on_stdout`, for tools
+    that report progress there).
 
     Raises ToolMissing when the program is not there, ScanError on a timeout. When the
     awaiting task is cancelled, the process group is killed before CancelledError goes on.
@@ -57,7 +63,7 @@ async def run_tool(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             cwd=cwd,
-            env=dict(env) if env is not None else None,
+            env=scrubbed_environment(env),
             limit=STREAM_LIMIT,
             start_new_session=True,
         )
@@ -95,7 +101,7 @@ async def run_tool(
     except TimeoutError:
         _kill(process)
         await _reap(process)
-        raise ScanError(f"{name} timed out after {timeout:g}s and was killed") from None
+        raise ScanError(f"{name} {TIMED_OUT} {timeout:g}s and was killed") from None
     except asyncio.CancelledError:
         _kill(process)
         await _reap(process)
