@@ -51,13 +51,19 @@ def test_one_bad_app_is_recorded_and_the_scan_goes_on(sqlite_db, tmp_path) -> No
     odd = app(root, 3)
     (odd / os.fsdecode(b"caf\xe9.py")).write_text("x = 1\n")
     deep = app(root, 4)
-    for _ in range(1100):  # os.makedirs itself recurses too deep for this
-        deep = deep / "d"
-        deep.mkdir()
+    chain = [deep / "d"]
+    for _ in range(1099):  # os.makedirs (and shutil.rmtree) recurse too deep for this
+        chain.append(chain[-1] / "d")
+    for folder in chain:
+        folder.mkdir()
     app(root, 5, ALIAS_BOMB)
     app(root, 6, "a: &a [*a]\n")
     app(root, 7)
-    report = scan_apps(sqlite_db, root)
+    try:
+        report = scan_apps(sqlite_db, root)
+    finally:
+        for folder in reversed(chain):
+            folder.rmdir()
     assert report.found == 6 and report.added == 6
     assert [(Path(p).name, r) for p, r in report.skipped] == [
         ("app4", "cannot be read: folders nested deeper than 32 levels")

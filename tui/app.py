@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import Iterable
 
 from textual import work
@@ -30,6 +33,8 @@ from tui.widgets.nav_bar import SCREENS, NavBar
 
 # (mode, key, title, description) — the one list the keys, the palette and help share.
 # The palette's title and description for each screen of the nav bar.
+TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
 PALETTE = {
     "models": ("Models", "The model catalogue"),
     "applications": ("Applications", "Generated apps, their status and ports"),
@@ -89,8 +94,18 @@ class ThesisApp(App[None]):
         if self.watch_docker:
             self.sync_docker()
             self.set_interval(self.settings.refresh_interval, self.sync_docker, name="docker")
+        # A closed SSH session (SIGHUP) or a kill (SIGTERM) quits as a confirmed `q` does:
+        # the running tools are killed and their analyses end `cancelled`, not `running`.
+        loop = asyncio.get_running_loop()
+        for number in TERMINATING_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(number, self.exit)
 
     def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for number in TERMINATING_SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(number)
         self.containers.close()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="docker-sync")

@@ -171,6 +171,10 @@ class Settings(BaseSettings):
     review_timeout: float = Field(default=120.0, gt=0, le=3600)
     """Seconds an AI review waits for the model's answer."""
 
+    heartbeat_timeout: float = Field(default=120.0, ge=10, le=86400)
+    """Seconds without a heartbeat after which an analysis or build that a process on another
+    host runs is taken as interrupted (on this host a dead process is seen at once)."""
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:

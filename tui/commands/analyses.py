@@ -7,12 +7,11 @@ tool and marks its analysis cancelled.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 import click
 
-from tui.commands.base import Context, echo_json, handles_errors, pass_context
+from tui.commands.base import Context, echo_json, handles_errors, pass_context, run_cancellable
 from tui.commands.containers import app_arguments
 from tui.db.models import AnalysisStatus
 from tui.services.analyses import get_analysis, list_analyses
@@ -87,11 +86,7 @@ def analyze(
         tools=tools,
         options={key: value for key, value in options.items() if value is not None},
     )
-    try:
-        results = asyncio.run(service.run(task_ids, _progress))
-    except KeyboardInterrupt:
-        click.echo("thesis: cancelled; the running analysis was stopped", err=True)
-        sys.exit(130)
+    results = run_cancellable(service.run(task_ids, _progress), "the running analysis was stopped")
     for result in results:
         if result.status == AnalysisStatus.COMPLETED:
             click.echo(f"{result.task_id} completed: {describe_summary(result.summary)}")

@@ -48,4 +48,5 @@ def apps_list(context: Context, as_json: bool) -> None:
         click.echo(
             f"{row.model_slug:<40} {row.app_number:>3}  {row.status:<12} "
             f"{row.backend_port or '—':>7} {row.frontend_port or '—':>8}"
+            + (f"  {shown(row.status_detail)}" if row.status_detail else "")
         )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from functools import wraps
@@ -22,6 +24,33 @@ def fail(message: str) -> None:
     """One line on stderr (control characters escaped, secrets masked), exit 1."""
     click.echo(f"thesis: {shown(redact(message))}", err=True)
     sys.exit(1)
+
+
+def run_cancellable(work: Coroutine[Any, Any, Any], what: str) -> Any:
+    """`asyncio.run(work)`; ctrl+c, SIGTERM and SIGHUP (a closed SSH session) all cancel it,
+    so running tools are killed and their rows end `cancelled` before the exit (128 + the
+    signal's number)."""
+    received: list[signal.Signals] = []
+
+    async def main() -> Any:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGHUP):
+
+            def cancel(number: signal.Signals = number) -> None:
+                received.append(number)
+                if task is not None:
+                    task.cancel()
+
+            loop.add_signal_handler(number, cancel)
+        return await work
+
+    try:
+        return asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        number = received[0] if received else signal.SIGINT
+        click.echo(f"thesis: cancelled by {number.name}; {what}", err=True)
+        sys.exit(128 + number)
 
 
 def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -45,10 +74,16 @@ class Context:
         self._db = None
 
     def database(self, *, upgrade: bool = True):
+        """The database, upgraded to the newest schema and with the work of processes that
+        died reconciled (unless `upgrade` is off: `thesis db …` only looks)."""
         from tui.db import open_database
 
         if self._db is None:
             self._db = open_database(self.settings.resolved_database_url, upgrade=upgrade)
+            if upgrade:
+                from tui.services.reconcile import reconcile
+
+                reconcile(self._db, heartbeat_timeout=self.settings.heartbeat_timeout)
         return self._db
 
 

@@ -7,6 +7,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from tui.db.session import Database, _first_line
@@ -38,10 +39,24 @@ def current_revision(db: Database) -> str | None:
         ) from None
 
 
-def _run(db: Database, action: str, revision: str) -> None:
+MIGRATION_LOCK = 0x7468657369730001
+"""PostgreSQL advisory lock key held while migrating ("thesis" and 1)."""
+
+
+def _run(db: Database, action: str, revision: str, *, unless_at: str | None = None) -> None:
+    """Run an Alembic command in one transaction that first takes a lock every other
+    migrating process waits on: on PostgreSQL an advisory lock, on SQLite the write lock
+    (BEGIN IMMEDIATE). Several processes starting on a fresh database then migrate once,
+    one after the other, instead of racing to create the same tables. With `unless_at`,
+    nothing is done when, once the lock is held, the schema is already at that revision."""
     config = alembic_config(db)
     try:
-        with db.engine.begin() as conn:
+        with db.write_engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            at = MigrationContext.configure(conn).get_current_revision() if unless_at else None
+            if unless_at is not None and at == unless_at:
+                return
             config.attributes["connection"] = conn
             getattr(command, action)(config, revision)
     except SQLAlchemyError as exc:
@@ -54,9 +69,10 @@ def _run(db: Database, action: str, revision: str) -> None:
 
 def upgrade_to_head(db: Database) -> None:
     """Bring the schema to the newest revision (does nothing when it is already there)."""
-    if current_revision(db) == head_revision():
+    head = head_revision()
+    if current_revision(db) == head:
         return
-    _run(db, "upgrade", "head")
+    _run(db, "upgrade", "head", unless_at=head)
 
 
 def upgrade(db: Database, revision: str = "head") -> None:

@@ -136,6 +136,17 @@ class TimestampMixin:
 # --- catalogue -------------------------------------------------------------------------
 
 
+class OwnedMixin:
+    """The process working on a row (an analysis that runs, an app being built): host, pid
+    and the process's start time (a reused pid is not the same process), and when it last
+    said it is alive. Any `thesis` start ends rows whose owner is gone (see reconcile)."""
+
+    owner_host: Mapped[str | None] = mapped_column(String(255))
+    owner_pid: Mapped[int | None]
+    owner_start: Mapped[str | None] = mapped_column(String(64))
+    heartbeat_at: Mapped[datetime | None]
+
+
 class ModelCapability(TimestampMixin, Base):
     """An LLM in the catalogue.
 
@@ -195,7 +206,7 @@ class ModelCapability(TimestampMixin, Base):
         return None if self.pricing_completion is None else self.pricing_completion / 1_000_000
 
 
-class GeneratedApplication(TimestampMixin, Base):
+class GeneratedApplication(TimestampMixin, OwnedMixin, Base):
     """One app a model generated: (model_slug, app_number), 1 <= app_number <= 30.
 
     Seed 000's `generation_metadata` (how it was generated) and 001's `app_metadata` (what a
@@ -203,6 +214,8 @@ class GeneratedApplication(TimestampMixin, Base):
     default status `created` but lists it nowhere among the container states; a new row is
     `not_created`, and `created` means Docker created the container without starting it.
     `missing_since` marks apps whose folder vanished (kept, never deleted by a scan).
+    `status_detail` says why the last build or start failed; the owner columns name the
+    process building it.
     """
 
     __tablename__ = "generated_applications"
@@ -222,6 +235,7 @@ class GeneratedApplication(TimestampMixin, Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     last_status_check: Mapped[datetime | None] = mapped_column(index=True)
     missing_since: Mapped[datetime | None]
+    status_detail: Mapped[str | None] = mapped_column(Text)
     generation_metadata: Mapped[dict[str, Any] | None]
     app_metadata: Mapped[dict[str, Any] | None]
     docker_config: Mapped[dict[str, Any] | None]
@@ -276,11 +290,12 @@ class PortAllocation(Base):
 # --- analyses --------------------------------------------------------------------------
 
 
-class AnalysisTask(Base):
+class AnalysisTask(OwnedMixin, Base):
     """One analysis of one app (seed 000), the parent of its typed result row.
 
     Beyond 000: `progress` (0-100, seed 003), `config` (options it ran with), `summary`
-    (counts shown in tables), `content_hash` (what was analysed) and `log_path`.
+    (counts shown in tables), `content_hash` (what was analysed) and `log_path`; the
+    owner columns name the process that runs it.
     """
 
     __tablename__ = "analysis_tasks"

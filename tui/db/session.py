@@ -114,6 +114,11 @@ class Database:
         return cls(create_db_engine(url))
 
     @property
+    def write_engine(self) -> Engine:
+        """The engine whose transactions take SQLite's write lock at BEGIN."""
+        return self._write_engine
+
+    @property
     def url(self) -> str:
         return describe_url(self.engine.url)
 

@@ -222,7 +222,7 @@ class ApplicationsScreen(TableScreen):
         service = self.thesis.containers
         slug, number = row.model_slug, row.app_number
 
-        def run() -> str:
+        def act() -> str:
             if verb == "build":
                 tags = service.build(slug, number, panel.push)
                 return f"{slug} app {number}: built {len(tags)} images."
@@ -232,6 +232,13 @@ class ApplicationsScreen(TableScreen):
             results = check_health(service, slug, number, panel.push)
             started = f"{target.label} started, but "
             return f"{target.label} is running: " + verdict(results, failure_prefix=started)
+
+        def run() -> str:
+            try:
+                return act()
+            except ThesisError as exc:
+                panel.push(f"!! {exc.msg}")  # the reason stays in the panel after the toast
+                raise
 
         self.run_service(run, then=(lambda: self._follow(slug, number)) if then_follow else None)
 
@@ -370,6 +377,8 @@ def describe_app(detail: AppDetail) -> Text:
     text = Text()
     text.append(f"{detail.model_slug} app {detail.app_number}", style="bold")
     text.append(f" · {detail.status} · ports {ports}\n")
+    if detail.status_detail:
+        text.append(f"{detail.status_detail}\n", style="red")
     text.append(f"folder {detail.source_path or NONE}")
     text.append(" (missing)\n" if detail.missing else "\n", style="red" if detail.missing else "")
     languages = ", ".join(f"{name} {lines}" for name, lines in meta.get("languages", {}).items())

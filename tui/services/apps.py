@@ -23,6 +23,7 @@ class AppRow:
     model_slug: str
     app_number: int
     status: str
+    status_detail: str | None
     backend_port: int | None
     frontend_port: int | None
     last_status_check: datetime | None
@@ -45,6 +46,7 @@ def _identity(
         "model_slug": app.model_slug,
         "app_number": app.app_number,
         "status": str(app.status),
+        "status_detail": app.status_detail,
         "backend_port": backend,
         "frontend_port": frontend,
         "missing": app.missing_since is not None,
@@ -125,6 +127,8 @@ class AppDetail:
     model_slug: str
     app_number: int
     status: str
+    status_detail: str | None
+    """Why the last build or start failed (or was interrupted)."""
     backend_port: int | None
     frontend_port: int | None
     source_path: str | None

@@ -27,6 +27,7 @@ from tui.db import Database
 from tui.db.models import AppStatus, GeneratedApplication, PortAllocation
 from tui.db.types import utcnow
 from tui.errors import ContainerError, NotFoundError, ThesisError
+from tui.secrets import redact
 from tui.services.apps import PORTS_OF_APP
 from tui.services.audit import audited
 from tui.services.compose import ComposePlan, ServiceSpec, find_compose_file, load_compose
@@ -45,6 +46,7 @@ from tui.services.docker_engine import (
     project_name,
 )
 from tui.services.images import build_images
+from tui.services.owner import current
 from tui.services.ports import allocate_ports, listening_ports
 
 START_GRACE = 1.0
@@ -195,20 +197,34 @@ class ContainerService:
             with self._lock:
                 self._busy.discard(target.id)
 
-    def _set_status(self, target: AppTarget, status: AppStatus) -> None:
+    def _set_status(self, target: AppTarget, status: AppStatus, detail: str | None = None) -> None:
+        """The app's status and why (`detail`, for a failure). A build names this process as
+        its owner, so a build whose process died is reset at the next start (reconcile)."""
+        owner: dict[str, Any] = dict.fromkeys(("owner_host", "owner_pid", "owner_start"))
+        if status == AppStatus.BUILDING:
+            owner = {**current().columns(), "heartbeat_at": utcnow()}
         with self.db.write_session() as session:
             session.execute(
                 update(GeneratedApplication)
                 .where(GeneratedApplication.id == target.id)
-                .values(status=status, last_status_check=utcnow(), updated_at=utcnow())
+                .values(
+                    status=status,
+                    status_detail=redact(detail) if detail else None,
+                    last_status_check=utcnow(),
+                    updated_at=utcnow(),
+                    **owner,
+                )
             )
 
     @contextmanager
     def _failing_marks_failed(self, target: AppTarget) -> Iterator[None]:
         try:
             yield
+        except ThesisError as exc:
+            self._set_status(target, AppStatus.FAILED, exc.msg)
+            raise
         except BaseException:
-            self._set_status(target, AppStatus.FAILED)
+            self._set_status(target, AppStatus.FAILED, "interrupted")
             raise
 
     # --- build ----------------------------------------------------------------------------

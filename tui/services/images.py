@@ -14,12 +14,14 @@ from pathlib import Path
 import docker
 
 from tui.config import Settings
-from tui.errors import ContainerError
+from tui.errors import ContainerError, ThesisError
 from tui.services.compose import ComposePlan, ServiceSpec
 from tui.services.container_logs import ActionLog
 from tui.services.docker_engine import LABEL_SERVICE, app_labels, docker_errors, image_tag
+from tui.services.untrusted import read_app_file
 
 MIN_FREE_DISK = 512 * 1024 * 1024
+MAX_DOCKERFILE_BYTES = 256 * 1024
 
 
 def build_images(
@@ -75,6 +77,39 @@ def _ensure_image(client: docker.DockerClient, spec: ServiceSpec, log: ActionLog
     return image
 
 
+def base_images(context: Path, dockerfile: str) -> list[str]:
+    """The images a Dockerfile builds FROM (not `scratch`, not its own earlier stages)."""
+    try:
+        text = read_app_file(context, Path(dockerfile), MAX_DOCKERFILE_BYTES, "the Dockerfile")
+    except ThesisError:
+        return []
+    images: list[str] = []
+    stages: set[str] = set()
+    for line in text.decode("utf-8", "replace").splitlines():
+        words = line.split()
+        if len(words) < 2 or words[0].upper() != "FROM":
+            continue
+        words = [word for word in words[1:] if not word.startswith("--")]
+        if not words:
+            continue
+        image = words[0]
+        if len(words) >= 3 and words[1].upper() == "AS":
+            stages.add(words[2].lower())
+        if image.lower() != "scratch" and image.lower() not in stages and "$" not in image:
+            images.append(image if ":" in image.rsplit("/", 1)[-1] else f"{image}:latest")
+    return list(dict.fromkeys(images))
+
+
+def _missing_base(service: str, missing: list[str], reason: str) -> str:
+    shown_images = ", ".join(missing)
+    return (
+        f"build of {service} failed: its base image {shown_images} is not on this machine and "
+        f"could not be pulled ({reason[:160]}). Offline, bring it here with `docker save` on a "
+        f"connected machine and `docker load` on this one, or change the Dockerfile's FROM to "
+        f"an image this machine has"
+    )
+
+
 def _check_disk(client: docker.DockerClient) -> None:
     with docker_errors("read the engine's info"):
         root = Path(client.info().get("DockerRootDir") or "/var/lib/docker")
@@ -119,6 +154,13 @@ def _build_one(
                         log(line)
                 if "error" in chunk:
                     reason = " ".join(str(chunk["error"]).split())
+                    missing = [
+                        image
+                        for image in base_images(context, spec.dockerfile or "Dockerfile")
+                        if not image_exists(client, image)
+                    ]
+                    if missing:
+                        raise ContainerError(_missing_base(spec.name, missing, reason))
                     raise ContainerError(f"build of {spec.name} failed: {reason}")
                 if time.monotonic() > deadline:
                     raise ContainerError(

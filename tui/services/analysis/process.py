@@ -1,15 +1,21 @@
 """Running an analyzer as a subprocess: argument lists, a timeout, killed when cancelled.
 
 Each tool starts in its own session, so a timeout or a cancelled task kills the tool and
-whatever it started (locust's workers, npm's children) as one process group.
+whatever it started (locust's workers, npm's children) as one process group. On Linux each
+tool also gets a parent-death signal: when the thesis process dies, even by kill -9, the
+kernel kills the tool at once instead of leaving it running. (The signal follows the thread
+that started the tool: tools are started from the event loop's thread, which lives as long
+as the run.) The tool's environment is ours less our secrets.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +34,26 @@ class ToolOutput:
     stdout: str
     stderr: str
     seconds: float
+
+
+_PR_SET_PDEATHSIG = 1
+_prctl = None
+if sys.platform.startswith("linux"):
+    with contextlib.suppress(OSError, AttributeError):
+        _prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+
+def _die_with(parent: int) -> Callable[[], None]:
+    """Runs in the child between fork and exec: SIGKILL it when `parent` dies, and exit at
+    once if the parent is already gone (it died before the signal was armed)."""
+
+    def arm() -> None:
+        if _prctl is not None:
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return arm
 
 
 TIMED_OUT = "timed out after"
@@ -66,6 +92,7 @@ async def run_tool(
             env=scrubbed_environment(env),
             limit=STREAM_LIMIT,
             start_new_session=True,
+            preexec_fn=_die_with(os.getpid()),
         )
     except FileNotFoundError:
         raise ToolMissing(f"{name} is not installed") from None

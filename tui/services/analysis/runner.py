@@ -18,6 +18,7 @@ failed write of the results file fails only that task.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import traceback
 import uuid
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tui.config import Settings
 from tui.db import Database
@@ -53,6 +54,7 @@ from tui.services.analysis.security import (
     parse_tools,
 )
 from tui.services.container_logs import ActionLog, LogSink, app_log_dir
+from tui.services.owner import HEARTBEAT_SECONDS, current
 
 RUNNABLE = (
     AnalysisType.SECURITY,
@@ -161,6 +163,7 @@ class AnalysisService:
 
             scan_type_of(options or {})
         created: list[str] = []
+        owner = current().columns()
         with self.db.write_session() as session:
             for model_slug, app_number in apps:
                 app = session.execute(
@@ -188,6 +191,8 @@ class AnalysisService:
                             status=AnalysisStatus.PENDING,
                             content_hash=app.content_hash,
                             config=config,
+                            heartbeat_at=utcnow(),
+                            **owner,
                         )
                     )
                     created.append(task_id)
@@ -225,6 +230,7 @@ class AnalysisService:
         refs = self.refs(task_ids)
         static = [ref for ref in refs if ref.task_type in STATIC]
         results: dict[str, TaskResult] = {}
+        heartbeat = asyncio.create_task(self._heartbeat([ref.id for ref in refs]))
         try:
             if static:
                 for result in await self._run_static(static, sink):
@@ -236,7 +242,32 @@ class AnalysisService:
             # The tasks that had not started yet are cancelled with the run, not left pending.
             await asyncio.shield(self._cancelled([r for r in refs if r.task_id not in results]))
             raise
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
         return [results[task_id] for task_id in task_ids]
+
+    async def _heartbeat(self, ids: list[int]) -> None:
+        """Claim the tasks for this process, then say every few seconds that it is alive, so
+        a process that dies is told apart from one that works (see reconcile.py)."""
+        owner = current().columns()
+
+        def beat(claim: bool) -> None:
+            values = {"heartbeat_at": utcnow(), **(owner if claim else {})}
+            with self.db.write_session() as session:
+                session.execute(
+                    update(AnalysisTask)
+                    .where(AnalysisTask.id.in_(ids), AnalysisTask.status.in_(UNFINISHED))
+                    .values(**values)
+                )
+
+        claim = True
+        while True:
+            with contextlib.suppress(ThesisError):  # a busy database: the next beat tries
+                await asyncio.to_thread(beat, claim)
+                claim = False
+            await asyncio.sleep(HEARTBEAT_SECONDS)
 
     def _log(self, ref: TaskRef, sink: LogSink | None) -> ActionLog:
         folder = app_log_dir(self.settings.logs_dir, ref.model_slug, ref.app_number)

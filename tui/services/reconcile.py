@@ -1,0 +1,100 @@
+"""What a process killed mid-work left behind, put right when any `thesis` starts.
+
+A killed process (kill -9, a lost SSH session, a reboot) cannot mark its rows: analyses stay
+`pending`/`running` and an app stays `building`. Each such row names its owner (see
+owner.py). At every start, rows whose owner is gone end:
+- an analysis `failed` with "interrupted: process N on HOST ended" (or, for an owner on
+  another host, "stopped answering" once its heartbeat is older than the timeout);
+- an app `building` goes back to `not_created`, which the next status sync with Docker
+  turns into what Docker shows; its status_detail says the build was interrupted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from tui.db import Database
+from tui.db.models import UNFINISHED, AnalysisStatus, AnalysisTask, AppStatus, GeneratedApplication
+from tui.db.types import utcnow
+from tui.services.owner import Owner, current, owner_of
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    analyses: int = 0
+    builds: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"{self.analyses} interrupted analyses marked failed, "
+            f"{self.builds} interrupted builds reset"
+        )
+
+
+def _gone(owner: Owner, heartbeat, stale_before) -> str | None:
+    """Why `owner` no longer works on its row, or None while it may."""
+    if owner.is_local():
+        if owner.pid == current().pid and owner.start == current().start:
+            return None
+        return None if owner.alive() else f"{owner.describe()} ended"
+    if heartbeat is None or heartbeat < stale_before:
+        seen = heartbeat.strftime("%Y-%m-%d %H:%M:%S UTC") if heartbeat else "never"
+        return f"{owner.describe()} stopped answering (last heartbeat {seen})"
+    return None
+
+
+def reconcile(db: Database, *, heartbeat_timeout: float) -> ReconcileReport:
+    """End the rows whose owner is gone; returns how many of each."""
+    now = utcnow()
+    stale_before = now - timedelta(seconds=heartbeat_timeout)
+    t, g = AnalysisTask, GeneratedApplication
+    with db.session() as session:
+        tasks = session.execute(
+            select(t.id, t.owner_host, t.owner_pid, t.owner_start, t.heartbeat_at).where(
+                t.status.in_(UNFINISHED), t.owner_host.is_not(None)
+            )
+        ).all()
+        builds = session.execute(
+            select(g.id, g.owner_host, g.owner_pid, g.owner_start, g.heartbeat_at).where(
+                g.status == AppStatus.BUILDING
+            )
+        ).all()
+    ended_tasks = {}
+    for row in tasks:
+        owner = owner_of(row.owner_host, row.owner_pid, row.owner_start)
+        why = owner and _gone(owner, row.heartbeat_at, stale_before)
+        if why:
+            ended_tasks[row.id] = f"interrupted: {why}"
+    ended_builds = {}
+    for row in builds:
+        owner = owner_of(row.owner_host, row.owner_pid, row.owner_start)
+        why = _gone(owner, row.heartbeat_at, stale_before) if owner else "no process owns it"
+        if why:
+            ended_builds[row.id] = f"build interrupted: {why}"
+    if not ended_tasks and not ended_builds:
+        return ReconcileReport()
+    with db.write_session() as session:
+        for task_id, message in ended_tasks.items():
+            # Guarded by the status: a task that ended meanwhile keeps its own ending.
+            session.execute(
+                update(t)
+                .where(t.id == task_id, t.status.in_(UNFINISHED))
+                .values(status=AnalysisStatus.FAILED, error_message=message, completed_at=now)
+            )
+        for app_id, message in ended_builds.items():
+            session.execute(
+                update(g)
+                .where(g.id == app_id, g.status == AppStatus.BUILDING)
+                .values(
+                    status=AppStatus.NOT_CREATED,
+                    status_detail=message,
+                    owner_host=None,
+                    owner_pid=None,
+                    owner_start=None,
+                    updated_at=now,
+                )
+            )
+    return ReconcileReport(analyses=len(ended_tasks), builds=len(ended_builds))
