@@ -23,7 +23,8 @@ from tui.config import PortRange, load_settings
 from tui.db import Database
 from tui.db.models import AppStatus, AuditLog, ContainerizedTest, GeneratedApplication
 from tui.errors import ComposeError, ContainerError, DockerUnavailableError
-from tui.services.containers import ContainerService
+from tui.services.apps import get_app_detail, list_applications
+from tui.services.containers import KEPT_CAPABILITIES, ContainerService
 from tui.services.health import check_health
 from tui.services.ports import allocate_ports, release_ports
 from tui.services.scanner import scan_apps
@@ -107,6 +108,9 @@ def test_start_builds_and_serves_each_service_on_its_allocated_loopback_port(sce
     assert host["NanoCpus"] == 1_000_000_000 and host["Memory"] == 512 * 2**20
     assert host["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
     assert "no-new-privileges:true" in host["SecurityOpt"] and host["Init"] is True
+    # Capabilities dropped but for the few a web app needs: the frontend still binds port 80.
+    assert [cap.removeprefix("CAP_") for cap in host["CapDrop"]] == ["ALL"]
+    assert {cap.removeprefix("CAP_") for cap in host["CapAdd"]} == set(KEPT_CAPABILITIES)
     assert "GREETING=hello" in backend.attrs["Config"]["Env"]
     assert list(backend.attrs["NetworkSettings"]["Networks"]) == [f"thesis-{scene.slug}-app1"]
     assert scene.audit() == [("container.start", "success")]
@@ -237,6 +241,29 @@ def test_a_failing_build_marks_the_app_failed_and_the_log_shows_why(scene) -> No
     assert "compiling" in scene.lines
     assert scene.status() == AppStatus.FAILED
     assert scene.audit() == [("container.build", "failure")]
+
+
+def test_a_base_image_missing_offline_says_so_and_the_reason_stays_on_the_app(scene) -> None:
+    (scene.app_dir / "backend" / "Dockerfile").write_text(
+        "FROM thesis-test-absent/python AS base\nFROM base\nCMD ['true']\n"
+    )
+    with pytest.raises(ContainerError) as raised:
+        scene.service.build(scene.slug, 1, scene.lines.append)
+    assert raised.value.msg.startswith(
+        "build of backend failed: its base image thesis-test-absent/python:latest is not on "
+        "this machine and could not be pulled ("
+    )
+    assert "docker load" in raised.value.msg
+    assert scene.status() == AppStatus.FAILED
+    detail = get_app_detail(scene.db, app_id(scene))
+    assert detail.status_detail == raised.value.msg
+    (row,) = list_applications(scene.db).rows
+    assert row.status_detail == raised.value.msg
+
+
+def app_id(scene: Scene) -> int:
+    with scene.db.session() as s:
+        return s.scalars(select(GeneratedApplication.id)).one()
 
 
 def test_a_host_port_already_taken_stops_the_start_before_anything_is_made(scene) -> None:

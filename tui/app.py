@@ -143,6 +143,8 @@ class ThesisApp(App[None]):
 
     def new_analyses(self, apps: list[tuple[str, int]]) -> None:
         """Open the start form for `apps`; what it stores runs at once."""
+        if self._exit:  # a key typed right after `q` (`q` then `n`) opens nothing
+            return
 
         def started(task_ids: list[str] | None) -> None:
             if task_ids:

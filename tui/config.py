@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
 from pydantic import (
@@ -114,7 +115,7 @@ class Settings(BaseSettings):
     max_workers: int = Field(default=4, ge=1, le=64)
     """How many analyses or container jobs run at once."""
 
-    container_cpu_limit: float = Field(default=1.0, gt=0, le=64)
+    container_cpu_limit: float = Field(default=1.0, ge=0.01, le=64)
     """CPU cores each app container may use."""
 
     container_memory_limit_mb: int = Field(default=512, ge=16)
@@ -129,6 +130,10 @@ class Settings(BaseSettings):
     )
     """Docker engine to use (also read from `DOCKER_HOST`), e.g. `unix:///var/run/docker.sock`
     or `tcp://host:2375`. Empty: the local socket."""
+
+    docker_timeout: float = Field(default=5.0, gt=0, le=300)
+    """Seconds to wait for the Docker engine to answer when connecting; an engine that does
+    not is reported unavailable (the TUI keeps working without it)."""
 
     build_timeout: float = Field(default=900.0, gt=0, le=86400)
     """Seconds an app's image build may take before it is stopped and marked failed."""
@@ -192,17 +197,26 @@ class Settings(BaseSettings):
     @field_validator("openrouter_base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
+        return _http_url(value, "https://openrouter.ai/api/v1")
 
     @field_validator("zap_url")
     @classmethod
     def _check_zap_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://, e.g. http://127.0.0.1:8090")
+        return _http_url(value, "http://127.0.0.1:8090") if value.strip() else ""
+
+    @field_validator(
+        "data_dir", "apps_dir", "results_dir", "logs_dir", "analyzers_dir", "wapiti_path"
+    )
+    @classmethod
+    def _check_folder(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        try:
+            value = value.expanduser()
+        except RuntimeError:  # ~someone for a user this machine does not know
+            raise ValueError(f"{value}: no such user's home folder") from None
+        if "\x00" in str(value):
+            raise ValueError("must not contain a NUL character")
         return value
 
     @model_validator(mode="after")
@@ -243,6 +257,22 @@ class Settings(BaseSettings):
 _SECRET_FIELDS = {"openrouter_api_key", "zap_api_key"}
 
 
+def _http_url(value: str, example: str) -> str:
+    """An http(s) URL with a host and a valid port, without its trailing `/`."""
+    value = value.strip().rstrip("/")
+    problem = f"must be an http:// or https:// address, e.g. {example}"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        raise ValueError(problem) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(problem)
+    if any(not char.isprintable() or char.isspace() for char in value):
+        raise ValueError(problem + " (no spaces or control characters)")
+    return value
+
+
 def _variable_name(loc: tuple[Any, ...]) -> str:
     field = str(loc[0]) if loc else ""
     if field.isupper():  # already an environment name (a validation alias)
@@ -254,6 +284,13 @@ def load_settings(**overrides: Any) -> Settings:
     """Read the settings; a bad value raises ConfigError naming the variable, on one line."""
     try:
         settings = Settings(**overrides)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"Cannot read the settings file .env: it is not UTF-8 text ({exc.reason} at byte "
+            f"{exc.start})"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the settings file .env: {exc.strerror or exc}") from None
     except PydanticValidationError as exc:
         problems = []
         for err in exc.errors():

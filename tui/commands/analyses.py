@@ -45,7 +45,7 @@ def _progress(line: str) -> None:
     "REQUIREMENTS.md or generation metadata).",
 )
 @click.option("--users", type=click.IntRange(1, 10_000), help="Load test users (default 10).")
-@click.option("--spawn-rate", type=click.FloatRange(min=0.1), help="Users started per second.")
+@click.option("--spawn-rate", type=click.FloatRange(0.1, 10_000), help="Users started per second.")
 @click.option("--duration", type=click.IntRange(1, 86_400), help="Load test seconds (default 10).")
 @click.option("--endpoints", help="Load test paths, comma-separated (default /).")
 @click.option(
@@ -104,7 +104,7 @@ def analyses() -> None:
 @analyses.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--search", help="Only analyses whose id, type, status or model contains this.")
-@click.option("--limit", type=click.IntRange(1), default=200, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True)
 @pass_context
 @handles_errors
 def list_command(context: Context, as_json: bool, search: str | None, limit: int) -> None:

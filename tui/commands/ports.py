@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 
 import click
 
 from tui.commands.base import Context, echo_json, fail, handles_errors, pass_context
+from tui.db.models import MAX_APPS_PER_MODEL
 from tui.errors import ValidationError
+from tui.services.untrusted import shown
 
 
 @click.group()
@@ -20,8 +23,11 @@ def _app(target: tuple[str, ...], usage: str) -> tuple[str, int]:
     if len(target) != 2:
         raise ValidationError(f"Expected a model and an app number. Usage: {usage}")
     model, number = target
-    if not number.isdigit():
-        raise ValidationError(f"App number must be a whole number, got {number!r}. Usage: {usage}")
+    if not re.fullmatch(r"[0-9]{1,3}", number) or not 1 <= int(number) <= MAX_APPS_PER_MODEL:
+        raise ValidationError(
+            f"App number must be a whole number from 1 to {MAX_APPS_PER_MODEL}, got "
+            f"{shown(number)!r}. Usage: {usage}"
+        )
     return model, int(number)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.exc import SQLAlchemyError as _SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -144,17 +144,22 @@ class Database:
 
     @contextmanager
     def _operational_errors(self) -> Iterator[None]:
+        """Errors of the database itself (gone, locked, not a database, a value it cannot
+        store) as one line; integrity errors pass through for the caller to word."""
         try:
             yield
-        except OperationalError as exc:
+        except IntegrityError:
+            raise
+        except DBAPIError as exc:
             raise DatabaseError(f"Database {self.url}: {_first_line(exc)}") from exc
 
     def check_connection(self) -> None:
-        """Raise DatabaseError with a one-line reason if the database cannot be reached."""
+        """Raise DatabaseError with a one-line reason if the database cannot be reached (or
+        what the URL names is not a database)."""
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except OperationalError as exc:
+        except _SQLAlchemyError as exc:
             raise DatabaseError(f"Cannot open database {self.url}: {_first_line(exc)}") from None
 
     def dispose(self) -> None:

@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 from tui.db import Database
 from tui.db.models import GeneratedApplication, ModelCapability
 from tui.db.types import utcnow
-from tui.errors import NotFoundError, ValidationError
+from tui.errors import NotFoundError, ThesisError, ValidationError
 from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
 from tui.services.openrouter import extract_entries, parse_model_entry
 from tui.services.schemas import ModelCreate, ModelRead, ModelUpdate, parse_input
+from tui.services.untrusted import read_regular
 
 
 @dataclass(frozen=True)
@@ -338,16 +339,22 @@ def sync_models(
     return SyncReport(added, updated, len(unchanged_ids), marked)
 
 
+MAX_MODELS_FILE_BYTES = 64 * 1024 * 1024
+"""OpenRouter's whole list is about 1 MiB."""
+
+
 def load_models_file(path: str | Path) -> list[dict[str, Any]]:
     """The entries of a model-list file for offline machines: OpenRouter's answer saved
     as is (`curl .../api/v1/models > models.json`) or a bare JSON array of entries."""
     path = Path(path)
     try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise ValidationError(f"Cannot read models file {path}: {exc.strerror or exc}") from None
+        content = read_regular(path, MAX_MODELS_FILE_BYTES, "models file")
+    except ThesisError as exc:
+        raise ValidationError(exc.msg) from None
     try:
         payload = json.loads(content)
+    except RecursionError:
+        raise ValidationError(f"Models file {path} is nested too deeply to read") from None
     except json.JSONDecodeError as exc:
         raise ValidationError(
             f"Models file {path} is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"

@@ -16,6 +16,7 @@ from typing import Any
 import docker
 import docker.errors
 import requests.exceptions
+import urllib3.exceptions
 
 from tui.config import Settings
 from tui.errors import ContainerError, DockerUnavailableError
@@ -34,13 +35,24 @@ def connect(settings: Settings) -> docker.DockerClient:
     """A client for the engine in the settings, or DockerUnavailableError saying why not."""
     where = settings.docker_host or "the local socket (/var/run/docker.sock)"
     try:
-        client = docker.DockerClient(base_url=settings.docker_host or None, timeout=API_TIMEOUT)
+        # A short timeout while connecting: an engine that accepts but never answers is
+        # unavailable after THESIS_DOCKER_TIMEOUT seconds, not after the API timeout.
+        client = docker.DockerClient(
+            base_url=settings.docker_host or None, timeout=settings.docker_timeout
+        )
         client.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        timed_out = isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc)
+        reason = (
+            f"it did not answer within {settings.docker_timeout:g}s (THESIS_DOCKER_TIMEOUT)"
+            if timed_out
+            else _reason(exc)
+        )
         raise DockerUnavailableError(
-            f"Docker is unavailable: no engine answers at {where} ({_reason(exc)}). "
+            f"Docker is unavailable: no engine answers at {where} ({reason}). "
             "Start dockerd or set THESIS_DOCKER_HOST."
         ) from None
+    client.api.timeout = API_TIMEOUT
     return client
 
 
@@ -65,11 +77,21 @@ def docker_errors(what: str) -> Iterator[None]:
     """Docker's exceptions as ours: the engine gone, or an API error for `what`."""
     try:
         yield
-    except (requests.exceptions.ConnectionError, docker.errors.DockerException) as exc:
+    except (
+        requests.exceptions.RequestException,
+        urllib3.exceptions.HTTPError,
+        docker.errors.DockerException,
+    ) as exc:
         if isinstance(exc, docker.errors.APIError):
             raise ContainerError(f"{what}: {_reason(exc)}") from None
         if isinstance(exc, requests.exceptions.ReadTimeout):
             raise ContainerError(f"{what}: the Docker engine did not answer in time") from None
+        if isinstance(
+            exc, requests.exceptions.ChunkedEncodingError | urllib3.exceptions.ProtocolError
+        ):
+            raise DockerUnavailableError(
+                f"Docker is unavailable: the engine closed the connection during {what}"
+            ) from None
         raise DockerUnavailableError(
             f"Docker is unavailable: {what} failed ({_reason(exc)})"
         ) from None
@@ -85,8 +107,16 @@ def project_name(model_slug: str, app_number: int) -> str:
     return f"thesis-{_docker_name(model_slug)}-app{app_number}"
 
 
+def _distinct(clean: str, original: str) -> str:
+    """`clean` as is when cleaning changed nothing, else with a short hash of `original`:
+    services named `web!` and `web?` must not share a container or an image."""
+    if clean == original:
+        return clean
+    return f"{clean}-{hashlib.sha256(original.encode()).hexdigest()[:8]}"
+
+
 def container_name(model_slug: str, app_number: int, service: str) -> str:
-    return f"{project_name(model_slug, app_number)}-{_docker_name(service)}"
+    return f"{project_name(model_slug, app_number)}-{_distinct(_docker_name(service), service)}"
 
 
 def _image_part(text: str) -> str:
@@ -106,10 +136,9 @@ def image_tag(model_slug: str, app_number: int, service: str) -> str:
     Where lower-casing or cleaning changed the slug, a short hash of it keeps two models
     (`GPT-4o`, `gpt-4o`) from sharing images.
     """
-    clean = _image_part(model_slug) or "model"
-    if clean != model_slug:
-        clean += "-" + hashlib.sha256(model_slug.encode()).hexdigest()[:8]
-    return f"thesis/{clean}-app{app_number}-{_image_part(service) or 'service'}:latest"
+    model = _distinct(_image_part(model_slug) or "model", model_slug)
+    part = _distinct(_image_part(service) or "service", service)
+    return f"thesis/{model}-app{app_number}-{part}:latest"
 
 
 def app_labels(model_slug: str, app_number: int) -> dict[str, str]:

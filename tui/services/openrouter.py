@@ -40,6 +40,7 @@ from tui import __version__
 from tui.config import Settings
 from tui.errors import RemoteServiceError, ValidationError
 from tui.services.schemas import ModelCreate, check_slug, describe_errors
+from tui.services.untrusted import plain
 
 MODELS_PATH = "/models"
 CHAT_PATH = "/chat/completions"
@@ -310,7 +311,8 @@ def parse_model_entry(entry: Any, number: int) -> ModelCreate:
             streaming=True,
             is_free=(prompt == 0 and completion == 0) or model_id.endswith(":free"),
             is_available=True,
-            additional_capabilities={k: entry[k] for k in _EXTRA_KEYS if k in entry},
+            # JSON types only, NaN/infinity as text, no NUL: what every database stores.
+            additional_capabilities=plain({k: entry[k] for k in _EXTRA_KEYS if k in entry}),
         )
     except PydanticValidationError as exc:
         raise ValidationError(f"{label}: {describe_errors(exc)}") from None
@@ -347,7 +349,13 @@ def _price(value: Any, label: str, field: str) -> float | None:
         raise ValidationError(f"{label}: {field} is not a number ({_short(value)})")
     if per_token < 0:
         return None
-    return float(per_token * PER_MILLION)
+    try:
+        per_million = float(per_token * PER_MILLION)
+    except ArithmeticError:  # e.g. "1e999999999": past what Decimal multiplies
+        per_million = math.inf
+    if not math.isfinite(per_million):
+        raise ValidationError(f"{label}: {field} is out of range ({_short(value)})")
+    return per_million
 
 
 def _tokens(value: Any, label: str, field: str) -> int | None:

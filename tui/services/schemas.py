@@ -24,8 +24,9 @@ from pydantic import ValidationError as PydanticValidationError
 from tui.errors import ValidationError
 
 SLUG_MAX_LENGTH = 200
-_SLUG_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_OPENROUTER_ID_PATTERN = re.compile(r"^[^\s/]+/\S+$")
+_SLUG_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_OPENROUTER_ID_PATTERN = re.compile(r"[^\s/]+/\S+")
+"""Both matched whole (`fullmatch`): `$` would let a trailing newline through."""
 
 
 def check_slug(value: str) -> str:
@@ -42,7 +43,7 @@ def check_slug(value: str) -> str:
         raise ValueError("must not contain '/' (write provider_model, e.g. openai_gpt-4o)")
     if ".." in value:
         raise ValueError("must not contain '..'")
-    if not _SLUG_PATTERN.match(value):
+    if not _SLUG_PATTERN.fullmatch(value):
         raise ValueError(
             "may contain only letters, digits, '.', '_' and '-', and must start with a "
             "letter or digit"
@@ -51,14 +52,22 @@ def check_slug(value: str) -> str:
 
 
 def _check_openrouter_id(value: str | None) -> str | None:
-    if value is not None and not _OPENROUTER_ID_PATTERN.match(value):
+    if value is not None and not _OPENROUTER_ID_PATTERN.fullmatch(value):
         raise ValueError("must look like provider/model, e.g. openai/gpt-4o")
     return value
 
 
+def _printable(value: str) -> str:
+    """Names are shown in a terminal and stored as text: no control characters (an escape
+    sequence would act on the terminal; PostgreSQL refuses NUL)."""
+    if not value.isprintable():
+        raise ValueError("must not contain control characters")
+    return value
+
+
 Slug = Annotated[str, AfterValidator(check_slug)]
-Provider = Annotated[str, Field(min_length=1, max_length=100)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Provider = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_printable)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
 OpenRouterId = Annotated[str | None, Field(max_length=200), AfterValidator(_check_openrouter_id)]
 # USD per 1M tokens, as the catalogue stores them (seed 000).
 Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]

@@ -35,35 +35,45 @@ MAX_NODES = 100_000
 
 
 class UntrustedInputError(ThesisError):
-    """A file or document refused before it could do harm: too big, too deep, not regular."""
+    """A file or document refused before it could do harm: too big, too deep, not regular.
+
+    `reason` is the bare why ("not a regular file"), for callers that word the rest."""
 
     title = "Refused input"
+
+    def __init__(self, msg: str, reason: str = "") -> None:
+        super().__init__(msg)
+        self.reason = reason or msg
 
 
 def read_regular(path: Path, limit: int, what: str) -> bytes:
     """The bytes of a regular file of at most `limit` bytes (a FIFO or device is refused
-    without blocking on it)."""
+    without blocking on it). Errors read "Cannot read <what> <path>: <reason>"."""
+
+    def refused(reason: str) -> UntrustedInputError:
+        return UntrustedInputError(f"Cannot read {what} {path}: {reason}", reason)
+
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise UntrustedInputError(f"{what} {path} does not exist") from None
     except OSError as exc:
-        raise UntrustedInputError(f"Cannot read {what} {path}: {exc.strerror or exc}") from None
+        raise refused(exc.strerror or str(exc)) from None
     try:
         info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise refused("Is a directory")
         if not stat.S_ISREG(info.st_mode):
-            raise UntrustedInputError(f"{what} {path} is not a regular file")
+            raise refused("not a regular file")
         if info.st_size > limit:
-            raise UntrustedInputError(f"{what} {path} is larger than {_size(limit)}")
+            raise refused(f"larger than {_size(limit)}")
         chunks, total = [], 0
         while chunk := os.read(fd, 1 << 16):
             chunks.append(chunk)
             total += len(chunk)
             if total > limit:  # grew while we read it
-                raise UntrustedInputError(f"{what} {path} is larger than {_size(limit)}")
+                raise refused(f"larger than {_size(limit)}")
         return b"".join(chunks)
     except OSError as exc:
-        raise UntrustedInputError(f"Cannot read {what} {path}: {exc.strerror or exc}") from None
+        raise refused(exc.strerror or str(exc)) from None
     finally:
         os.close(fd)
 
@@ -151,18 +161,21 @@ def _check_expansion(root: yaml.Node, what: str) -> None:
 
 
 def plain(value: Any) -> Any:
-    """`value` with only JSON types: dates and bytes as text, mapping keys as strings, sets
-    as lists, NaN and infinities as text (the database's JSON refuses them)."""
+    """`value` with only JSON types every database stores: dates and bytes as text, mapping
+    keys as strings, sets as lists, NaN and infinities as text, NUL characters (which
+    PostgreSQL refuses in text) as U+FFFD."""
     if isinstance(value, dict):
         return {str(plain(key)): plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [plain(item) for item in value]
-    if isinstance(value, bool | int | str) or value is None:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, bool | int) or value is None:
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
+        return plain(value.decode("utf-8", "replace"))
     if isinstance(value, _dt.date | _dt.datetime):
         return value.isoformat()
     return str(value)
@@ -176,9 +189,11 @@ def load_json(data: str | bytes, what: str) -> Any:
     try:
         return json.loads(data)
     except RecursionError:
-        raise UntrustedInputError(f"{what} is nested too deeply to read") from None
+        raise UntrustedInputError(
+            f"{what} is nested too deeply to read", "nested too deeply to read"
+        ) from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise UntrustedInputError(f"{what} is not valid JSON: {exc}") from None
+        raise UntrustedInputError(f"{what} is not valid JSON: {exc}", str(exc)) from None
 
 
 # --- text shown to a person ---------------------------------------------------------------

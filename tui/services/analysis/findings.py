@@ -81,8 +81,21 @@ class Finding:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Finding:
-        known = {name: data.get(name) for name in cls.__dataclass_fields__ if name in data}
+    def from_dict(cls, data: Any) -> Finding:
+        """A finding from a results file; ValueError when it is not one (a file with the
+        right schema version but the wrong shape must not crash a screen)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a finding is {type(data).__name__}, not an object")
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        for name, value in known.items():
+            wanted = int if name == "line" else str
+            if name == "line" and value is None:
+                continue
+            if not isinstance(value, wanted) or isinstance(value, bool):
+                raise ValueError(f"a finding's {name} is {type(value).__name__}")
+        missing = {"tool", "rule_id", "severity", "message"} - set(known)
+        if missing:
+            raise ValueError(f"a finding has no {', '.join(sorted(missing))}")
         return cls(**known)
 
 

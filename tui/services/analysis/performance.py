@@ -37,13 +37,16 @@ def load_options(options: dict[str, Any]) -> dict[str, Any]:
         users = int(merged["users"])
         spawn_rate = float(merged["spawn_rate"])
         duration = int(merged["duration"])
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValidationError("Load test users, spawn rate and duration must be numbers") from None
     endpoints = merged["endpoints"]
     if isinstance(endpoints, str):
         endpoints = [e.strip() for e in endpoints.split(",") if e.strip()]
-    if not (1 <= users <= 10_000 and spawn_rate > 0 and 1 <= duration <= 86_400):
-        raise ValidationError("Load test needs 1-10000 users, a spawn rate > 0 and 1-86400 s")
+    if not (1 <= users <= 10_000 and 0 < spawn_rate <= 10_000 and 1 <= duration <= 86_400):
+        raise ValidationError(
+            "Load test needs 1-10000 users, a spawn rate above 0 and up to 10000 users/s, "
+            "and 1-86400 s"
+        )
     if not endpoints or not all(isinstance(e, str) and e.startswith("/") for e in endpoints):
         raise ValidationError("Load test endpoints must be paths starting with /")
     return {"users": users, "spawn_rate": spawn_rate, "duration": duration, "endpoints": endpoints}

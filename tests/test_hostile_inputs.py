@@ -1,0 +1,237 @@
+"""Hostile settings, arguments, model lists, results files and engines: one clear line and
+exit 1 (exit 2 for click's usage errors), never a traceback or a hang, nothing stored
+changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import assert_one_line_error
+from sqlalchemy import select, update
+
+from tui.config import load_settings
+from tui.db import open_database
+from tui.db.models import AnalysisTask, ModelCapability
+from tui.errors import ValidationError
+from tui.services.analyses import get_analysis
+from tui.services.analysis.results import write_results
+from tui.services.catalog import load_models_file, sync_models
+from tui.services.docker_engine import container_name, image_tag
+
+
+def thesis(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "needle"),
+    [
+        ("THESIS_DATA_DIR", "~nouser-thesis/x", "THESIS_DATA_DIR: ~nouser-thesis/x: no such user"),
+        ("THESIS_DATABASE_URL", "sqlite:////etc/passwd", "file is not a database"),
+        ("THESIS_OPENROUTER_BASE_URL", "http://[::1", "THESIS_OPENROUTER_BASE_URL: must be"),
+        ("THESIS_ZAP_URL", "http://127.0.0.1:99999", "THESIS_ZAP_URL: must be"),
+        ("THESIS_CONTAINER_CPU_LIMIT", "1e-12", "THESIS_CONTAINER_CPU_LIMIT"),
+    ],
+)
+def test_bad_settings_are_one_line_naming_the_problem(variable, value, needle) -> None:
+    assert_one_line_error(thesis("apps", "list", **{variable: value}), needle)
+
+
+def test_a_settings_file_that_is_not_utf8_is_one_line() -> None:
+    Path(".env").write_bytes(b"THESIS_MAX_WORKERS=\xff\xfe\n")
+    assert_one_line_error(thesis("apps", "list"), "settings file .env: it is not UTF-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("ports", "allocate", "acme", "²"), "App number must be a whole number from 1 to 30"),
+        (("ports", "allocate", "acme", "99999999999999999999"), "App number must be"),
+    ],
+)
+def test_bad_app_numbers_are_one_line(args, needle) -> None:
+    assert_one_line_error(thesis(*args), needle)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("analyses", "list", "--limit", "99999999999999999999"),
+        ("analyze", "acme", "99999999999999999999"),
+        ("analyze", "acme", "1", "--spawn-rate", "inf", "--type", "performance"),
+    ],
+)
+def test_out_of_range_options_are_click_usage_errors(args) -> None:
+    run = thesis(*args)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "Error: Invalid value" in run.stderr and "Usage: thesis" in run.stderr
+
+
+def test_a_load_test_option_past_its_range_is_refused_before_anything_is_stored(
+    sqlite_db,
+) -> None:
+    from tui.services.analysis.performance import load_options
+
+    for options in ({"spawn_rate": float("inf")}, {"spawn_rate": float("nan")},
+                    {"users": float("inf")}):  # fmt: skip
+        with pytest.raises(ValidationError):
+            load_options(options)
+
+
+# --- model lists -------------------------------------------------------------------------
+
+
+def entry(**fields) -> dict:
+    return {"id": "acme/model-1", "name": "Model 1", "pricing": {"prompt": "0.000001",
+            "completion": "0.000002"}, **fields}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fields", "needle"),
+    [
+        ({"pricing": {"prompt": "1e999999999", "completion": "0"}}, "pricing.prompt is out of"),
+        ({"name": "bad\x00name"}, "must not contain control characters"),
+        ({"name": "red \x1b[31m"}, "must not contain control characters"),
+    ],
+)
+def test_hostile_model_entries_are_refused_and_nothing_is_written(db, fields, needle) -> None:
+    with pytest.raises(ValidationError, match=needle):
+        sync_models(db, [entry(**fields)])
+    with db.session() as session:
+        assert session.scalars(select(ModelCapability)).all() == []
+
+
+def test_unstorable_numbers_in_a_model_entry_are_kept_as_text(db) -> None:
+    sync_models(db, [entry(created=float("inf"), description="nul \x00 here")])
+    with db.session() as session:
+        (model,) = session.scalars(select(ModelCapability)).all()
+    assert model.additional_capabilities["created"] == "inf"
+    assert model.additional_capabilities["description"] == "nul \ufffd here"
+
+
+def test_model_files_that_hang_or_nest_too_deep_are_refused(tmp_path) -> None:
+    fifo = tmp_path / "models.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(ValidationError, match="not a regular file"):
+        load_models_file(fifo)
+    with pytest.raises(ValidationError, match="not a regular file"):
+        load_models_file("/dev/zero")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValidationError, match="nested too deeply"):
+        load_models_file(deep)
+
+
+# --- results files ------------------------------------------------------------------------
+
+
+BAD_LINE = {"tool": "b", "rule_id": "r", "severity": "high", "message": "m", "line": "12"}
+
+
+@pytest.mark.parametrize(
+    ("document", "needle"),
+    [
+        ({"findings": ["x"]}, "finding 1: a finding is str, not an object"),
+        ({"findings": [BAD_LINE]}, "a finding's line is str"),
+        ({"tools": {"bandit": "ok"}}, "tools.bandit"),
+        ({"metrics": {"requests_per_second": "fast"}}, "metrics.requests_per_second"),
+        ({"findings": {}}, "findings"),
+    ],
+)
+def test_results_files_of_the_wrong_shape_are_one_clear_error(
+    demo_db, tmp_path, document, needle
+) -> None:
+    path = tmp_path / "results.json"
+    write_results(path, document)
+    with demo_db.write_session() as session:
+        session.execute(
+            update(AnalysisTask)
+            .where(AnalysisTask.task_id == "sec-0001")
+            .values(results_path=str(path))
+        )
+    detail = get_analysis(demo_db, "sec-0001")
+    assert detail.results is None and needle in detail.results_error
+    assert detail.findings == []
+
+
+def test_a_results_path_that_is_a_fifo_or_too_deep_does_not_hang(demo_db, tmp_path) -> None:
+    fifo = tmp_path / "results.fifo"
+    os.mkfifo(fifo)
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"schema_version": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    for path, needle in ((fifo, "not a regular file"), (deep, "nested too deeply")):
+        with demo_db.write_session() as session:
+            session.execute(
+                update(AnalysisTask)
+                .where(AnalysisTask.task_id == "sec-0001")
+                .values(results_path=str(path))
+            )
+        assert needle in get_analysis(demo_db, "sec-0001").results_error
+
+
+def test_analyses_show_of_a_misshapen_results_file_is_not_a_traceback(tmp_path) -> None:
+    from conftest import seed_demo
+
+    db = open_database(load_settings().resolved_database_url)
+    seed_demo(db)
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"schema_version": 1, "findings": ["x"], "tools": []}))
+    with db.write_session() as session:
+        session.execute(update(AnalysisTask).values(results_path=str(path)))
+    run = thesis("analyses", "show", "sec-0001")
+    assert run.returncode == 0 and "Traceback" not in run.stderr
+    assert "is corrupt" in run.stdout
+
+
+# --- names Docker sees ------------------------------------------------------------------
+
+
+def test_services_whose_names_clean_to_the_same_never_share_an_image_or_container() -> None:
+    assert image_tag("acme", 1, "web!") != image_tag("acme", 1, "web?")
+    assert container_name("acme", 1, "web!") != container_name("acme", 1, "web?")
+    assert image_tag("acme", 1, "web") == "thesis/acme-app1-web:latest"
+    assert container_name("acme", 1, "web") == "thesis-acme-app1-web"
+
+
+def test_an_engine_that_accepts_but_never_answers_is_unavailable_quickly(tmp_path) -> None:
+    path = str(tmp_path / "silent.sock")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen()
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])  # accepted, never answered
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        run = thesis(
+            "containers", "status", THESIS_DOCKER_HOST=f"unix://{path}", THESIS_DOCKER_TIMEOUT="1"
+        )
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        server.close()
+    assert_one_line_error(run, "Docker is unavailable", "did not answer within 1s")

@@ -1,0 +1,83 @@
+"""The TUI in a real pseudo-terminal, as a user's keys reach it: what the pilot cannot show
+(keys that arrive while the app is quitting, a hang-up)."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import seed_demo
+
+from tui.config import load_settings
+from tui.db import open_database
+
+
+class Terminal:
+    """`thesis` on a pseudo-terminal of 80x24; `output` is everything it wrote."""
+
+    def __init__(self) -> None:
+        main, child = pty.openpty()
+        os.set_blocking(main, False)
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tui"],
+            stdin=child, stdout=child, stderr=child, env=env, start_new_session=True,
+        )  # fmt: skip
+        os.close(child)
+        self.fd = main
+        self.output = b""
+
+    def read(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self.process.poll() is None:
+            ready, _, _ = select.select([self.fd], [], [], 0.05)
+            if ready:
+                try:
+                    self.output += os.read(self.fd, 65536)
+                except OSError:
+                    return
+
+    def wait_for(self, text: bytes, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output:
+            assert time.monotonic() < deadline, f"{text!r} never appeared"
+            self.read(0.1)
+
+    def type(self, keys: str) -> None:
+        os.write(self.fd, keys.encode())
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        os.close(self.fd)
+
+
+@pytest.fixture
+def demo_db_file() -> None:
+    """The demo catalogue in the database `thesis` opens by default (in the test's folder)."""
+    db = open_database(load_settings().resolved_database_url)
+    seed_demo(db)
+    db.dispose()
+
+
+def test_a_key_typed_right_after_q_opens_nothing_on_the_way_out(demo_db_file) -> None:
+    terminal = Terminal()
+    try:
+        terminal.wait_for(b"Models")
+        terminal.type("4")
+        terminal.wait_for(b"sec-0001")
+        terminal.type("qn")
+        deadline = time.monotonic() + 20
+        while terminal.process.poll() is None and time.monotonic() < deadline:
+            terminal.read(0.1)
+        terminal.read(0.2)
+    finally:
+        terminal.close()
+    assert terminal.process.returncode == 0
+    assert b"NoMatches" not in terminal.output and b"Traceback" not in terminal.output
