@@ -27,6 +27,8 @@ REQUIRE_SERVICES = os.environ.get("THESIS_TEST_REQUIRE_SERVICES", "") not in (""
 POSTGRES_URL = os.environ.get("THESIS_TEST_POSTGRES_URL", "")
 BUSYBOX_IMAGE = "thesis-test/busybox:latest"
 BUSYBOX_LABEL = "thesis-test"
+SESSION_ID = uuid.uuid4().hex[:12]
+"""Labels what this test session (one xdist worker) creates, so it removes only that."""
 
 
 def unavailable(reason: str) -> None:
@@ -121,7 +123,8 @@ def docker_client():
         unavailable(f"no Docker engine answers ({reason})")
     else:
         yield client
-        for container in client.containers.list(all=True, filters={"label": BUSYBOX_LABEL}):
+        mine = {"label": f"{BUSYBOX_LABEL}={SESSION_ID}"}
+        for container in client.containers.list(all=True, filters=mine):
             container.remove(force=True)
         client.close()
 

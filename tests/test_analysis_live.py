@@ -226,6 +226,18 @@ def test_ai_review_stores_the_score_the_findings_and_the_cost(chat, review_app) 
     assert "sk-or-secret-key-123" not in log_text + results_text
 
 
+def test_a_model_that_echoes_the_key_never_gets_it_written_anywhere(chat, review_app) -> None:
+    echoed = {**REVIEW, "suggestions": ["Rotate sk-or-secret-key-123 now"]}
+    chat.answer((200, completion("not json, key sk-or-secret-key-123")),
+                (200, completion(json.dumps(echoed))))  # fmt: skip
+    result, lines = review(review_app)
+    assert result.status == AnalysisStatus.COMPLETED, result.error
+    detail = get_analysis(review_app.db, result.task_id)
+    written = Path(detail.results_path).read_text() + Path(detail.log_path).read_text()
+    assert "Rotate *** now" in written
+    assert "sk-or-secret-key-123" not in written + "".join(lines) + repr(detail)
+
+
 def test_a_non_json_answer_is_asked_again_once(chat, review_app) -> None:
     chat.answer((200, completion("Sure! Here is my review: great app.")),
                 (200, completion("```json\n" + json.dumps(REVIEW) + "\n```")))  # fmt: skip

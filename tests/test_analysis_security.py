@@ -170,7 +170,7 @@ def test_cancelling_kills_the_tool_and_marks_the_task_cancelled(
     scan_apps(sqlite_db, apps)
     marker = tmp_path / "started"
     monkeypatch.setenv(
-        "THESIS_ANALYZERS_DIR", str(fake_tool(tmp_path / "x", f"touch {marker}; exec sleep 60"))
+        "THESIS_ANALYZERS_DIR", str(fake_tool(tmp_path / "x", f"echo $$ > {marker}; exec sleep 60"))
     )
     service = AnalysisService(sqlite_db, load_settings())
     (task_id,) = service.create([("acme_vuln", 1)], SECURITY, tools="eslint")
@@ -178,7 +178,7 @@ def test_cancelling_kills_the_tool_and_marks_the_task_cancelled(
     async def run_then_cancel() -> None:
         job = asyncio.create_task(service.run([task_id]))
         for _ in range(500):
-            if marker.exists():
+            if marker.exists() and marker.read_text().strip():
                 break
             await asyncio.sleep(0.01)
         job.cancel()
@@ -188,8 +188,8 @@ def test_cancelling_kills_the_tool_and_marks_the_task_cancelled(
     asyncio.run(run_then_cancel())
     detail = get_analysis(sqlite_db, task_id)
     assert detail.status == "cancelled" and detail.error_message == "cancelled by the user"
-    sleeping = subprocess.run(["pgrep", "-f", "sleep 60"], capture_output=True, text=True)
-    assert sleeping.stdout.strip() == ""
+    # The tool we started, by its pid: nothing else on a shared machine is looked at.
+    assert not Path(f"/proc/{int(marker.read_text())}").exists()
 
 
 def test_an_unwritable_results_folder_fails_only_that_task(sqlite_db, apps, monkeypatch) -> None:

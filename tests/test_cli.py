@@ -15,6 +15,7 @@ import pytest
 from conftest import assert_one_line_error
 
 from tui import __version__
+from tui.db.migrate import head_revision
 
 
 def thesis(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -50,11 +51,12 @@ def test_db_current_reports_an_empty_database_without_changing_it(sqlite_url, tm
 def test_db_upgrade_then_current_on_both_databases(db_url) -> None:
     first = thesis("--database-url", db_url, "db", "upgrade")
     assert first.returncode == 0, first.stderr
-    assert "from an empty database to 0001" in first.stdout
+    head = head_revision()
+    assert f"from an empty database to {head}" in first.stdout
     again = thesis("--database-url", db_url, "db", "upgrade")
-    assert "already at the newest revision (0001)" in again.stdout
+    assert f"already at the newest revision ({head})" in again.stdout
     current = thesis("--database-url", db_url, "db", "current")
-    assert current.stdout.strip().endswith(": 0001 (newest)")
+    assert current.stdout.strip().endswith(f": {head} (newest)")
 
 
 def test_database_url_from_the_environment_is_used_and_password_is_masked() -> None:

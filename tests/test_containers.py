@@ -21,11 +21,13 @@ from sqlalchemy import select
 
 from tui.config import PortRange, load_settings
 from tui.db import Database
+from tui.db.locks import try_lock
 from tui.db.models import AppStatus, AuditLog, ContainerizedTest, GeneratedApplication
 from tui.errors import ComposeError, ContainerError, DockerUnavailableError
 from tui.services.apps import get_app_detail, list_applications
 from tui.services.containers import KEPT_CAPABILITIES, ContainerService
 from tui.services.health import check_health
+from tui.services.instance import instance_id
 from tui.services.ports import allocate_ports, release_ports
 from tui.services.scanner import scan_apps
 
@@ -259,6 +261,39 @@ def test_a_base_image_missing_offline_says_so_and_the_reason_stays_on_the_app(sc
     assert detail.status_detail == raised.value.msg
     (row,) = list_applications(scene.db).rows
     assert row.status_detail == raised.value.msg
+
+
+def test_networks_of_other_apps_or_duplicates_left_by_older_versions_do_not_stop_a_start(
+    scene,
+) -> None:
+    name = f"thesis-{scene.slug}-app1"
+    labels = {"thesis.model": scene.slug}
+    scene.client.networks.create(f"{name}0", labels=labels)  # app10: a longer name
+    for _ in range(2):  # what two racing starts of an older version left
+        scene.client.networks.create(name, labels=labels, check_duplicate=False)
+    target = scene.start()
+    assert get(target.backend_port).status_code == 200
+    left = [n.name for n in scene.client.networks.list(names=[name]) if n.name == name]
+    assert left == [name]
+
+
+def test_only_this_instances_containers_are_counted(scene, busybox_image) -> None:
+    scene.client.containers.create(
+        busybox_image,
+        ["sleep", "1"],
+        labels={"thesis.model": scene.slug, "thesis.app": "7", "thesis.instance": "another-db"},
+    )
+    scene.start()
+    report = scene.service.sync_status()
+    assert report.containers == 2  # this app's two; not the other instance's
+
+
+def test_another_process_working_on_the_app_is_said_plainly(scene) -> None:
+    with try_lock(scene.db, f"app:{instance_id(scene.db)}:{app_id(scene)}") as mine:
+        assert mine
+        with pytest.raises(ContainerError, match="another thesis process is working on it"):
+            scene.start()
+    assert scene.containers() == []
 
 
 def app_id(scene: Scene) -> int:

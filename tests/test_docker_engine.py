@@ -7,7 +7,7 @@ import time
 
 import httpx
 import pytest
-from conftest import BUSYBOX_LABEL, free_port
+from conftest import BUSYBOX_LABEL, SESSION_ID, free_port
 
 pytestmark = pytest.mark.docker
 
@@ -25,7 +25,7 @@ def test_busybox_image_serves_http_on_a_loopback_port(docker_client, busybox_ima
         detach=True,
         init=True,  # busybox httpd as PID 1 ignores SIGTERM; tini forwards it
         ports={"8080/tcp": ("127.0.0.1", port)},
-        labels={BUSYBOX_LABEL: "engine"},
+        labels={BUSYBOX_LABEL: SESSION_ID},
     )
     try:
         deadline = time.monotonic() + 20

@@ -3,13 +3,29 @@
 The UI shows `.msg` in a notification; the CLI prints it on one line and exits 1.
 """
 
+from tui.secrets import redact
+
+
+def shown(text: str) -> str:
+    """`text` safe to print on a terminal and on one line: control characters (newlines,
+    escape sequences) and undecodable bytes appear escaped instead of acting."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape", "backslashreplace").decode()
+        for char in text
+    )
+
 
 class ThesisError(Exception):
-    """Base of every user-facing error."""
+    """Base of every user-facing error. Its message is always one printable line: names
+    from generated apps (a service called `web\n`, a folder with an escape sequence) are
+    escaped, never able to break a line or act on the terminal."""
 
     title = "Error"
 
     def __init__(self, msg: str) -> None:
+        msg = shown(redact(msg))
         super().__init__(msg)
         self.msg = msg
 

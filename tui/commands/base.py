@@ -62,6 +62,12 @@ def handles_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except ThesisError as exc:
             fail(exc.msg)
+        except UnicodeEncodeError as exc:  # bytes in argv that are not UTF-8 (surrogates)
+            around = exc.object[max(0, exc.start - 20) : exc.end + 20]
+            fail(f"An argument is not UTF-8 text: {around}")
+        except OSError as exc:  # a path the system refuses (too long, a loop of links, …)
+            where = f": {exc.filename}" if exc.filename else ""
+            fail(f"{exc.strerror or exc}{where}")
 
     return wrapper
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from tui.db import Database
 from tui.db.models import AuditLog, Outcome
 from tui.errors import ThesisError
+from tui.secrets import redact_value
 
 
 def os_user() -> str:
@@ -55,7 +56,7 @@ def record(
                 resource_id=resource_id,
                 application_id=application_id,
                 outcome=outcome,
-                details=details or {},
+                details=redact_value(details or {}),
             )
         )
 

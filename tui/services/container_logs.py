@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.errors import ThesisError
+from tui.secrets import redact
 
 LogSink = Callable[[str], None]
 
@@ -52,7 +53,7 @@ class ActionLog:
 
     def note(self, line: str) -> str:
         """Write a line to actions.log only (headers, and errors the caller reports itself)."""
-        line = line.rstrip("\r\n")
+        line = redact(line.rstrip("\r\n"))
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         with self._lock:
             self._file.write(f"{stamp} {line}\n")

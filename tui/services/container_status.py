@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from tui.db import Database
 from tui.db.models import AppStatus, GeneratedApplication
 from tui.db.types import utcnow
-from tui.services.docker_engine import LABEL_APP, LABEL_MODEL, docker_errors
+from tui.services.docker_engine import LABEL_APP, LABEL_INSTANCE, LABEL_MODEL, docker_errors
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,14 @@ def next_status(current: AppStatus, observed: AppStatus | None) -> AppStatus:
     return observed
 
 
-def sync_all(db: Database, client: docker.DockerClient, *, skip: set[int]) -> SyncReport:
+def sync_all(
+    db: Database, client: docker.DockerClient, *, skip: set[int], instance: str
+) -> SyncReport:
     """Every app's status and last_status_check from one Docker call, in one transaction.
 
-    Apps in `skip` (an action of ours is running on them) are left to that action.
+    Apps in `skip` (an action of ours is running on them) are left to that action. Only
+    this instance's containers count (and unlabelled ones of our apps, made by versions
+    before instance labels): another ThesisApp on the same engine is not ours to count.
     """
     g = GeneratedApplication
     with db.write_session() as session:
@@ -64,15 +68,22 @@ def sync_all(db: Database, client: docker.DockerClient, *, skip: set[int]) -> Sy
         # it, so a listing taken before the action ended never overwrites what it wrote.
         with docker_errors("list containers"):
             listed = client.containers.list(all=True, sparse=True, filters={"label": LABEL_APP})
+        rows = session.execute(select(g.id, g.model_slug, g.app_number, g.status)).all()
+        ours = {(row.model_slug, row.app_number) for row in rows}
         states: dict[tuple[str, int], list[str]] = {}
+        counted = 0
         for container in listed:
             labels = container.attrs.get("Labels") or {}
             number = labels.get(LABEL_APP, "")
-            if number.isdigit() and labels.get(LABEL_MODEL):
-                key = (labels[LABEL_MODEL], int(number))
-                states.setdefault(key, []).append(str(container.attrs.get("State", "")))
+            if not (number.isdigit() and labels.get(LABEL_MODEL)):
+                continue
+            key = (labels[LABEL_MODEL], int(number))
+            owner = labels.get(LABEL_INSTANCE)
+            if owner != instance and (owner is not None or key not in ours):
+                continue
+            counted += 1
+            states.setdefault(key, []).append(str(container.attrs.get("State", "")))
         now = utcnow()
-        rows = session.execute(select(g.id, g.model_slug, g.app_number, g.status)).all()
         changes = []
         for row in rows:
             if row.id in skip:
@@ -84,4 +95,4 @@ def sync_all(db: Database, client: docker.DockerClient, *, skip: set[int]) -> Sy
         session.execute(update(g).where(g.id.not_in(skip)).values(last_status_check=now))
         if changes:
             session.execute(update(g), changes)
-    return SyncReport(checked=len(rows), changed=len(changes), containers=len(listed))
+    return SyncReport(checked=len(rows), changed=len(changes), containers=counted)

@@ -11,6 +11,7 @@ the audit log. An action that fails marks the app `failed` and leaves nothing ru
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from sqlalchemy import select, update
 
 from tui.config import Settings
 from tui.db import Database
+from tui.db.locks import try_lock
 from tui.db.models import AppStatus, GeneratedApplication, PortAllocation
 from tui.db.types import utcnow
 from tui.errors import ContainerError, NotFoundError, ThesisError
@@ -46,6 +48,7 @@ from tui.services.docker_engine import (
     project_name,
 )
 from tui.services.images import build_images
+from tui.services.instance import instance_id
 from tui.services.owner import current
 from tui.services.ports import allocate_ports, listening_ports
 
@@ -96,6 +99,11 @@ class ServiceState:
 class ContainerService:
     """Container actions on apps. One instance is shared by the TUI's workers (thread-safe);
     the Docker client is made on first use, so the TUI starts without an engine."""
+
+    @property
+    def instance(self) -> str:
+        """This database's instance id, which labels everything we create."""
+        return instance_id(self.db)
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
@@ -183,6 +191,7 @@ class ContainerService:
         folder = app_log_dir(self.settings.logs_dir, target.model_slug, target.app_number)
         try:
             with (
+                try_lock(self.db, f"app:{self.instance}:{target.id}") as mine,
                 ActionLog(folder, sink) as log,
                 audited(
                     self.db,
@@ -192,6 +201,11 @@ class ContainerService:
                 ) as note,
             ):
                 log.note(f"== {action} {target.label}")
+                if not mine:
+                    raise ContainerError(
+                        f"{target.label}: another thesis process is working on it right now "
+                        "(a build, start or stop); try again when it is done"
+                    )
                 started = time.monotonic()
                 try:
                     self.client  # noqa: B018 - connect first: no engine, no half-done work
@@ -254,8 +268,7 @@ class ContainerService:
         return build_images(
             self.client,
             self.settings,
-            target.model_slug,
-            target.app_number,
+            app_labels(target.model_slug, target.app_number, self.instance),
             plan,
             log,
             only_missing=only_missing,
@@ -331,15 +344,26 @@ class ContainerService:
             )
 
     def _ensure_network(self, target: AppTarget) -> str:
+        """The app's network (made if missing): its name, or its id when older versions left
+        several of that name, whose unused extras are removed."""
         name = project_name(target.model_slug, target.app_number)
         with docker_errors(f"create network {name}"):
-            if not self.client.networks.list(names=[name]):
+            # Docker's name filter also matches longer names (app1 finds app10): compare.
+            found = [n for n in self.client.networks.list(names=[name]) if n.name == name]
+            if not found:
                 self.client.networks.create(
                     name,
                     driver="bridge",
-                    labels=app_labels(target.model_slug, target.app_number),
+                    labels=app_labels(target.model_slug, target.app_number, self.instance),
                 )
-        return name
+                return name
+        if len(found) == 1:
+            return name
+        found.sort(key=lambda network: str(network.attrs.get("Created", "")))
+        for extra in found[1:]:
+            with contextlib.suppress(ThesisError), docker_errors(f"remove network {name}"):
+                extra.remove()
+        return str(found[0].id)
 
     def _run_config(self, target: AppTarget, spec: ServiceSpec, image: str) -> dict[str, Any]:
         host_port = target.host_port(spec.role)
@@ -394,7 +418,7 @@ class ContainerService:
                 name=name,
                 hostname=spec.name,
                 labels={
-                    **app_labels(target.model_slug, target.app_number),
+                    **app_labels(target.model_slug, target.app_number, self.instance),
                     LABEL_SERVICE: spec.name,
                     LABEL_ROLE: spec.role or "",
                     LABEL_CONFIG: digest,
@@ -519,7 +543,7 @@ class ContainerService:
         """
         with self._lock:
             busy = set(self._busy)
-        return sync_all(self.db, self.client, skip=busy)
+        return sync_all(self.db, self.client, skip=busy, instance=self.instance)
 
     # --- logs -------------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ LABEL_MODEL = "thesis.model"
 LABEL_APP = "thesis.app"
 LABEL_SERVICE = "thesis.service"
 LABEL_ROLE = "thesis.role"
+LABEL_INSTANCE = "thesis.instance"
+"""Which ThesisApp database created the object (see instance.py)."""
 LABEL_CONFIG = "thesis.config"
 """Hash of what a container was created with; a different hash means recreate it."""
 
@@ -34,13 +36,18 @@ API_TIMEOUT = 60
 def connect(settings: Settings) -> docker.DockerClient:
     """A client for the engine in the settings, or DockerUnavailableError saying why not."""
     where = settings.docker_host or "the local socket (/var/run/docker.sock)"
+    base_url = settings.docker_host or None
     try:
-        # A short timeout while connecting: an engine that accepts but never answers is
-        # unavailable after THESIS_DOCKER_TIMEOUT seconds, not after the API timeout.
-        client = docker.DockerClient(
-            base_url=settings.docker_host or None, timeout=settings.docker_timeout
-        )
-        client.ping()
+        # A probe with a short timeout: an engine that accepts but never answers is
+        # unavailable after THESIS_DOCKER_TIMEOUT seconds. The client we keep has the long
+        # API timeout (its sockets carry it: a build step or a log may be quiet a while).
+        probe = docker.DockerClient(base_url=base_url, timeout=settings.docker_timeout)
+        try:
+            probe.ping()
+            version = probe.api.api_version
+        finally:
+            probe.close()
+        client = docker.DockerClient(base_url=base_url, timeout=API_TIMEOUT, version=version)
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         timed_out = isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc)
         reason = (
@@ -52,7 +59,6 @@ def connect(settings: Settings) -> docker.DockerClient:
             f"Docker is unavailable: no engine answers at {where} ({reason}). "
             "Start dockerd or set THESIS_DOCKER_HOST."
         ) from None
-    client.api.timeout = API_TIMEOUT
     return client
 
 
@@ -141,13 +147,16 @@ def image_tag(model_slug: str, app_number: int, service: str) -> str:
     return f"thesis/{model}-app{app_number}-{part}:latest"
 
 
-def app_labels(model_slug: str, app_number: int) -> dict[str, str]:
-    return {LABEL_MODEL: model_slug, LABEL_APP: str(app_number)}
+def app_labels(model_slug: str, app_number: int, instance: str) -> dict[str, str]:
+    """The labels of every object made for the app by the ThesisApp `instance`."""
+    return {LABEL_MODEL: model_slug, LABEL_APP: str(app_number), LABEL_INSTANCE: instance}
 
 
 def app_filter(model_slug: str, app_number: int) -> dict[str, Any]:
-    """A docker `filters=` argument matching exactly this app's objects."""
-    return {"label": [f"{k}={v}" for k, v in app_labels(model_slug, app_number).items()]}
+    """A docker `filters=` argument matching exactly this app's objects. Not by instance:
+    names are deterministic (`thesis-<model>-app<N>-…`), so an app's objects are its own,
+    older ones made before instance labels included."""
+    return {"label": [f"{LABEL_MODEL}={model_slug}", f"{LABEL_APP}={app_number}"]}
 
 
 def config_hash(config: dict[str, Any]) -> str:

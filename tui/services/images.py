@@ -17,7 +17,13 @@ from tui.config import Settings
 from tui.errors import ContainerError, ThesisError
 from tui.services.compose import ComposePlan, ServiceSpec
 from tui.services.container_logs import ActionLog
-from tui.services.docker_engine import LABEL_SERVICE, app_labels, docker_errors, image_tag
+from tui.services.docker_engine import (
+    LABEL_APP,
+    LABEL_MODEL,
+    LABEL_SERVICE,
+    docker_errors,
+    image_tag,
+)
 from tui.services.untrusted import read_app_file
 
 MIN_FREE_DISK = 512 * 1024 * 1024
@@ -27,15 +33,16 @@ MAX_DOCKERFILE_BYTES = 256 * 1024
 def build_images(
     client: docker.DockerClient,
     settings: Settings,
-    model_slug: str,
-    app_number: int,
+    labels: dict[str, str],
     plan: ComposePlan,
     log: ActionLog,
     *,
     only_missing: bool,
 ) -> list[str]:
     """The image of every service, in the plan's order: built (or, with `only_missing`,
-    built only where it is not there yet), or for `image:` services found or pulled."""
+    built only where it is not there yet), or for `image:` services found or pulled.
+    `labels` (the app's, see docker_engine.app_labels) name the app and the instance."""
+    model_slug, app_number = labels[LABEL_MODEL], int(labels[LABEL_APP])
     for note in plan.notes:
         log(f"note: {note}")
     tags = []
@@ -48,7 +55,7 @@ def build_images(
         if only_missing and image_exists(client, tag):
             continue
         _check_disk(client)
-        _build_one(client, settings, plan.app_dir, model_slug, app_number, spec, tag, log)
+        _build_one(client, settings, plan.app_dir, labels, spec, tag, log)
     return tags
 
 
@@ -126,8 +133,7 @@ def _build_one(
     client: docker.DockerClient,
     settings: Settings,
     app_dir: Path,
-    model_slug: str,
-    app_number: int,
+    labels: dict[str, str],
     spec: ServiceSpec,
     tag: str,
     log: ActionLog,
@@ -144,7 +150,7 @@ def _build_one(
             forcerm=True,
             decode=True,
             buildargs=spec.build_args or None,
-            labels={**app_labels(model_slug, app_number), LABEL_SERVICE: spec.name},
+            labels={**labels, LABEL_SERVICE: spec.name},
             timeout=settings.build_timeout,
         )
         try:

@@ -252,11 +252,15 @@ def scan_apps(
     `create` makes `root` first when it does not exist (the default apps folder on a fresh
     install); a folder given by the user must exist.
     """
-    root = root.expanduser().resolve()
     try:
+        root = root.expanduser().resolve()
         str(root).encode("utf-8")
+        root.exists()
     except UnicodeEncodeError:
         raise ScanError(f"Cannot scan {shown(str(root))}: its name is not UTF-8") from None
+    except (OSError, RuntimeError) as exc:  # a name too long, a loop of links, ~nobody
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ScanError(f"Cannot scan {shown(str(root))[:200]}: {reason}") from None
     if create and not root.exists():
         try:
             root.mkdir(parents=True)

@@ -24,7 +24,9 @@ try:
 except ImportError:  # PyYAML built without libyaml
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-from tui.errors import ThesisError
+from tui.errors import ThesisError, shown
+
+__all__ = ["shown"]  # a name of the errors module, offered here beside the other readers
 
 MAX_YAML_BYTES = 512 * 1024
 """Largest compose file read; real ones are a few KiB."""
@@ -194,17 +196,3 @@ def load_json(data: str | bytes, what: str) -> Any:
         ) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise UntrustedInputError(f"{what} is not valid JSON: {exc}", str(exc)) from None
-
-
-# --- text shown to a person ---------------------------------------------------------------
-
-
-def shown(text: str) -> str:
-    """`text` safe to print on a terminal: control characters (escape sequences, newlines)
-    and undecodable bytes appear escaped instead of acting on the terminal."""
-    if text.isprintable():
-        return text
-    return "".join(
-        char if char.isprintable() else char.encode("unicode_escape", "backslashreplace").decode()
-        for char in text
-    )

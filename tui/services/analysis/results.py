@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
 from tui.errors import ThesisError
+from tui.secrets import redact_value
 from tui.services.analysis.findings import Finding
 from tui.services.untrusted import UntrustedInputError, load_json, read_regular
 
@@ -30,7 +31,8 @@ def results_path(results_dir: Path, model_slug: str, app_number: int, task_id: s
 
 def write_results(path: Path, document: dict[str, Any]) -> None:
     """Write atomically; a ThesisError names the folder when it cannot be written."""
-    document = {"schema_version": RESULTS_SCHEMA, **document}
+    # Nothing written keeps a secret: a model's answer may echo the key it was sent with.
+    document = redact_value({"schema_version": RESULTS_SCHEMA, **document})
     data = json.dumps(document, indent=1, default=str, ensure_ascii=False).encode("utf-8")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

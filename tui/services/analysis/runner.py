@@ -41,6 +41,7 @@ from tui.db.models import (
     utcnow,
 )
 from tui.errors import NotFoundError, ThesisError, ValidationError
+from tui.secrets import redact, redact_value
 from tui.services.analysis.findings import Finding, count_severities, sort_findings
 from tui.services.analysis.performance import load_options
 from tui.services.analysis.results import results_path, write_results
@@ -404,7 +405,8 @@ class AnalysisService:
     def _store(self, ref: TaskRef, outcome: Outcome, seconds: float) -> TaskResult:
         now = utcnow()
         findings = sort_findings(outcome.findings)
-        summary = dict(outcome.summary)
+        summary = redact_value(dict(outcome.summary))
+        outcome.error = redact(outcome.error) if outcome.error else outcome.error
         if ref.task_type in STATIC:
             summary = {"total_findings": len(findings), **count_severities(findings), **summary}
         path = results_path(self.settings.results_dir, ref.model_slug, ref.app_number, ref.task_id)

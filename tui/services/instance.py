@@ -1,0 +1,45 @@
+"""This database's instance id: what marks the Docker objects this ThesisApp created.
+
+Several ThesisApp databases may share one Docker engine (two users, a test run beside a
+real one). Every container, network and image we create carries `thesis.instance=<id>`,
+and what lists or counts them sees only its own. The id is made once per database and kept
+in its `settings` table, so every process on that database agrees on it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from tui.db import Database
+from tui.db.models import Setting
+
+INSTANCE_KEY = "instance_id"
+_cache: dict[int, str] = {}
+
+
+def instance_id(db: Database) -> str:
+    """The id of the ThesisApp instance this database is (made on first use)."""
+    cached = _cache.get(id(db.engine))
+    if cached is not None:
+        return cached
+    with db.session() as session:
+        found = session.scalar(select(Setting.value).where(Setting.key == INSTANCE_KEY))
+    if not isinstance(found, str):
+        try:
+            with db.write_session() as session:
+                session.add(
+                    Setting(
+                        key=INSTANCE_KEY,
+                        value=uuid.uuid4().hex[:16],
+                        description="Marks the Docker objects this ThesisApp database created.",
+                    )
+                )
+        except IntegrityError:
+            pass  # another process made it first: read theirs
+        with db.session() as session:
+            found = session.scalar(select(Setting.value).where(Setting.key == INSTANCE_KEY))
+    _cache[id(db.engine)] = str(found)
+    return str(found)
