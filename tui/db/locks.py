@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,6 +66,6 @@ def try_lock(db: Database, name: str) -> Iterator[bool]:
 def _lock_folder(db: Database) -> Path:
     database = db.engine.url.database or ""
     if not database or database == ":memory:" or database.startswith("file:"):
-        return Path(os.environ.get("TMPDIR", "/tmp"), f"thesis-locks-{os.getuid()}")  # noqa: S108
+        return Path(tempfile.gettempdir(), f"thesis-locks-{os.getuid()}")
     path = Path(database)
     return path.with_name(f".{path.name}.locks")
