@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 
 import httpx
 import pytest
@@ -93,3 +96,72 @@ def test_without_a_docker_engine_each_command_is_one_line(tmp_path) -> None:
     assert_one_line_error(
         thesis("containers", "stop", "openai_gpt-4o", "9"), "No app openai_gpt-4o app 9"
     )
+
+
+class EngineProxy:
+    """A unix socket that forwards to the real engine until `cut()`: the engine going away
+    under a running command, without touching the engine other tests use."""
+
+    def __init__(self, path: str, engine: str) -> None:
+        self.engine = engine
+        self.server = socket.socket(socket.AF_UNIX)
+        self.server.bind(path)
+        self.server.listen()
+        self.sockets: list[socket.socket] = [self.server]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(self.engine)
+            self.sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        for end in self.sockets:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+
+
+@pytest.mark.docker
+def test_logs_follow_says_so_when_the_engine_goes_away(cli_app, tmp_path) -> None:
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if not host.startswith("unix://"):
+        pytest.skip("the engine is not on a unix socket here")
+    assert thesis("containers", "start", cli_app, "1", "--no-check").returncode == 0
+    proxy = EngineProxy(str(tmp_path / "engine.sock"), host.removeprefix("unix://"))
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "tui", "containers", "logs", cli_app, "1", "-f"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "THESIS_DOCKER_HOST": f"unix://{tmp_path / 'engine.sock'}"},
+    )
+    try:
+        assert follower.stdout.readline().strip() == "backend | backend starting"
+        proxy.cut()
+        assert follower.wait(timeout=30) == 1
+        stderr = follower.stderr.read()
+        assert stderr.strip().splitlines()[-1].startswith("thesis: Docker is unavailable")
+        assert "Traceback" not in stderr
+    finally:
+        follower.kill()
+        proxy.cut()

@@ -196,6 +196,23 @@ def test_analyses_show_of_a_misshapen_results_file_is_not_a_traceback(tmp_path) 
     assert "is corrupt" in run.stdout
 
 
+def test_analyses_show_prints_escape_sequences_from_app_files_escaped(tmp_path) -> None:
+    from conftest import seed_demo
+
+    db = open_database(load_settings().resolved_database_url)
+    seed_demo(db)
+    path = tmp_path / "r.json"
+    finding = {"tool": "bandit", "rule_id": "B1", "severity": "high", "line": 1,
+               "file": "x\x1b[2J.py", "message": "title \x1b]0;pwned\x07"}  # fmt: skip
+    write_results(path, {"findings": [finding]})
+    with db.write_session() as session:
+        session.execute(update(AnalysisTask).values(results_path=str(path)))
+    run = thesis("analyses", "show", "sec-0001")
+    assert run.returncode == 0, run.stderr
+    assert "\x1b" not in run.stdout and "\x07" not in run.stdout
+    assert "x\\x1b[2J.py:1" in run.stdout
+
+
 # --- names Docker sees ------------------------------------------------------------------
 
 

@@ -14,12 +14,19 @@ import click
 from tui.commands.base import Context, echo_json, handles_errors, pass_context, run_cancellable
 from tui.commands.containers import app_arguments
 from tui.db.models import AnalysisStatus
+from tui.errors import shown
 from tui.services.analyses import get_analysis, list_analyses
 from tui.services.analysis.runner import AnalysisService, describe_summary, parse_types
 
 
 def _progress(line: str) -> None:
-    click.echo(line, err=True)
+    echo(line, err=True)
+
+
+def echo(text: str, *, err: bool = False) -> None:
+    """A line of what an analysis found: file names and messages come from generated apps
+    and their tools, so control characters are shown escaped, never sent to the terminal."""
+    click.echo(shown(text), err=err)
 
 
 @click.command("analyze")
@@ -120,7 +127,7 @@ def list_command(context: Context, as_json: bool, search: str | None, limit: int
             if row.status == "completed"
             else (row.error_message or "")
         )
-        click.echo(
+        echo(
             f"{row.task_id:<26} {row.task_type:<11} {row.model_slug} app {row.app_number:<3} "
             f"{row.status:<10} {duration:>8}  {outcome}"
         )
@@ -138,25 +145,25 @@ def show(context: Context, task_id: str, as_json: bool) -> None:
     if as_json:
         echo_json(detail)
         return
-    click.echo(f"{detail.task_id}  {detail.task_type} of {detail.model_slug} app "
+    echo(f"{detail.task_id}  {detail.task_type} of {detail.model_slug} app "
                f"{detail.app_number}: {detail.status}")  # fmt: skip
     if detail.error_message:
-        click.echo(f"error: {detail.error_message}")
+        echo(f"error: {detail.error_message}")
     if detail.summary:
-        click.echo(f"summary: {describe_summary(detail.summary)}")
+        echo(f"summary: {describe_summary(detail.summary)}")
     if detail.results_error:
-        click.echo(f"results: {detail.results_error}")
+        echo(f"results: {detail.results_error}")
     results = detail.results or {}
     for tool, report in (results.get("tools") or {}).items():
         reason = f": {report['reason']}" if report.get("reason") else ""
-        click.echo(f"  {tool:<10} {report['status']}{reason} ({report['findings']} findings)")
+        echo(f"  {tool:<10} {report['status']}{reason} ({report['findings']} findings)")
     for finding in detail.findings:
         where = f"{finding.file}:{finding.line}" if finding.line else finding.file
-        click.echo(f"  [{finding.severity:<8}] {finding.tool:<9} {finding.rule_id:<28} "
+        echo(f"  [{finding.severity:<8}] {finding.tool:<9} {finding.rule_id:<28} "
                    f"{where}  {finding.message}")  # fmt: skip
     if results.get("metrics"):
         metrics = results["metrics"]
         for key in ("requests", "requests_per_second", "avg_ms", "p50_ms", "p95_ms", "p99_ms",
                     "error_rate", "connection_errors"):  # fmt: skip
             if key in metrics:
-                click.echo(f"  {key}: {metrics[key]}")
+                echo(f"  {key}: {metrics[key]}")

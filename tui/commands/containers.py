@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import click
 
-from tui.commands.base import Context, handles_errors, pass_context
+from tui.commands.base import Context, fail, handles_errors, pass_context
+from tui.errors import DockerUnavailableError
 from tui.services.containers import ContainerService
 from tui.services.health import check_health, verdict
 
@@ -132,11 +133,22 @@ def status(context: Context, model: str | None, number: int | None) -> None:
 @handles_errors
 def logs(context: Context, model: str, number: int, follow: bool) -> None:
     """Print the app's container logs as `service | line` (also saved in THESIS_LOGS_DIR)."""
-    follower = _service(context).follow_logs(model, number, follow=follow)
+    service = _service(context)
+    follower = service.follow_logs(model, number, follow=follow)
+    interrupted = False
     try:
         for line in follower.lines():
             click.echo(line)
     except KeyboardInterrupt:
-        pass
+        interrupted = True
     finally:
         follower.close()
+    if follow and not interrupted:
+        # The streams ended by themselves: the containers stopped, or the engine went away.
+        service.close()
+        try:
+            service.client  # noqa: B018 - connects again: is the engine still there?
+        except DockerUnavailableError:
+            fail("Docker is unavailable: the engine went away while following the logs")
+        if follower.error:
+            fail(f"the log stream ended: {follower.error}")
