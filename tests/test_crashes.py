@@ -164,7 +164,7 @@ def test_only_owners_that_are_gone_are_reconciled(sqlite_db, tmp_path) -> None:
             session.execute(
                 update(AnalysisTask).where(AnalysisTask.task_id == task_id).values(**values)
             )
-    report = reconcile(sqlite_db, heartbeat_timeout=120)
+    report = reconcile(sqlite_db, load_settings())
     assert (report.analyses, report.builds) == (3, 0)
     with sqlite_db.session() as session:
         rows = {t.task_id: t for t in session.scalars(select(AnalysisTask))}
@@ -174,7 +174,7 @@ def test_only_owners_that_are_gone_are_reconciled(sqlite_db, tmp_path) -> None:
         f"interrupted: process {os.getpid()} on lab-2 stopped answering (last heartbeat "
     )
     assert rows[ids[3]].status == AnalysisStatus.PENDING
-    assert reconcile(sqlite_db, heartbeat_timeout=120).analyses == 0  # ours and lab-3's
+    assert reconcile(sqlite_db, load_settings()).analyses == 0  # ours and lab-3's
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

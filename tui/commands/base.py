@@ -89,7 +89,9 @@ class Context:
             if upgrade:
                 from tui.services.reconcile import reconcile
 
-                reconcile(self._db, heartbeat_timeout=self.settings.heartbeat_timeout)
+                report = reconcile(self._db, self.settings)
+                if report.summary():
+                    click.echo(f"thesis: {report.summary()}", err=True)
         return self._db
 
 

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from tui.config import Settings
 from tui.db import Database
 from tui.db.models import UNFINISHED, AnalysisStatus, AnalysisTask, AppStatus, GeneratedApplication
 from tui.db.types import utcnow
@@ -28,10 +29,18 @@ class ReconcileReport:
     builds: int = 0
 
     def summary(self) -> str:
-        return (
-            f"{self.analyses} interrupted analyses marked failed, "
-            f"{self.builds} interrupted builds reset"
-        )
+        """One line for a user, or "" when nothing was interrupted."""
+        parts = []
+        if self.analyses:
+            parts.append(
+                f"{self.analyses} interrupted {'analysis' if self.analyses == 1 else 'analyses'}"
+                " marked failed (see `thesis analyses list`)"
+            )
+        if self.builds:
+            parts.append(
+                f"{self.builds} interrupted {'build' if self.builds == 1 else 'builds'} reset"
+            )
+        return "; ".join(parts)
 
 
 def _gone(owner: Owner, heartbeat, stale_before) -> str | None:
@@ -46,10 +55,14 @@ def _gone(owner: Owner, heartbeat, stale_before) -> str | None:
     return None
 
 
-def reconcile(db: Database, *, heartbeat_timeout: float) -> ReconcileReport:
-    """End the rows whose owner is gone; returns how many of each."""
+def reconcile(db: Database, settings: Settings) -> ReconcileReport:
+    """End the rows whose owner is gone; returns how many of each.
+
+    A build says nothing while it runs, so one on another host counts as gone only after
+    THESIS_BUILD_TIMEOUT on top of the heartbeat timeout."""
     now = utcnow()
-    stale_before = now - timedelta(seconds=heartbeat_timeout)
+    stale_before = now - timedelta(seconds=settings.heartbeat_timeout)
+    build_stale_before = stale_before - timedelta(seconds=settings.build_timeout)
     t, g = AnalysisTask, GeneratedApplication
     with db.session() as session:
         tasks = session.execute(
@@ -71,7 +84,7 @@ def reconcile(db: Database, *, heartbeat_timeout: float) -> ReconcileReport:
     ended_builds = {}
     for row in builds:
         owner = owner_of(row.owner_host, row.owner_pid, row.owner_start)
-        why = _gone(owner, row.heartbeat_at, stale_before) if owner else "no process owns it"
+        why = _gone(owner, row.heartbeat_at, build_stale_before) if owner else "no process owns it"
         if why:
             ended_builds[row.id] = f"build interrupted: {why}"
     if not ended_tasks and not ended_builds:
