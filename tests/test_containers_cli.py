@@ -64,6 +64,9 @@ def test_logs_follow_prints_new_lines_until_interrupted(cli_app) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ.copy(),
+        # A shell without job control starts background jobs with SIGINT ignored, and a
+        # child inherits that: give it ctrl+c as a terminal would, however pytest started.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert follower.stdout.readline().strip() == "backend | backend starting"
