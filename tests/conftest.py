@@ -4,9 +4,11 @@ fail instead when THESIS_TEST_REQUIRE_SERVICES=1 (CI sets it)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
+import socket
 import tarfile
 import threading
 import uuid
@@ -38,6 +40,13 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture
+def default_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default port ranges, also in a parallel worker (which has ranges of its own)."""
+    monkeypatch.delenv("THESIS_BACKEND_PORTS", raising=False)
+    monkeypatch.delenv("THESIS_FRONTEND_PORTS", raising=False)
+
+
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own data folder and no stray THESIS_* or .env settings."""
@@ -48,6 +57,13 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(name)
     data_dir = tmp_path / "data"
     monkeypatch.setenv("THESIS_DATA_DIR", str(data_dir))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and worker[2:].isdigit():
+        # Parallel workers start containers at once: each allocates host ports from ranges
+        # of its own, below the ephemeral range and apart from test_ports' random blocks.
+        base = 10_000 + 2_000 * int(worker[2:])
+        monkeypatch.setenv("THESIS_BACKEND_PORTS", f"{base}-{base + 999}")
+        monkeypatch.setenv("THESIS_FRONTEND_PORTS", f"{base + 1000}-{base + 1999}")
     monkeypatch.chdir(tmp_path)
     return data_dir
 
@@ -353,6 +369,56 @@ def write_container_app(
         (app / part / "index.html").write_text(f"{part} of {slug} app {number}\n")
     (app / "docker-compose.yml").write_text(compose)
     return app
+
+
+class EngineProxy:
+    """A unix socket that forwards to the real engine until `cut()`: the engine going away
+    under a running command, without touching the engine other tests use."""
+
+    @classmethod
+    def to_the_engine(cls, path: Path) -> EngineProxy:
+        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        if not host.startswith("unix://"):
+            pytest.skip("the engine is not on a unix socket here")
+        return cls(str(path), host.removeprefix("unix://"))
+
+    def __init__(self, path: str, engine: str) -> None:
+        self.engine = engine
+        self.server = socket.socket(socket.AF_UNIX)
+        self.server.bind(path)
+        self.server.listen()
+        self.sockets: list[socket.socket] = [self.server]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(self.engine)
+            self.sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        for end in self.sockets:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
 
 
 def unique_slug() -> str:

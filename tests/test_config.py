@@ -19,7 +19,7 @@ SECRET = "sk-or-v1-0123456789abcdef-must-not-leak"
 
 
 def test_defaults_keep_the_database_and_every_folder_in_the_data_folder(
-    isolated_settings: Path,
+    isolated_settings: Path, default_ports: None
 ) -> None:
     settings = load_settings()
     assert settings.data_dir == isolated_settings
@@ -86,7 +86,7 @@ def test_an_environment_variable_overrides_its_default(
     assert getattr(load_settings(), attribute) == expected
 
 
-def test_a_dot_env_file_in_the_current_folder_is_read(tmp_path: Path) -> None:
+def test_a_dot_env_file_in_the_current_folder_is_read(tmp_path: Path, default_ports: None) -> None:
     (tmp_path / ".env").write_text(
         "# local settings\n"
         "THESIS_MAX_WORKERS=3\n"
@@ -175,7 +175,7 @@ INVALID = [
 
 @pytest.mark.parametrize(("variable", "value"), INVALID, ids=[f"{v}={x}" for v, x in INVALID])
 def test_an_invalid_value_is_a_one_line_config_error_naming_its_variable(
-    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, default_ports: None
 ) -> None:
     monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigError) as caught:

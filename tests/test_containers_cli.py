@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 
 import httpx
 import pytest
-from conftest import assert_one_line_error, remove_docker_objects, unique_slug, write_container_app
+from conftest import (
+    EngineProxy,
+    assert_one_line_error,
+    remove_docker_objects,
+    unique_slug,
+    write_container_app,
+)
 from test_cli import thesis
 
 
@@ -101,56 +104,10 @@ def test_without_a_docker_engine_each_command_is_one_line(tmp_path) -> None:
     )
 
 
-class EngineProxy:
-    """A unix socket that forwards to the real engine until `cut()`: the engine going away
-    under a running command, without touching the engine other tests use."""
-
-    def __init__(self, path: str, engine: str) -> None:
-        self.engine = engine
-        self.server = socket.socket(socket.AF_UNIX)
-        self.server.bind(path)
-        self.server.listen()
-        self.sockets: list[socket.socket] = [self.server]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.socket(socket.AF_UNIX)
-            upstream.connect(self.engine)
-            self.sockets += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
-
-    def cut(self) -> None:
-        for end in self.sockets:
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
-            end.close()
-
-
 @pytest.mark.docker
 def test_logs_follow_says_so_when_the_engine_goes_away(cli_app, tmp_path) -> None:
-    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-    if not host.startswith("unix://"):
-        pytest.skip("the engine is not on a unix socket here")
     assert thesis("containers", "start", cli_app, "1", "--no-check").returncode == 0
-    proxy = EngineProxy(str(tmp_path / "engine.sock"), host.removeprefix("unix://"))
+    proxy = EngineProxy.to_the_engine(tmp_path / "engine.sock")
     follower = subprocess.Popen(
         [sys.executable, "-m", "tui", "containers", "logs", cli_app, "1", "-f"],
         stdout=subprocess.PIPE,
@@ -167,4 +124,35 @@ def test_logs_follow_says_so_when_the_engine_goes_away(cli_app, tmp_path) -> Non
         assert "Traceback" not in stderr
     finally:
         follower.kill()
+        proxy.cut()
+
+
+@pytest.mark.docker
+def test_an_engine_that_dies_mid_build_is_one_line(cli_app, tmp_path) -> None:
+    backend = tmp_path / "apps" / cli_app / "app1" / "backend"
+    dockerfile = (backend / "Dockerfile").read_text()
+    (backend / "Dockerfile").write_text(
+        dockerfile.replace("COPY", "RUN echo slow-step && sleep 20\nCOPY", 1)
+    )
+    proxy = EngineProxy.to_the_engine(tmp_path / "engine.sock")
+    builder = subprocess.Popen(
+        [sys.executable, "-m", "tui", "containers", "build", cli_app, "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "THESIS_DOCKER_HOST": f"unix://{tmp_path / 'engine.sock'}"},
+    )
+    try:
+        for line in builder.stderr:
+            if "slow-step" in line:
+                break
+        proxy.cut()
+        assert builder.wait(timeout=30) == 1
+        rest = builder.stderr.read()
+        assert rest.strip().splitlines()[-1] == (
+            "thesis: Docker is unavailable: the engine closed the connection during build backend"
+        )
+        assert "Traceback" not in rest
+    finally:
+        builder.kill()
         proxy.cut()

@@ -24,7 +24,7 @@ def drop_ports(db) -> None:
 
 
 class TestPortsScreen:
-    async def test_a_allocates_the_lowest_free_ports_to_every_app(self, demo_db) -> None:
+    async def test_a_allocates_the_lowest_free_ports_to_every_app(self, demo_db, default_ports):
         drop_ports(demo_db)
         app = make_app(demo_db, start="ports")
         async with app.run_test(size=SIZE) as pilot:
@@ -69,7 +69,7 @@ class TestPortsScreen:
 
 
 class TestApplicationsPorts:
-    async def test_p_gives_the_selected_app_ports(self, demo_db) -> None:
+    async def test_p_gives_the_selected_app_ports(self, demo_db, default_ports) -> None:
         drop_ports(demo_db)
         app = make_app(demo_db, start="applications")
         async with app.run_test(size=SIZE) as pilot:
