@@ -4,7 +4,12 @@ whose files trip a tool among many that do not."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import shutil
+import subprocess
+import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -171,3 +176,39 @@ def test_apps_keep_their_findings_when_another_app_fails_a_tool(
     assert statuses[good.task_id] == AnalysisStatus.COMPLETED
     assert statuses[results[poisoned - 1].task_id] == AnalysisStatus.FAILED
     assert any(f.rule_id == "B602" for f in get_analysis(sqlite_db, good.task_id).findings)
+
+
+def test_tools_never_see_our_secrets_in_their_environment(sqlite_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("THESIS_OPENROUTER_API_KEY", "sk-or-v1-never-for-tools")
+    monkeypatch.setenv("THESIS_ZAP_API_KEY", "zap-key-never-for-tools")
+    monkeypatch.setenv("SOME_SERVICE_TOKEN", "token-never-for-tools")
+    monkeypatch.setenv("COPY_OF_THE_KEY", "sk-or-v1-never-for-tools")
+    load_settings()  # the configured secrets are known from here on
+    dump = tmp_path / "environment"
+    analyzers, _ = poison_eslint(tmp_path, f'env > {dump}\necho "[]"')
+    monkeypatch.setenv("THESIS_ANALYZERS_DIR", str(analyzers))
+    apps = js_apps(tmp_path / "apps", 1)
+    scan_apps(sqlite_db, tmp_path / "apps")
+    (result,), _ = analyse(sqlite_db, apps, tools="eslint")
+    assert result.status == AnalysisStatus.COMPLETED, result.error
+    seen = dump.read_text()
+    assert "PATH=" in seen  # the tool got an environment, just not our secrets
+    assert "never-for-tools" not in seen and "THESIS_OPENROUTER_API_KEY" not in seen
+
+
+def test_cli_analyze_with_the_default_tools_completes_on_an_unpinned_app(tmp_path) -> None:
+    app = write_vulnerable_app(tmp_path / "apps", "acme", 1)
+    (app / "backend" / "requirements.txt").write_text("Flask\nflask-cors\nrequests>=2\n")
+    env = {**os.environ, "THESIS_APPS_DIR": str(tmp_path / "apps")}
+    run = partial(subprocess.run, capture_output=True, text=True, timeout=300, env=env)
+    assert run([sys.executable, "-m", "tui", "apps", "scan"]).returncode == 0
+    analysed = run([sys.executable, "-m", "tui", "analyze", "acme", "1"])
+    assert analysed.returncode == 0, analysed.stderr
+    assert " completed: " in analysed.stdout
+    task_id = analysed.stdout.split()[0]
+    shown = json.loads(run([sys.executable, "-m", "tui", "analyses", "show", task_id,
+                            "--json"]).stdout)  # fmt: skip
+    pip_audit = shown["results"]["tools"]["pip-audit"]
+    assert pip_audit["status"] == "skipped"
+    assert pip_audit["reason"].startswith("no pinned requirements to check")
+    assert len(pip_audit["unchecked"]) == 3

@@ -15,6 +15,7 @@ from test_catalog import openrouter  # noqa: F401 - the loopback OpenRouter stan
 from test_scanner import make_app as make_app_folder
 from textual.widgets import Static
 
+from tui.config import load_settings
 from tui.db import Database
 
 
@@ -33,6 +34,21 @@ async def test_u_scans_the_apps_folder_into_the_table(sqlite_db, tmp_path, monke
         messages = [n.message for n in app._notifications]
         assert any(m.startswith("Scanned 2 apps: 2 added") for m in messages)
         assert any("app31" in m for m in messages)
+
+
+async def test_u_on_a_fresh_install_makes_the_apps_folder_and_says_how_to_fill_it(
+    sqlite_db,
+) -> None:
+    apps_dir = load_settings().apps_dir
+    app = make_app(sqlite_db, start="applications")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await finish_writes(pilot)
+        messages = [n.message for n in app._notifications]
+    assert apps_dir.is_dir()
+    assert any(m.startswith("Scanned 0 apps") and "THESIS_APPS_DIR" in m for m in messages)
+    assert not any(n.severity == "error" for n in app._notifications)
 
 
 async def test_enter_opens_the_detail_pane_with_files_and_compose_services(
