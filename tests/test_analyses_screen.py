@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from test_analysis_security import fake_tool
 from test_app import make_app, settle, table_column
 from test_containers_screen import messages, reload_table, until
@@ -304,6 +304,29 @@ async def test_an_analysis_without_a_results_file_opens_with_its_error(demo_db) 
         assert not app.screen.query_one(FindingsTable).display
         await pilot.press("slash")
         assert "no findings to filter" in messages(app)[-1]
+
+
+@pytest.mark.parametrize(
+    "document", [{"findings": ["x"]}, {"tools": {"bandit": "ok"}}, {"metrics": []}]
+)
+async def test_a_misshapen_results_file_opens_saying_so(demo_db, tmp_path, document) -> None:
+    path = tmp_path / "odd.json"
+    write_results(path, document)
+    with demo_db.write_session() as session:
+        session.execute(
+            update(AnalysisTask)
+            .where(AnalysisTask.task_id == "sec-0001")
+            .values(results_path=str(path))
+        )
+    app = make_app(demo_db, start="analyses")
+    async with app.run_test(size=TALL) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#table").move_cursor(row=table_column(app, 0).index("sec-0001"))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, AnalysisDetailScreen), "the detail")
+        head = app.screen.query_one("#analysis-summary", Static)
+        await until(pilot, lambda: "is corrupt" in str(head.render()), "the head to say why")
+        assert "loading" not in str(head.render())
 
 
 # --- snapshots --------------------------------------------------------------------------
