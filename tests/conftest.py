@@ -9,6 +9,8 @@ import io
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import tarfile
 import threading
 import uuid
@@ -315,6 +317,32 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def thesis(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`thesis ARGS` in a real process, with `env` added to ours."""
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **env},
+    )
+
+
+def point_results(db: Database, path: Path, task_id: str = "sec-0001") -> None:
+    """Make the analysis `task_id` read its results from `path`."""
+    from sqlalchemy import update
+
+    from tui.db.models import AnalysisTask
+
+    with db.write_session() as session:
+        session.execute(
+            update(AnalysisTask)
+            .where(AnalysisTask.task_id == task_id)
+            .values(results_path=str(path))
+        )
 
 
 def assert_one_line_error(result, *needles: str) -> str:

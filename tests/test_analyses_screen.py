@@ -9,8 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import point_results
 from rich.console import Console
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from test_analysis_security import fake_tool
 from test_app import make_app, settle, table_column
 from test_containers_screen import messages, reload_table, until
@@ -292,14 +293,20 @@ async def test_the_log_of_an_analysis_run_by_another_process_is_followed_to_its_
         assert not panel.display
 
 
+async def open_detail_head(pilot, task_id: str) -> Static:
+    """Open the analysis `task_id` from the table; its head (the summary above findings)."""
+    await settle(pilot)
+    app = pilot.app
+    app.screen.query_one("#table").move_cursor(row=table_column(app, 0).index(task_id))
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, AnalysisDetailScreen), "the detail")
+    return app.screen.query_one("#analysis-summary", Static)
+
+
 async def test_an_analysis_without_a_results_file_opens_with_its_error(demo_db) -> None:
     app = make_app(demo_db, start="analyses")
     async with app.run_test(size=TALL) as pilot:
-        await settle(pilot)
-        app.screen.query_one("#table").move_cursor(row=table_column(app, 0).index("perf-0002"))
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, AnalysisDetailScreen), "the detail")
-        head = app.screen.query_one("#analysis-summary", Static)
+        head = await open_detail_head(pilot, "perf-0002")
         await until(pilot, lambda: "backend did not answer" in str(head.render()), "the head")
         assert not app.screen.query_one(FindingsTable).display
         await pilot.press("slash")
@@ -312,19 +319,10 @@ async def test_an_analysis_without_a_results_file_opens_with_its_error(demo_db) 
 async def test_a_misshapen_results_file_opens_saying_so(demo_db, tmp_path, document) -> None:
     path = tmp_path / "odd.json"
     write_results(path, document)
-    with demo_db.write_session() as session:
-        session.execute(
-            update(AnalysisTask)
-            .where(AnalysisTask.task_id == "sec-0001")
-            .values(results_path=str(path))
-        )
+    point_results(demo_db, path)
     app = make_app(demo_db, start="analyses")
     async with app.run_test(size=TALL) as pilot:
-        await settle(pilot)
-        app.screen.query_one("#table").move_cursor(row=table_column(app, 0).index("sec-0001"))
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, AnalysisDetailScreen), "the detail")
-        head = app.screen.query_one("#analysis-summary", Static)
+        head = await open_detail_head(pilot, "sec-0001")
         await until(pilot, lambda: "is corrupt" in str(head.render()), "the head to say why")
         assert "loading" not in str(head.render())
 

@@ -63,15 +63,23 @@ def test_requirement_lines_are_pinned_or_said_why_not(tmp_path: Path) -> None:
     ]
 
 
+def audit_requirements(db, tmp_path: Path, requirements: str, tools: str):
+    """One app whose backend has `requirements`, analysed: (result, log lines, pip-audit's
+    report)."""
+    app = write_clean_app(tmp_path / "apps", "acme", 1)
+    (app / "backend" / "requirements.txt").write_text(requirements)
+    scan_apps(db, tmp_path / "apps")
+    (result,), lines = analyse(db, [("acme", 1)], tools=tools)
+    assert result.status == AnalysisStatus.COMPLETED, result.error
+    return result, lines, get_analysis(db, result.task_id).results["tools"]["pip-audit"]
+
+
 def test_an_app_with_only_unpinned_requirements_completes_with_pip_audit_skipped(
     sqlite_db, tmp_path
 ) -> None:
-    app = write_clean_app(tmp_path / "apps", "acme", 1)
-    (app / "backend" / "requirements.txt").write_text("Flask\nflask-cors\n")
-    scan_apps(sqlite_db, tmp_path / "apps")
-    (result,), lines = analyse(sqlite_db, [("acme", 1)], tools="bandit,pip-audit")
-    assert result.status == AnalysisStatus.COMPLETED, result.error
-    pip_audit = get_analysis(sqlite_db, result.task_id).results["tools"]["pip-audit"]
+    result, lines, pip_audit = audit_requirements(
+        sqlite_db, tmp_path, "Flask\nflask-cors\n", "bandit,pip-audit"
+    )
     assert pip_audit["status"] == "skipped"
     assert pip_audit["reason"].startswith("no pinned requirements to check: ")
     assert pip_audit["unchecked"] == [
@@ -85,12 +93,7 @@ def test_an_app_with_only_unpinned_requirements_completes_with_pip_audit_skipped
 def test_pinned_and_unpinned_lines_offline_skip_as_unreachable_and_list_the_unpinned(
     sqlite_db, tmp_path
 ) -> None:
-    app = write_clean_app(tmp_path / "apps", "acme", 1)
-    (app / "backend" / "requirements.txt").write_text("Flask\npyyaml==5.3\n")
-    scan_apps(sqlite_db, tmp_path / "apps")
-    (result,), _ = analyse(sqlite_db, [("acme", 1)], tools="pip-audit")
-    assert result.status == AnalysisStatus.COMPLETED, result.error
-    pip_audit = get_analysis(sqlite_db, result.task_id).results["tools"]["pip-audit"]
+    _, _, pip_audit = audit_requirements(sqlite_db, tmp_path, "Flask\npyyaml==5.3\n", "pip-audit")
     assert (pip_audit["status"], pip_audit["reason"]) == ("skipped", "database unreachable")
     assert pip_audit["unchecked"] == ["backend/requirements.txt:1 Flask (no pinned version)"]
 

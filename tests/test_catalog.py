@@ -11,9 +11,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import assert_one_line_error, free_port
+from conftest import assert_one_line_error, free_port, thesis
 from pydantic import SecretStr
 
 from tests.conftest import StandInHandler, loopback_server
@@ -575,17 +572,6 @@ def test_an_update_may_leave_fields_out_but_not_clear_required_ones(sqlite_db) -
 
 
 # --- the command line ---------------------------------------------------------------------
-
-
-def thesis(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, **env},
-    )
 
 
 # Stable keys of `thesis models list --json`, in this order.

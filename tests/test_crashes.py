@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import thesis
 from sqlalchemy import select, update
 from test_analysis_security import fake_tool
 from test_app import make_app, settle
@@ -59,12 +60,6 @@ def hanging_app(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("THESIS_ANALYZERS_DIR", str(analyzers))
     assert thesis("apps", "scan").returncode == 0
     return marker
-
-
-def thesis(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=120
-    )
 
 
 def start_analysis(marker: Path) -> tuple[subprocess.Popen[str], int]:

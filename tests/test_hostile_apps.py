@@ -4,11 +4,10 @@ problem in one clear line; nothing crashes, hangs, or leaks our secrets into an 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import thesis
 from sqlalchemy import select
 
 from tui.config import load_settings
@@ -31,12 +30,6 @@ def app(root: Path, number: int, compose: str = COMPOSE, slug: str = "acme") -> 
     (folder / "backend" / "app.py").write_text("print('hi')\n")
     (folder / "docker-compose.yml").write_text(compose)
     return folder
-
-
-def thesis(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=120
-    )
 
 
 def rows(db) -> dict[int, GeneratedApplication]:

@@ -7,33 +7,21 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_line_error
-from sqlalchemy import select, update
+from conftest import assert_one_line_error, point_results, thesis
+from sqlalchemy import select
 
 from tui.config import load_settings
 from tui.db import open_database
-from tui.db.models import AnalysisTask, ModelCapability
+from tui.db.models import ModelCapability
 from tui.errors import ValidationError
 from tui.services.analyses import get_analysis
 from tui.services.analysis.results import write_results
 from tui.services.catalog import load_models_file, sync_models
 from tui.services.docker_engine import container_name, image_tag
-
-
-def thesis(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **env},
-    )
 
 
 @pytest.mark.parametrize(
@@ -156,12 +144,7 @@ def test_results_files_of_the_wrong_shape_are_one_clear_error(
 ) -> None:
     path = tmp_path / "results.json"
     write_results(path, document)
-    with demo_db.write_session() as session:
-        session.execute(
-            update(AnalysisTask)
-            .where(AnalysisTask.task_id == "sec-0001")
-            .values(results_path=str(path))
-        )
+    point_results(demo_db, path)
     detail = get_analysis(demo_db, "sec-0001")
     assert detail.results is None and needle in detail.results_error
     assert detail.findings == []
@@ -173,12 +156,7 @@ def test_a_results_path_that_is_a_fifo_or_too_deep_does_not_hang(demo_db, tmp_pa
     deep = tmp_path / "deep.json"
     deep.write_text('{"schema_version": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
     for path, needle in ((fifo, "not a regular file"), (deep, "nested too deeply")):
-        with demo_db.write_session() as session:
-            session.execute(
-                update(AnalysisTask)
-                .where(AnalysisTask.task_id == "sec-0001")
-                .values(results_path=str(path))
-            )
+        point_results(demo_db, path)
         assert needle in get_analysis(demo_db, "sec-0001").results_error
 
 
@@ -189,8 +167,7 @@ def test_analyses_show_of_a_misshapen_results_file_is_not_a_traceback(tmp_path) 
     seed_demo(db)
     path = tmp_path / "r.json"
     path.write_text(json.dumps({"schema_version": 1, "findings": ["x"], "tools": []}))
-    with db.write_session() as session:
-        session.execute(update(AnalysisTask).values(results_path=str(path)))
+    point_results(db, path)
     run = thesis("analyses", "show", "sec-0001")
     assert run.returncode == 0 and "Traceback" not in run.stderr
     assert "is corrupt" in run.stdout
@@ -205,8 +182,7 @@ def test_analyses_show_prints_escape_sequences_from_app_files_escaped(tmp_path) 
     finding = {"tool": "bandit", "rule_id": "B1", "severity": "high", "line": 1,
                "file": "x\x1b[2J.py", "message": "title \x1b]0;pwned\x07"}  # fmt: skip
     write_results(path, {"findings": [finding]})
-    with db.write_session() as session:
-        session.execute(update(AnalysisTask).values(results_path=str(path)))
+    point_results(db, path)
     run = thesis("analyses", "show", "sec-0001")
     assert run.returncode == 0, run.stderr
     assert "\x1b" not in run.stdout and "\x07" not in run.stdout
