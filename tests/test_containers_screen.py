@@ -10,6 +10,7 @@ import pytest
 from conftest import remove_docker_objects, unique_slug, write_container_app
 from test_app import SIZE, finish_writes, make_app, settle, table_column
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from tui.services.scanner import scan_apps
 from tui.widgets.confirm import ConfirmModal
@@ -122,6 +123,11 @@ async def test_a_failing_build_from_the_tui_says_why_and_marks_the_app_failed(
         panel = app.screen.query_one(LogPanel)
         await panel.flushed()
         assert "missing-dependency" in panel.lines
+        # The reason stays where the user looks once the notification has gone.
+        assert any(line.startswith("!! build of backend failed") for line in panel.lines)
+        await pilot.press("enter")
+        detail = app.screen.query_one("#detail-text", Static)
+        await until(pilot, lambda: "build of backend failed" in str(detail.render()), "detail")
 
 
 async def test_without_docker_the_screen_says_so_and_everything_else_works(
