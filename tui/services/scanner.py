@@ -123,7 +123,11 @@ def discover(root: Path) -> tuple[list[_Found], list[tuple[str, str]]]:
         raise ScanError(f"Cannot scan {shown(str(root))}: it is not a folder")
     found: dict[tuple[str, int], _Found] = {}
     skipped: list[tuple[str, str]] = []
-    for model_dir in sorted(root.iterdir()):
+    try:
+        model_dirs = sorted(root.iterdir())
+    except OSError as exc:
+        raise ScanError(f"Cannot scan {shown(str(root))}: {exc.strerror or exc}") from None
+    for model_dir in model_dirs:
         if model_dir.name.startswith("."):
             continue
         if model_dir.is_symlink() or not model_dir.is_dir():
@@ -133,7 +137,12 @@ def discover(root: Path) -> tuple[list[_Found], list[tuple[str, str]]]:
         if problem:
             skipped.append((str(model_dir), problem))
             continue
-        for number, path in _app_folders(model_dir, skipped):
+        try:
+            folders = _app_folders(model_dir, skipped)
+        except OSError as exc:  # unreadable (permissions), or gone while we looked
+            skipped.append((str(model_dir), f"cannot be read: {exc.strerror or exc}"))
+            continue
+        for number, path in folders:
             key = (model_dir.name, number)
             if key in found:
                 skipped.append((str(path), f"duplicate of {found[key].path}"))
