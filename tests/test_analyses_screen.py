@@ -84,7 +84,7 @@ async def test_a_security_analysis_started_on_an_app_runs_streams_and_opens_to_i
         untick(app, "tool-pylint", "tool-eslint", "tool-pip-audit", "tool-npm-audit")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: not isinstance(app.screen, AnalysisFormScreen), "the start")
-        assert any("4 shows them with their log" in m for m in messages(app))
+        assert "Started 1 analysis; 4 shows it with its log" in messages(app)
 
         await pilot.press("4")
         await until(pilot, lambda: isinstance(app.screen, AnalysesScreen), "the Analyses screen")
@@ -177,6 +177,29 @@ async def test_a_bad_form_says_why_where_it_was_typed_and_stores_nothing(
         assert task_rows(vulnerable) == []
         await pilot.press("escape")
         assert isinstance(app.screen, AnalysesScreen)
+
+
+@pytest.mark.parametrize(
+    ("model", "error"),
+    [
+        ("", "An AI review needs a reviewing model: fill in Review model"),
+        ("nobody/unknown", "The reviewing model nobody/unknown is not in the catalogue"),
+    ],
+)
+async def test_an_ai_review_without_a_known_model_is_refused_in_the_form(
+    vulnerable, model, error
+) -> None:
+    app = make_app(vulnerable, start="analyses")
+    async with app.run_test(size=TALL) as pilot:
+        await settle(pilot)
+        await open_form(pilot, "n", apps="acme_vuln/1")
+        untick(app, "type-security")
+        app.screen.query_one("#type-ai_review", Checkbox).value = True
+        app.screen.query_one("#option-model", Input).value = model
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: form_error(app), "the error")
+        assert error in form_error(app)
+        assert isinstance(app.screen, AnalysisFormScreen) and task_rows(vulnerable) == []
 
 
 @pytest.fixture
@@ -311,6 +334,16 @@ async def test_an_analysis_without_a_results_file_opens_with_its_error(demo_db) 
         assert not app.screen.query_one(FindingsTable).display
         await pilot.press("slash")
         assert "no findings to filter" in messages(app)[-1]
+
+
+@pytest.mark.parametrize("key", ["q", "escape"])
+async def test_q_and_escape_in_the_detail_go_back_instead_of_quitting(demo_db, key) -> None:
+    app = make_app(demo_db, start="analyses")
+    async with app.run_test(size=TALL) as pilot:
+        await open_detail_head(pilot, "sec-0001")
+        await pilot.press(key)
+        await until(pilot, lambda: isinstance(app.screen, AnalysesScreen), "the analyses list")
+        assert app.is_running and not app._exit
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ from tui.db.models import (
     OpenRouterAnalysis,
     PerformanceTest,
 )
-from tui.errors import ValidationError
+from tui.errors import NotFoundError, ValidationError
 from tui.services.analyses import get_analysis
 from tui.services.analysis.runner import AnalysisService, parse_types
 from tui.services.scanner import scan_apps
@@ -306,10 +306,13 @@ def test_a_large_app_is_trimmed_to_the_context_and_says_what_was_left_out(chat, 
 def test_a_model_outside_the_catalogue_or_no_key_fails_before_any_call(
     chat, review_app, monkeypatch
 ) -> None:
-    result, _ = review(review_app, model="nobody/unknown")
-    assert result.error == (
+    with pytest.raises(NotFoundError) as refused:  # refused before any analysis is stored
+        review(review_app, model="nobody/unknown")
+    assert refused.value.msg == (
         "The reviewing model nobody/unknown is not in the catalogue; run `thesis models sync`"
     )
+    with review_app.db.session() as s:
+        assert s.scalars(select(AnalysisTask)).all() == []
     monkeypatch.delenv("THESIS_OPENROUTER_API_KEY")
     review_app.settings = load_settings()
     chat.answer((200, completion(json.dumps(REVIEW))))

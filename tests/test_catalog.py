@@ -371,6 +371,13 @@ def test_a_server_slower_than_the_timeout_fails_with_a_clear_message(openrouter)
     assert time.monotonic() - started < 1.2  # not retried
 
 
+def test_models_sync_offline_suggests_importing_a_saved_list() -> None:
+    url = f"http://127.0.0.1:{free_port()}/api/v1"
+    run = thesis("models", "sync", THESIS_OPENROUTER_BASE_URL=url)
+    line = assert_one_line_error(run, f"Cannot reach OpenRouter at {url}")
+    assert line.endswith("import it with `thesis models sync --from FILE`")
+
+
 def test_an_unreachable_server_fails_with_a_clear_message() -> None:
     url = f"http://127.0.0.1:{free_port()}/api/v1"
     with OpenRouterClient(url, API_KEY) as client, pytest.raises(RemoteServiceError) as caught:

@@ -157,7 +157,13 @@ class ThesisApp(App[None]):
         self.follow_next = task_ids[0]
         self.notify(
             f"Started {len(task_ids)} {'analysis' if len(task_ids) == 1 else 'analyses'}"
-            + ("" if self.current_mode == "analyses" else "; 4 shows them with their log")
+            + (
+                ""
+                if self.current_mode == "analyses"
+                else "; 4 shows it with its log"
+                if len(task_ids) == 1
+                else "; 4 shows them with their log"
+            )
         )
         if isinstance(self.screen, TableScreen):
             self.screen.reload()

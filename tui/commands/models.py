@@ -33,6 +33,7 @@ def sync(context: Context, source: Path | None) -> None:
     Nothing is deleted: models no longer listed are kept and marked unavailable. One
     malformed entry stops the sync before anything is written.
     """
+    from tui.errors import RemoteServiceError
     from tui.services.catalog import load_models_file, sync_models
     from tui.services.openrouter import fetch_openrouter_models
 
@@ -40,7 +41,15 @@ def sync(context: Context, source: Path | None) -> None:
     if source is not None:
         entries = load_models_file(source)
     else:
-        entries = fetch_openrouter_models(context.settings)
+        try:
+            entries = fetch_openrouter_models(context.settings)
+        except RemoteServiceError as exc:
+            if not exc.msg.startswith(("Cannot reach", "OpenRouter at")):
+                raise
+            raise RemoteServiceError(
+                f"{exc.msg}. Offline? Save the list on a connected machine and import it "
+                "with `thesis models sync --from FILE`"
+            ) from None
     click.echo(sync_models(database, entries).summary())
 
 

@@ -322,7 +322,11 @@ class AnalysisTask(OwnedMixin, Base):
 
     application: Mapped[GeneratedApplication] = relationship(back_populates="analysis_tasks")
 
-    __table_args__ = (_progress_check(),)
+    __table_args__ = (
+        _progress_check(),
+        # An app's latest analysis is one lookup on this (the Applications listing).
+        Index("ix_analysis_tasks_application_created", "application_id", "created_at"),
+    )
 
 
 class _AnalysisResultMixin:

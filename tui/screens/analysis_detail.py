@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 class AnalysisDetailScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
+        # q goes back one level here, as escape does: quitting is for the top screens.
+        Binding("q", "back", "Back", show=False),
         Binding("slash", "filter", "Filter"),
         Binding("o", "sort_next", "Sort"),
         Binding("O", "sort_reverse", "Reverse", show=False),

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, select
+from sqlalchemy.orm import aliased
 
 from tui.db import Database
 from tui.db.models import AnalysisTask, GeneratedApplication, PortAllocation
@@ -61,26 +62,33 @@ def list_applications(
     descending: bool = False,
     limit: int | None = DEFAULT_LIMIT,
 ) -> Page[AppRow]:
-    """Apps with their ports and the type/status of their latest analysis."""
+    """Apps with their ports and the type/status of their latest analysis.
+
+    The latest analysis is one index lookup per app (analysis_tasks by application_id and
+    created_at), not a window over every analysis: with 100,000 analyses a keystroke of the
+    filter stays cheap. The search matches every shown column — model, app number, status,
+    ports, the last analysis — each word in one of them.
+    """
     a = GeneratedApplication
-    latest = select(
-        AnalysisTask.application_id,
-        AnalysisTask.task_type,
-        AnalysisTask.status,
-        func.row_number()
-        .over(partition_by=AnalysisTask.application_id, order_by=AnalysisTask.created_at.desc())
-        .label("rank"),
-    ).subquery()
+    last = aliased(AnalysisTask, name="last_analysis")
+    latest_id = (
+        select(AnalysisTask.id)
+        .where(AnalysisTask.application_id == a.id)
+        .order_by(AnalysisTask.created_at.desc(), AnalysisTask.id.desc())
+        .limit(1)
+        .correlate(a)
+        .scalar_subquery()
+    )
     statement = (
         select(
             a,
             PortAllocation.backend_port,
             PortAllocation.frontend_port,
-            latest.c.task_type,
-            latest.c.status,
+            last.task_type,
+            last.status,
         )
         .outerjoin(PortAllocation, PORTS_OF_APP)
-        .outerjoin(latest, (latest.c.application_id == a.id) & (latest.c.rank == 1))
+        .outerjoin(last, last.id == latest_id)
         .order_by(a.model_slug, a.app_number)
     )
     statement = apply_sort(
@@ -94,11 +102,22 @@ def list_applications(
             "backend": PortAllocation.backend_port,
             "frontend": PortAllocation.frontend_port,
             "checked": a.last_status_check,
-            "analysis": latest.c.task_type,
+            "analysis": last.created_at,
         },
         tiebreak=[a.model_slug, a.app_number],
     )
-    where = search_clause(search, [a.model_slug, a.status])
+    where = search_clause(
+        search,
+        [
+            a.model_slug,
+            cast(a.app_number, String),
+            a.status,
+            cast(PortAllocation.backend_port, String),
+            cast(PortAllocation.frontend_port, String),
+            last.task_type,
+            last.status,
+        ],
+    )
     if where is not None:
         statement = statement.where(where)
     with db.session() as session:

@@ -165,11 +165,31 @@ def parse_review(text: str) -> dict[str, Any]:
     return review
 
 
+def reviewing_model(db: Any, settings: Any, options: dict[str, Any]) -> str:
+    """The reviewing model the options (or THESIS_REVIEW_MODEL) name, checked against the
+    catalogue before any analysis is stored: the form and `thesis analyze` refuse at once."""
+    model_id = str(options.get("model") or settings.review_model or "").strip()
+    if not model_id:
+        raise ValidationError(
+            "An AI review needs a reviewing model: fill in Review model (--model on the "
+            "command line) or set THESIS_REVIEW_MODEL"
+        )
+    m = ModelCapability
+    with db.session() as session:
+        known = session.execute(
+            select(m.id).where(or_(m.model_id == model_id, m.model_id_openrouter == model_id,
+                                   m.canonical_slug == model_id))
+        ).first()  # fmt: skip
+    if known is None:
+        raise NotFoundError(
+            f"The reviewing model {model_id} is not in the catalogue; run `thesis models sync`"
+        )
+    return model_id
+
+
 async def review(service: AnalysisService, ref: TaskRef, log: ActionLog) -> Outcome:
     settings = service.settings
-    model_id = str(ref.config.get("model") or settings.review_model or "").strip()
-    if not model_id:
-        raise ValidationError("Choose a reviewing model: THESIS_REVIEW_MODEL or --model")
+    model_id = await asyncio.to_thread(reviewing_model, service.db, settings, ref.config)
     model, metadata = await asyncio.to_thread(_catalogue_entry, service, ref, model_id)
     if ref.source_path is None or not ref.source_path.is_dir():
         raise ScanError(f"{ref.model_slug} app {ref.app_number}: its folder is not on disk")

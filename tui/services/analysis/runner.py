@@ -163,6 +163,10 @@ class AnalysisService:
             from tui.services.analysis.zap import scan_type_of  # zap.py imports this module
 
             scan_type_of(options or {})
+        if AnalysisType.AI_REVIEW in types:
+            from tui.services.analysis.ai_review import reviewing_model  # imports this module
+
+            reviewing_model(self.db, self.settings, options or {})
         created: list[str] = []
         owner = current().columns()
         with self.db.write_session() as session:
@@ -519,7 +523,9 @@ def describe_summary(summary: dict[str, Any]) -> str:
             for name in ("critical", "high", "medium", "low", "info")
             if summary.get(name)
         )
-        return f"{summary['total_findings']} findings" + (f" ({counts})" if counts else "")
+        total = summary["total_findings"]
+        noun = "finding" if total == 1 else "findings"
+        return f"{total} {noun}" + (f" ({counts})" if counts else "")
     parts = [f"{key.replace('_', ' ')} {value}" for key, value in summary.items()
              if isinstance(value, int | float | str)]  # fmt: skip
     return ", ".join(parts) or "done"
