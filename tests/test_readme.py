@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from click import Group
+from click import Context, Group
 
 from tui.cli import cli
 from tui.config import settings_table
@@ -35,7 +35,9 @@ def test_readme_documents_every_setting_with_its_default() -> None:
 def test_readme_documents_every_cli_command() -> None:
     def commands(group: Group, prefix: str) -> list[str]:
         found = []
-        for name, command in group.commands.items():
+        context = Context(group)
+        for name in group.list_commands(context):
+            command = group.get_command(context, name)
             found.append(f"{prefix} {name}")
             if isinstance(command, Group):
                 found.extend(commands(command, f"{prefix} {name}"))

@@ -2,19 +2,50 @@
 
 Every command but `thesis db ...` and `--version` opens the database and upgrades it to
 the newest schema first. Errors a user can cause print one line on stderr and exit 1.
+
+Commands are imported when they are run, not when `thesis` starts: `thesis --version`
+and `--help` need neither the settings nor SQLAlchemy, Docker or the analyzers.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from tui import __version__
-from tui.commands import analyses, apps, containers, models, ports
 from tui.commands.base import Context, handles_errors, pass_context
-from tui.config import load_settings
+
+COMMANDS = {
+    "models": "tui.commands.models:models",
+    "apps": "tui.commands.apps:apps",
+    "ports": "tui.commands.ports:ports",
+    "containers": "tui.commands.containers:containers",
+    "analyze": "tui.commands.analyses:analyze",
+    "analyses": "tui.commands.analyses:analyses",
+}
+"""Each command's `module:attribute`, imported on first use."""
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose COMMANDS are imported only when one of them is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            module, _, attribute = COMMANDS[cmd_name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, "-V", "--version", prog_name="thesis")
 @click.option(
     "--database-url",
@@ -28,6 +59,8 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
 
     With no command, opens the terminal UI.
     """
+    from tui.config import load_settings
+
     overrides = {"database_url": database_url} if database_url else {}
     ctx.obj = Context(load_settings(**overrides))
     if ctx.invoked_subcommand is None:
@@ -74,14 +107,6 @@ def db_current(context: Context) -> None:
     current, head = current_revision(database), head_revision()
     state = "newest" if current == head else f"newest is {head}; run `thesis db upgrade`"
     click.echo(f"{database.url}: {current or 'empty (no schema yet)'} ({state})")
-
-
-cli.add_command(models.models)
-cli.add_command(apps.apps)
-cli.add_command(ports.ports)
-cli.add_command(containers.containers)
-cli.add_command(analyses.analyze)
-cli.add_command(analyses.analyses)
 
 
 def main() -> None:

@@ -10,14 +10,15 @@ from collections.abc import Callable, Coroutine
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from tui.config import Settings
-from tui.errors import ThesisError
+from tui.errors import ThesisError, shown
 from tui.secrets import redact
-from tui.services.untrusted import shown
+
+if TYPE_CHECKING:  # the settings load in the command, not when the CLI is imported
+    from tui.config import Settings
 
 
 def fail(message: str) -> None:
