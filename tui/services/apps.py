@@ -74,7 +74,7 @@ def list_applications(
     latest_id = (
         select(AnalysisTask.id)
         .where(AnalysisTask.application_id == a.id)
-        .order_by(AnalysisTask.created_at.desc(), AnalysisTask.id.desc())
+        .order_by(AnalysisTask.created_at.desc())  # the index's order: no sort step
         .limit(1)
         .correlate(a)
         .scalar_subquery()
