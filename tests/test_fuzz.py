@@ -41,9 +41,13 @@ CASE_SECONDS = 10
 """The alarm: a case still running after this long is a hang."""
 
 
+SCALE = max(1, int(os.environ.get("THESIS_FUZZ_SCALE", "1") or 1))
+"""THESIS_FUZZ_SCALE=10 runs ten times the cases (a longer hunt than CI's)."""
+
+
 def fuzz(examples: int) -> settings:
     return settings(
-        max_examples=examples,
+        max_examples=examples * SCALE,
         deadline=None,  # the alarm bounds each case; a slow machine must not fail a deadline
         database=None,  # no example database in the test's folder
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
