@@ -10,7 +10,6 @@ import click
 from tui.commands.base import Context, echo_json, fail, handles_errors, pass_context
 from tui.db.models import MAX_APPS_PER_MODEL
 from tui.errors import ValidationError
-from tui.services.untrusted import shown
 
 
 @click.group()
@@ -26,7 +25,7 @@ def _app(target: tuple[str, ...], usage: str) -> tuple[str, int]:
     if not re.fullmatch(r"[0-9]{1,3}", number) or not 1 <= int(number) <= MAX_APPS_PER_MODEL:
         raise ValidationError(
             f"App number must be a whole number from 1 to {MAX_APPS_PER_MODEL}, got "
-            f"{shown(number)!r}. Usage: {usage}"
+            f"{number!r}. Usage: {usage}"
         )
     return model, int(number)
 

@@ -27,7 +27,7 @@ from tui.services.untrusted import (
     inside,
     load_yaml,
     read_app_file,
-    shown,
+    read_regular,
 )
 
 MAX_ENV_BYTES = 256 * 1024
@@ -104,7 +104,7 @@ def load_compose(app_dir: Path) -> ComposePlan:
         document = load_yaml(data.decode("utf-8"), compose.name)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ComposeError(
-            f"{compose.name} is malformed: {shown(' '.join(str(exc).split())[:200])}"
+            f"{compose.name} is malformed: {' '.join(str(exc).split())[:200]}"
         ) from None
     except ThesisError as exc:
         raise ComposeError(str(exc)) from None
@@ -144,7 +144,7 @@ def _service(
     for env_file in _as_list(body.get("env_file")):
         path = _inside(app_dir, Path(str(env_file)), f"service {name}: env_file")
         if not path.is_file():
-            raise ComposeError(f"service {name}: env_file {shown(str(env_file))} does not exist")
+            raise ComposeError(f"service {name}: env_file {env_file} does not exist")
         environment.update(_dotenv(app_dir, path, f"service {name}: env_file"))
     environment.update(_environment(name, body.get("environment")))
     for key in [key for key, value in environment.items() if holds_secret(value)]:
@@ -186,9 +186,7 @@ def _build(app_dir: Path, name: str, build: Any) -> tuple[Path | None, str | Non
         raise ComposeError(f"service {name}: build must be a path or a mapping")
     context = _inside(app_dir, Path(str(build.get("context") or ".")), f"service {name}: build")
     if not context.is_dir():
-        raise ComposeError(
-            f"service {name}: build folder {shown(str(build.get('context')))} does not exist"
-        )
+        raise ComposeError(f"service {name}: build folder {build.get('context')} does not exist")
     dockerfile = str(build.get("dockerfile") or "Dockerfile")
     path = _inside(context, Path(dockerfile), f"service {name}: dockerfile")
     if not path.is_file():
@@ -292,15 +290,12 @@ def _start_order(specs: dict[str, ServiceSpec], filename: str) -> list[str]:
                 order.append(name)
                 continue
             if dependency not in specs:
-                raise ComposeError(
-                    f"service {shown(name)}: depends on unknown service {shown(dependency)}"
-                )
+                raise ComposeError(f"service {name}: depends on unknown service {dependency}")
             if state.get(dependency) == "visiting":
                 chain = [entry for entry, _ in stack]
                 cycle = [*chain[chain.index(dependency) :], dependency]
-                shown_cycle = " -> ".join(shown(part) for part in cycle[:6])
                 raise ComposeError(
-                    f"{filename}: depends_on forms a cycle: {shown_cycle}"
+                    f"{filename}: depends_on forms a cycle: {' -> '.join(cycle[:6])}"
                     + (" -> …" if len(cycle) > 6 else "")
                 )
             if state.get(dependency) != "done":
@@ -316,7 +311,7 @@ def _dotenv(app_dir: Path, path: Path, what: str) -> dict[str, str]:
     if not resolved.is_file():
         return {}
     try:
-        data = read_app_file(app_dir, resolved, MAX_ENV_BYTES, what)
+        data = read_regular(resolved, MAX_ENV_BYTES, what)
     except ThesisError as exc:
         raise ComposeError(str(exc)) from None
     values = {}

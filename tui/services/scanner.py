@@ -120,13 +120,13 @@ def _app_folders(model_dir: Path, skipped: list[tuple[str, str]]) -> list[tuple[
 def discover(root: Path) -> tuple[list[_Found], list[tuple[str, str]]]:
     """Every app folder under `root`, and (path, reason) for each folder that does not parse."""
     if not root.is_dir():
-        raise ScanError(f"Cannot scan {shown(str(root))}: it is not a folder")
+        raise ScanError(f"Cannot scan {root}: it is not a folder")
     found: dict[tuple[str, int], _Found] = {}
     skipped: list[tuple[str, str]] = []
     try:
         model_dirs = sorted(root.iterdir())
     except OSError as exc:
-        raise ScanError(f"Cannot scan {shown(str(root))}: {exc.strerror or exc}") from None
+        raise ScanError(f"Cannot scan {root}: {exc.strerror or exc}") from None
     for model_dir in model_dirs:
         if model_dir.name.startswith("."):
             continue
@@ -266,10 +266,10 @@ def scan_apps(
         str(root).encode("utf-8")
         root.exists()
     except UnicodeEncodeError:
-        raise ScanError(f"Cannot scan {shown(str(root))}: its name is not UTF-8") from None
+        raise ScanError(f"Cannot scan {root}: its name is not UTF-8") from None
     except (OSError, RuntimeError) as exc:  # a name too long, a loop of links, ~nobody
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ScanError(f"Cannot scan {shown(str(root))[:200]}: {reason}") from None
+        raise ScanError(f"Cannot scan {str(root)[:200]}: {reason}") from None
     if create and not root.exists():
         try:
             root.mkdir(parents=True)
