@@ -202,6 +202,20 @@ async def test_an_ai_review_without_a_known_model_is_refused_in_the_form(
         assert isinstance(app.screen, AnalysisFormScreen) and task_rows(vulnerable) == []
 
 
+async def test_checkboxes_show_their_state_without_colour(vulnerable) -> None:
+    app = make_app(vulnerable, start="analyses")
+    async with app.run_test(size=TALL) as pilot:
+        await settle(pilot)
+        await open_form(pilot, "n", apps="acme_vuln/1")
+        security = app.screen.query_one("#type-security", Checkbox)
+        quality = app.screen.query_one("#type-quality", Checkbox)
+        assert str(security.render()).startswith("[x] security")
+        assert str(quality.render()).startswith("[ ] quality")
+        security.focus()
+        await pilot.press("space")
+        assert str(security.render()).startswith("[ ] security")
+
+
 @pytest.fixture
 def hanging_eslint(tmp_path, monkeypatch) -> Path:
     """An eslint that writes its pid to the returned file, then hangs."""

@@ -21,6 +21,7 @@ from tui.errors import ThesisError, ValidationError
 from tui.services.analysis.request import format_app_list, parse_app_list
 from tui.services.analysis.runner import RUNNABLE, AnalysisService
 from tui.services.analysis.security import SECURITY_TOOLS
+from tui.widgets.check import Check
 
 if TYPE_CHECKING:
     from tui.app import ThesisApp
@@ -70,12 +71,12 @@ class AnalysisFormScreen(ModalScreen[list[str] | None]):
             yield Label("Types", classes="form-section")
             with Horizontal(classes="form-checks", id="types"):
                 for kind in RUNNABLE:
-                    yield Checkbox(str(kind), str(kind) in self.types, id=f"type-{kind}",
+                    yield Check(str(kind), str(kind) in self.types, id=f"type-{kind}",
                                    compact=True)  # fmt: skip
             yield Label("Security tools", classes="form-section")
             with Horizontal(classes="form-checks", id="tools"):
                 for tool in SECURITY_TOOLS:
-                    yield Checkbox(tool, True, id=f"tool-{tool}", compact=True)
+                    yield Check(tool, True, id=f"tool-{tool}", compact=True)
             with Grid(classes="form-grid"):
                 for option, label, placeholder in OPTIONS:
                     yield Label(label)

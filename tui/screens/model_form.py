@@ -14,6 +14,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from tui.errors import ValidationError
 from tui.services.schemas import ModelCreate, ModelRead, ModelUpdate, parse_input
+from tui.widgets.check import Check
 
 # (field, label, placeholder); every one is optional text the schema parses.
 TEXT_FIELDS: list[tuple[str, str, str]] = [
@@ -65,7 +66,7 @@ class ModelFormScreen(ModalScreen[ModelCreate | ModelUpdate | None]):
             with Horizontal(id="model-form-flags"):
                 for field, label in FLAGS:
                     value = bool(getattr(self.model, field, False))
-                    yield Checkbox(label, value, id=f"flag-{field}", compact=True)
+                    yield Check(label, value, id=f"flag-{field}", compact=True)
             yield Static("", id="form-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
