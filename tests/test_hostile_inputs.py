@@ -82,6 +82,17 @@ def test_a_load_test_option_past_its_range_is_refused_before_anything_is_stored(
 # --- model lists -------------------------------------------------------------------------
 
 
+def test_a_model_missing_its_fields_says_so_in_plain_words() -> None:
+    from tui.services.schemas import ModelCreate, parse_input
+
+    with pytest.raises(ValidationError) as refused:
+        parse_input(ModelCreate, {"slug": "acme_m", "provider": "", "price_prompt": "x"}, "model")
+    assert "provider is required" in refused.value.msg
+    assert "name is required" in refused.value.msg
+    assert "price_prompt must be a number" in refused.value.msg
+    assert "Field required" not in refused.value.msg
+
+
 def entry(**fields) -> dict:
     return {"id": "acme/model-1", "name": "Model 1", "pricing": {"prompt": "0.000001",
             "completion": "0.000002"}, **fields}  # fmt: skip

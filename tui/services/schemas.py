@@ -191,12 +191,25 @@ class ModelRead(BaseModel):
 Schema = TypeVar("Schema", bound=BaseModel)
 
 
+_PLAIN = {
+    "missing": "is required",
+    "string_too_short": "is required",
+    "float_parsing": "must be a number",
+    "int_parsing": "must be a whole number",
+}
+"""Pydantic's wording for the commonest problems, as a person filling a form reads them."""
+
+
 def describe_errors(exc: PydanticValidationError) -> str:
     """Pydantic's errors as `field: problem; field: problem` on one line."""
     problems = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error.get("loc", ()))
         message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        plain = _PLAIN.get(str(error.get("type")))
+        if plain and field:
+            problems.append(f"{field} {plain}")
+            continue
         message = " ".join(message.split())
         problems.append(f"{field}: {message}" if field else message)
     return "; ".join(problems)
