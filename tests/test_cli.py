@@ -6,27 +6,15 @@ import os
 import pty
 import select
 import sqlite3
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_line_error
+from conftest import assert_one_line_error, thesis
 
 from tui import __version__
 from tui.db.migrate import head_revision
-
-
-def thesis(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def test_version_prints_the_package_version() -> None:
@@ -63,7 +51,7 @@ def test_database_url_from_the_environment_is_used_and_password_is_masked() -> N
     result = thesis(
         "db",
         "current",
-        env={"THESIS_DATABASE_URL": "postgresql+psycopg://user:s3cret@127.0.0.1:1/nowhere"},
+        THESIS_DATABASE_URL="postgresql+psycopg://user:s3cret@127.0.0.1:1/nowhere",
     )
     assert_one_line_error(result, "Cannot open database", "127.0.0.1:1")
     assert "s3cret" not in result.stderr
@@ -79,13 +67,13 @@ def test_database_url_from_the_environment_is_used_and_password_is_masked() -> N
     ],
 )
 def test_invalid_setting_is_one_line_naming_the_variable(variable, value) -> None:
-    assert_one_line_error(thesis("db", "current", env={variable: value}), variable)
+    assert_one_line_error(thesis("db", "current", **{variable: value}), variable)
 
 
 def test_unwritable_data_folder_is_a_clear_error(tmp_path) -> None:
     blocker = tmp_path / "file-not-folder"
     blocker.write_text("")
-    result = thesis("db", "upgrade", env={"THESIS_DATA_DIR": str(blocker / "data")})
+    result = thesis("db", "upgrade", THESIS_DATA_DIR=str(blocker / "data"))
     assert_one_line_error(result, "Cannot create the folder for the database")
 
 

@@ -13,10 +13,10 @@ from conftest import (
     EngineProxy,
     assert_one_line_error,
     remove_docker_objects,
+    thesis,
     unique_slug,
     write_container_app,
 )
-from test_cli import thesis
 
 
 @pytest.fixture
