@@ -108,6 +108,8 @@ class Database:
             else engine
         )
         self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
+        self.memo: dict[str, Any] = {}
+        """Values read from this database that never change while it lives (its instance id)."""
 
     @classmethod
     def from_url(cls, url: str) -> Database:

@@ -17,14 +17,14 @@ from tui.db import Database
 from tui.db.models import Setting
 
 INSTANCE_KEY = "instance_id"
-_cache: dict[int, str] = {}
 
 
 def instance_id(db: Database) -> str:
-    """The id of the ThesisApp instance this database is (made on first use)."""
-    cached = _cache.get(id(db.engine))
+    """The id of the ThesisApp instance this database is (made on first use; remembered on
+    the Database object, which stands for one database for its whole life)."""
+    cached = db.memo.get(INSTANCE_KEY)
     if cached is not None:
-        return cached
+        return str(cached)
     with db.session() as session:
         found = session.scalar(select(Setting.value).where(Setting.key == INSTANCE_KEY))
     if not isinstance(found, str):
@@ -41,5 +41,5 @@ def instance_id(db: Database) -> str:
             pass  # another process made it first: read theirs
         with db.session() as session:
             found = session.scalar(select(Setting.value).where(Setting.key == INSTANCE_KEY))
-    _cache[id(db.engine)] = str(found)
+    db.memo[INSTANCE_KEY] = str(found)
     return str(found)
