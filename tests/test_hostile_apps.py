@@ -152,7 +152,7 @@ def test_an_env_file_linked_out_of_the_app_is_refused(tmp_path) -> None:
         "    environment: {STOLEN: '${THESIS_OPENROUTER_API_KEY}'}\n",
     )
     (folder / ".env").symlink_to(outside)
-    with pytest.raises(ComposeError, match=r"\.env is outside the app's folder"):
+    with pytest.raises(ComposeError, match=r"^the app's \.env is outside the app's folder$"):
         load_compose(folder)
 
 

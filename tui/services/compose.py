@@ -111,7 +111,7 @@ def load_compose(app_dir: Path) -> ComposePlan:
     services = document.get("services") if isinstance(document, dict) else None
     if not isinstance(services, dict) or not services:
         raise ComposeError(f"{compose.name} defines no services")
-    variables = _dotenv(app_dir, Path(".env"), ".env")
+    variables = _dotenv(app_dir, Path(".env"), "the app's")
     notes: list[str] = []
     specs = {
         str(name): _service(app_dir, str(name), body, variables, notes)
