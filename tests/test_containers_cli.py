@@ -97,7 +97,7 @@ def test_without_a_docker_engine_each_command_is_one_line(tmp_path) -> None:
     thesis("apps", "scan", str(root))
     env = {"THESIS_DOCKER_HOST": "unix:///nonexistent/docker.sock"}
     for command in (["start", "openai_gpt-4o", "1"], ["status"], ["logs", "openai_gpt-4o", "1"]):
-        result = thesis("containers", *command, env=env)
+        result = thesis("containers", *command, **env)
         assert_one_line_error(result, "Docker is unavailable: no engine answers at unix://")
     assert_one_line_error(
         thesis("containers", "stop", "openai_gpt-4o", "9"), "No app openai_gpt-4o app 9"
