@@ -8,7 +8,6 @@ machine cannot make the expected numbers wrong.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import socket
 import subprocess
@@ -21,6 +20,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import assert_one_line_error
+from conftest import thesis as run_thesis
 from sqlalchemy import create_engine, delete, func, insert, select, text
 
 from tui.config import PortRange
@@ -398,17 +398,11 @@ def test_on_postgres_a_writer_bypassing_the_lock_costs_only_a_retry(postgres_url
 
 
 def thesis(*args: str, ranges: tuple[PortRange, PortRange] | None = None):
-    env = dict(os.environ)
-    if ranges:
-        env["THESIS_BACKEND_PORTS"], env["THESIS_FRONTEND_PORTS"] = map(str, ranges)
-    return subprocess.run(
-        [sys.executable, "-m", "tui", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=env,
-    )
+    """conftest's runner, with the port ranges set when given."""
+    if not ranges:
+        return run_thesis(*args)
+    backend, frontend = map(str, ranges)
+    return run_thesis(*args, THESIS_BACKEND_PORTS=backend, THESIS_FRONTEND_PORTS=frontend)
 
 
 def test_cli_allocates_lists_with_conflicts_and_releases(db, db_url, ranges) -> None:

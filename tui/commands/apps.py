@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from tui.commands.base import Context, echo_json, handles_errors, pass_context
+from tui.errors import shown
 from tui.services.apps import list_applications
 from tui.services.scanner import scan_apps
-from tui.services.untrusted import shown
 
 
 @click.group()

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-from tui.errors import ThesisError
+from tui.errors import ThesisError, shown
 from tui.screens.base import Column, Query, TableScreen
 from tui.services.apps import AppDetail, AppRow, get_app_detail, list_applications
 from tui.services.common import Page
@@ -20,7 +20,6 @@ from tui.services.container_logs import LogFollower
 from tui.services.health import check_health, verdict
 from tui.services.ports import allocate_ports
 from tui.services.scanner import scan_apps
-from tui.services.untrusted import shown
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.format import NONE, when
 from tui.widgets.format import status as fmt_status

@@ -20,7 +20,7 @@ from tui.config import Settings
 from tui.db import Database
 from tui.db.models import UNFINISHED, AnalysisStatus, AnalysisTask, AppStatus, GeneratedApplication
 from tui.db.types import utcnow
-from tui.services.owner import Owner, current, owner_of
+from tui.services.owner import Owner, owner_of
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,7 @@ class ReconcileReport:
 
 def _gone(owner: Owner, heartbeat, stale_before) -> str | None:
     """Why `owner` no longer works on its row, or None while it may."""
-    if owner.is_local():
-        if owner.pid == current().pid and owner.start == current().start:
-            return None
+    if owner.is_local():  # this process included: it is alive
         return None if owner.alive() else f"{owner.describe()} ended"
     if heartbeat is None or heartbeat < stale_before:
         seen = heartbeat.strftime("%Y-%m-%d %H:%M:%S UTC") if heartbeat else "never"

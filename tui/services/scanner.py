@@ -23,8 +23,8 @@ from sqlalchemy import insert, select, update
 from tui.db import Database
 from tui.db.models import MAX_APPS_PER_MODEL, AppStatus, GeneratedApplication, ModelCapability
 from tui.db.types import utcnow
-from tui.errors import ScanError, ThesisError
-from tui.services.untrusted import MAX_YAML_BYTES, load_yaml, read_app_file, shown
+from tui.errors import ScanError, ThesisError, shown
+from tui.services.untrusted import MAX_YAML_BYTES, load_yaml, read_app_file
 
 # app1 … app30: no leading zero (app01 would alias app1), nothing after the number.
 APP_FOLDER = re.compile(r"app([1-9][0-9]?)")

@@ -24,9 +24,7 @@ try:
 except ImportError:  # PyYAML built without libyaml
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-from tui.errors import ThesisError, shown
-
-__all__ = ["shown"]  # a name of the errors module, offered here beside the other readers
+from tui.errors import ThesisError
 
 MAX_YAML_BYTES = 512 * 1024
 """Largest compose file read; real ones are a few KiB."""
@@ -85,7 +83,7 @@ def inside(root: Path, path: Path, what: str) -> Path:
     base = root.resolve()
     resolved = (base / path).resolve()
     if not resolved.is_relative_to(base):
-        raise UntrustedInputError(f"{what} {shown(str(path))} is outside the app's folder")
+        raise UntrustedInputError(f"{what} {path} is outside the app's folder")
     return resolved
 
 
