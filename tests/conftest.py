@@ -310,6 +310,60 @@ def demo_db(sqlite_db: Database) -> Database:
     return sqlite_db
 
 
+LONG_SLUGS = [
+    # Real OpenRouter slugs, as a study's catalogue holds them.
+    "google_gemini-2.0-flash-thinking-exp-1219_free",
+    "deepseek_deepseek-r1-distill-qwen-32b",
+    "meta-llama_llama-3.1-405b-instruct",
+    "nousresearch_hermes-3-llama-3.1-405b",
+    "openai_gpt-4o-mini",
+]
+
+
+@pytest.fixture()
+def long_slugs_db(sqlite_db: Database) -> Database:
+    """Five models with real-world long slugs, three apps each, analyses with long ids."""
+    from sqlalchemy import insert, select
+
+    from tui.db.models import AnalysisTask, GeneratedApplication, ModelCapability, PortAllocation
+
+    t = FIXED_TIME
+    kinds = ["security", "performance", "ai_review", "smoke", "quality", "zap"]
+    with sqlite_db.write_session() as s:
+        s.execute(insert(ModelCapability), [
+            {"model_id": slug, "canonical_slug": slug, "provider": slug.split("_")[0],
+             "display_name": slug.split("_", 1)[1].replace("-", " ").title(),
+             "model_name": slug.split("_", 1)[1], "context_length": 131_072,
+             "pricing_prompt": 0.15 * i, "pricing_completion": 0.6 * i,
+             "supports_streaming": True, "supports_json_mode": i % 2 == 0,
+             "created_at": t, "updated_at": t}
+            for i, slug in enumerate(LONG_SLUGS)
+        ])  # fmt: skip
+        apps = [(slug, n) for slug in LONG_SLUGS for n in (1, 2, 3)]
+        s.execute(insert(GeneratedApplication), [
+            {"model_slug": slug, "app_number": n,
+             "status": ["running", "stopped", "not_created"][n % 3],
+             "created_at": t, "updated_at": t, "last_status_check": t}
+            for slug, n in apps
+        ])  # fmt: skip
+        s.execute(insert(PortAllocation), [
+            {"model_name": slug, "app_number": n, "backend_port": 5001 + i,
+             "frontend_port": 8001 + i, "allocated_at": t}
+            for i, (slug, n) in enumerate(apps)
+        ])  # fmt: skip
+        ids = list(s.scalars(select(GeneratedApplication.id).order_by(GeneratedApplication.id)))
+        s.execute(insert(AnalysisTask), [
+            {"task_id": f"{kinds[i % 6]}-20261101-093000-{i:04d}-7f3a9c",
+             "application_id": ids[i % len(ids)], "task_type": kinds[i % 6],
+             "status": ["completed", "failed", "completed", "running"][i % 4], "progress": 100,
+             "created_at": t + timedelta(minutes=i), "started_at": t + timedelta(minutes=i),
+             "completed_at": t + timedelta(minutes=i, seconds=41) if i % 4 != 3 else None,
+             "issues_found": (i * 7) % 23 if kinds[i % 6] in ("security", "quality") else 0}
+            for i in range(18)
+        ])  # fmt: skip
+    return sqlite_db
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     import socket

@@ -4,16 +4,14 @@ hanging tool killed by the cancel key, a log file another process writes."""
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 import pytest
 from conftest import point_results
-from rich.console import Console
 from sqlalchemy import func, select
 from test_analysis_security import fake_tool
-from test_app import make_app, settle, table_column
+from test_app import make_app, rendered, row_keys, settle, table_column
 from test_containers_screen import messages, reload_table, until
 from textual.widgets import Checkbox, Input, Static
 
@@ -53,12 +51,6 @@ def task_rows(db) -> list[AnalysisTask]:
 def untick(app, *ids: str) -> None:
     for id_ in ids:
         app.screen.query_one(f"#{id_}", Checkbox).value = False
-
-
-def rendered(renderable) -> str:
-    console = Console(width=100, record=True, file=io.StringIO())
-    console.print(renderable)
-    return console.export_text()
 
 
 async def open_form(pilot, key: str, *, apps: str | None = None) -> None:
@@ -289,7 +281,7 @@ async def test_the_log_of_an_analysis_run_by_another_process_is_followed_to_its_
     app = make_app(demo_db, start="analyses")
     async with app.run_test(size=TALL) as pilot:
         await settle(pilot)
-        app.screen.query_one("#table").move_cursor(row=table_column(app, 0).index("sec-0001"))
+        app.screen.query_one("#table").move_cursor(row=row_keys(app).index("sec-0001"))
         await pilot.press("l")
         panel = app.screen.query_one(LogPanel)
         await until(pilot, lambda: panel.lines == ["== security on anthropic app 1"], "old lines")
@@ -320,7 +312,7 @@ async def open_detail_head(pilot, task_id: str) -> Static:
     """Open the analysis `task_id` from the table; its head (the summary above findings)."""
     await settle(pilot)
     app = pilot.app
-    app.screen.query_one("#table").move_cursor(row=table_column(app, 0).index(task_id))
+    app.screen.query_one("#table").move_cursor(row=row_keys(app).index(task_id))
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, AnalysisDetailScreen), "the detail")
     return app.screen.query_one("#analysis-summary", Static)
@@ -410,7 +402,7 @@ class TestAnalysesSnapshots:
             await pilot.app.workers.wait_for_complete()
             await pilot.pause()
 
-        assert snap_compare(make_app(demo_db, start="analyses"), terminal_size=(90, 30),
+        assert snap_compare(make_app(demo_db, start="analyses"), terminal_size=(80, 24),
                             run_before=open_form)  # fmt: skip
 
     def test_findings_drill_down(self, snap_compare, demo_db, tmp_path) -> None:
@@ -419,12 +411,12 @@ class TestAnalysesSnapshots:
         async def open_detail(pilot) -> None:
             await settle(pilot)
             pilot.app.screen.query_one("#table").move_cursor(
-                row=table_column(pilot.app, 0).index("sec-0001")
+                row=row_keys(pilot.app).index("sec-0001")
             )
             await pilot.press("enter")
             await until(pilot, lambda: getattr(pilot.app.screen, "detail", None), "the detail")
             await pilot.press("j")
             await pilot.pause()
 
-        assert snap_compare(make_app(demo_db, start="analyses"), terminal_size=(100, 30),
+        assert snap_compare(make_app(demo_db, start="analyses"), terminal_size=(80, 24),
                             run_before=open_detail)  # fmt: skip

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
 
 import pytest
+from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
@@ -16,17 +18,19 @@ from tui.screens.analyses import AnalysesScreen
 from tui.screens.applications import ApplicationsScreen
 from tui.screens.base import TableScreen
 from tui.screens.batch import BatchJobsScreen
-from tui.screens.help import HelpScreen
+from tui.screens.help import HelpScreen, help_text
 from tui.screens.models import ModelsScreen
 from tui.screens.ports import PortsScreen
 
 SIZE = (80, 24)
 
 
-def make_app(db: Database, start: str = "models", *, watch_docker: bool = False) -> ThesisApp:
+def make_app(
+    db: Database, start: str = "models", *, watch_docker: bool = False, theme: str = "thesis"
+) -> ThesisApp:
     """The app on `db`; Docker's status sync is off unless asked for, so snapshots of the
     seeded statuses do not depend on what runs in the local engine."""
-    return ThesisApp(db, load_settings(), start=start, watch_docker=watch_docker)
+    return ThesisApp(db, load_settings(theme=theme), start=start, watch_docker=watch_docker)
 
 
 async def settle(pilot: Pilot) -> None:
@@ -72,9 +76,24 @@ def status_text(app: ThesisApp) -> str:
     return str(app.screen.query_one("#status", Static).render())
 
 
-def table_column(app: ThesisApp, index: int) -> list[str]:
+def rendered(renderable) -> str:
+    """A Rich renderable as plain text, 100 columns wide."""
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+def row_keys(app: ThesisApp) -> list[str]:
+    """The keys of the table's rows, in order (an analysis's task id, say)."""
+    return [str(key.value) for key in app.screen.query_one(DataTable).rows]
+
+
+def table_column(app: ThesisApp, column: int | str) -> list[str]:
+    """The cells of one column as shown: by its key, or its place in the screen's COLUMNS
+    (whether or not narrower columns were dropped before it)."""
     table = app.screen.query_one(DataTable)
-    return [str(table.get_row_at(row)[index]) for row in range(table.row_count)]
+    key = app.screen.COLUMNS[column].key if isinstance(column, int) else column
+    return [str(cell) for cell in table.get_column(key)]
 
 
 class TestNavigation:
@@ -119,8 +138,10 @@ class TestNavigation:
             await settle(pilot)
             await pilot.press("question_mark")
             assert isinstance(app.screen, HelpScreen)
-            body = str(app.screen.query_one("#help-body", Static).render())
-            assert "Batch jobs" in body and "filter" in body
+            body = rendered(help_text(ModelsScreen))
+            assert "Models, Applications, Ports, Analyses, Batch jobs" in body
+            assert "Filter as you type" in body and "Add a model by hand" in body
+            assert str(app.screen.query_one("#help-title", Static).render()) == "Keys · Models"
             await pilot.press("escape")
             assert isinstance(app.screen, ModelsScreen)
 
@@ -143,8 +164,17 @@ class TestTables:
                 "meta-llama_llama-3.1-8b-instruct",
                 "openai_gpt-4o-mini",
             ]
-            assert table_column(app, 8) == ["2", "0", "2"]
-            assert status_text(app) == "3 of 3 models"
+            assert table_column(app, "apps") == ["2", "0", "2"]
+            # Provider and Name (which repeat the slug) and Caps drop at 80 columns; w shows
+            # them with every other column.
+            assert status_text(app) == "3 of 3 models · w: +3 columns"
+            assert [c.label.plain for c in app.screen.query_one(DataTable).columns.values()] == [
+                "Slug", "Params B", "Context", "$in/1M", "$out/1M", "Apps"
+            ]  # fmt: skip
+            await pilot.press("w")
+            await pilot.pause()
+            assert len(app.screen.query_one(DataTable).columns) == 9
+            assert status_text(app) == "3 of 3 models · wide view (w)"
 
     async def test_applications_table_shows_status_and_ports(self, demo_db) -> None:
         app = make_app(demo_db, start="applications")
@@ -152,8 +182,14 @@ class TestTables:
             await settle(pilot)
             table = app.screen.query_one(DataTable)
             first = [str(cell) for cell in table.get_row_at(0)]
-            assert first[:5] == ["anthropic_claude-3.5-sonnet", "1", "running", "5001", "8001"]
-            assert first[6] == "security completed"
+            # At 80 columns the slug is cut in the middle so the ports and analysis fit.
+            assert first == ["anthropic_….5-sonnet", "1", "running", "5001", "8001",
+                             "security completed"]  # fmt: skip
+            await pilot.press("w")
+            await pilot.pause()
+            first = [str(cell) for cell in table.get_row_at(0)]
+            assert first == ["anthropic_claude-3.5-sonnet", "1", "running", "5001", "8001",
+                             "2026-11-01 09:30", "security completed"]  # fmt: skip
 
     async def test_empty_database_shows_a_hint_instead_of_a_table(self, sqlite_db) -> None:
         app = make_app(sqlite_db)
@@ -172,7 +208,7 @@ class TestTables:
             await settle(pilot)
             await reload_and_settle(pilot)
             assert table_column(app, 0) == ["openai_gpt-4o-mini"]
-            assert status_text(app) == "1 of 1 models matching “openai”"
+            assert status_text(app) == "1 of 1 models matching “openai” · w: +2 columns"
             await pilot.press("escape")
             await reload_and_settle(pilot)
             assert len(table_column(app, 0)) == 3
@@ -195,7 +231,7 @@ class TestTables:
             await pilot.press("ctrl+r")
             await settle(pilot)
             assert "x_new" in table_column(app, 0)
-            assert status_text(app) == "4 of 4 models"
+            assert status_text(app) == "4 of 4 models · w: +3 columns"
 
     async def test_refresh_keeps_the_cursor_on_the_same_row(self, demo_db) -> None:
         app = make_app(demo_db)
@@ -221,14 +257,14 @@ class TestTables:
         app = make_app(demo_db, start="analyses")
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            assert table_column(app, 0) == ["perf-0002", "sec-0001"]  # newest first
+            assert row_keys(app) == ["perf-0002", "sec-0001"]  # newest first
             await pilot.press("o")
             await reload_and_settle(pilot)
-            assert table_column(app, 0) == ["perf-0002", "sec-0001"]
-            assert status_text(app).endswith("sorted by Task ↑")
+            assert row_keys(app) == ["perf-0002", "sec-0001"]
+            assert status_text(app).endswith("sorted by Task ↑ · w: +1 column")
             await pilot.press("O")
             await reload_and_settle(pilot)
-            assert table_column(app, 0) == ["sec-0001", "perf-0002"]
+            assert row_keys(app) == ["sec-0001", "perf-0002"]
             await pilot.press("o")  # next column: Type (performance < security)
             await reload_and_settle(pilot)
             assert table_column(app, 1) == ["performance", "security"]
@@ -239,7 +275,7 @@ class TestTables:
             await settle(pilot)
             app.screen.sort_by("apps", descending=True)
             await reload_and_settle(pilot)
-            assert table_column(app, 8) == ["2", "2", "0"]
+            assert table_column(app, "apps") == ["2", "2", "0"]
             assert table_column(app, 0)[-1] == "meta-llama_llama-3.1-8b-instruct"
             await pilot.press("3")
             await settle(pilot)

@@ -45,3 +45,13 @@ def test_readme_documents_every_cli_command() -> None:
 
     for command in commands(cli, "thesis"):
         assert f"`{command}" in README, f"`{command}` is missing from the README"
+
+
+def test_readme_key_tables_are_the_generated_help() -> None:
+    """The key tables are `thesis keys --markdown`: the same bindings as `?` and the bar."""
+    from tui.commands.keys import keys_document
+
+    start, end = "<!-- keys: `thesis keys --markdown` -->\n", "<!-- /keys -->"
+    assert start in README and end in README
+    shown = README.split(start, 1)[1].split(end, 1)[0]
+    assert shown == keys_document(markdown=True), "run `thesis keys --markdown` into the README"

@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Iterable
+from functools import partial
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, get_current_worker
 
@@ -29,7 +31,9 @@ from tui.screens.ports import PortsScreen
 from tui.services.analysis.runner import AnalysisService, describe_summary
 from tui.services.containers import ContainerService
 from tui.widgets.confirm import ConfirmModal
+from tui.widgets.keys import key_display
 from tui.widgets.nav_bar import SCREENS, NavBar
+from tui.widgets.theme import THEMES, VARIABLES, pick_theme
 
 # (mode, key, title, description) — the one list the keys, the palette and help share.
 # The palette's title and description for each screen of the nav bar.
@@ -56,6 +60,8 @@ class ThesisApp(App[None]):
         "analyses": AnalysesScreen,
         "batch": BatchJobsScreen,
     }
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    """Screens get `-short` under 30 rows (80x24, 60x20): panes give rows to tables."""
     BINDINGS = [
         *(
             # The nav bar shows these keys, so the footer need not.
@@ -88,6 +94,12 @@ class ThesisApp(App[None]):
         """An analysis just started, whose log the Analyses screen shows when it is next seen."""
         # Over SSH, animations only cost bandwidth and latency.
         self.animation_level = "none"
+        for theme in THEMES.values():
+            self.register_theme(theme)
+        self.theme = pick_theme(settings.theme, self.console.color_system)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return VARIABLES
 
     def on_mount(self) -> None:
         self.switch_mode(self.start_mode)
@@ -234,9 +246,25 @@ class ThesisApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(type(self.screen)))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        # First what the screen under the palette can do, each with its key.
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not active.enabled or not binding.description or binding.action in seen:
+                continue
+            if not binding.show and not binding.tooltip:
+                continue  # movement keys (j, k): not commands
+            if isinstance(active.node, App):
+                continue  # the screens, help and quit come below
+            seen.add(binding.action)
+            yield SystemCommand(
+                binding.description,
+                f"{binding.tooltip or binding.description} (key {key_display(binding)})",
+                partial(self._run_from_palette, binding.action, active.node),
+            )
         for mode, key, _ in SCREENS:
             title, description = PALETTE[mode]
             yield SystemCommand(
@@ -244,5 +272,8 @@ class ThesisApp(App[None]):
                 f"{description} (key {key})",
                 lambda mode=mode: self.switch_mode(mode),
             )
-        yield SystemCommand("Help", "Show the keys (?)", self.action_help)
+        yield SystemCommand("Help", "Every key of this screen (?)", self.action_help)
         yield from super().get_system_commands(screen)
+
+    async def _run_from_palette(self, action: str, node: DOMNode) -> None:
+        await self.run_action(action, node)

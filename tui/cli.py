@@ -23,6 +23,7 @@ COMMANDS = {
     "containers": "tui.commands.containers:containers",
     "analyze": "tui.commands.analyses:analyze",
     "analyses": "tui.commands.analyses:analyses",
+    "keys": "tui.commands.keys:keys",
 }
 """Each command's `module:attribute`, imported on first use."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
@@ -124,6 +124,10 @@ class Settings(BaseSettings):
     refresh_interval: float = Field(default=5.0, ge=0.5, le=3600)
     """Seconds between automatic refreshes of the visible table (and of app statuses from
     Docker)."""
+
+    theme: Literal["auto", "thesis", "thesis-16"] = "auto"
+    """Colours of the TUI: `auto` picks `thesis-16` (the terminal's own 16 colours) when the
+    terminal has only 16 (TERM=xterm), else `thesis`. NO_COLOR=1 turns colour off."""
 
     docker_host: str = Field(
         default="", validation_alias=AliasChoices("THESIS_DOCKER_HOST", "DOCKER_HOST")

@@ -22,7 +22,8 @@ from tui.screens.base import Column, Query, TableScreen
 from tui.services.analyses import AnalysisRow, follow_analysis_log, list_analyses
 from tui.services.common import Page
 from tui.widgets.confirm import ConfirmModal
-from tui.widgets.format import NONE, duration, when
+from tui.widgets.filter_bar import FilterBar
+from tui.widgets.format import NONE, duration
 from tui.widgets.format import status as fmt_status
 from tui.widgets.log_panel import LogPanel
 
@@ -37,18 +38,35 @@ class AnalysesScreen(TableScreen):
         "thesis analyze MODEL N --type security"
     )
     BINDINGS = [
-        Binding("n", "new", "New"),
-        Binding("l", "log", "Log"),
-        Binding("c", "cancel_analysis", "Cancel run"),
+        Binding(
+            "enter",
+            "open",
+            "Open",
+            tooltip="Open the analysis: its findings or measurements (esc back)",
+        ),
+        Binding("n", "new", "New", tooltip="Start analyses (the form names the apps and types)"),
+        Binding(
+            "l",
+            "log",
+            "Log",
+            tooltip="Follow the analysis's log as it is written (l again hides it)",
+        ),
+        Binding(
+            "c",
+            "cancel_analysis",
+            "Cancel",
+            tooltip="Cancel the run of the highlighted analysis (asks first)",
+        ),
     ]
+    HELP_PARTS = [("The log (tab to it)", LogPanel), ("The filter", FilterBar)]
     COLUMNS = [
-        Column("task", "Task", sortable=True),
+        Column("task", "Task", sortable=True, priority=3, elide="middle", min_width=10),
         Column("type", "Type", sortable=True),
-        Column("model", "Model", sortable=True),
+        Column("model", "Model", sortable=True, elide="middle", min_width=11),
         Column("app", "App", sortable=True),
         Column("status", "Status", sortable=True),
-        Column("started", "Started", sortable=True),
-        Column("duration", "Duration"),
+        Column("started", "Started", sortable=True, priority=2),
+        Column("duration", "Took", priority=1),
         Column("findings", "Findings"),
     ]
 
@@ -66,7 +84,7 @@ class AnalysesScreen(TableScreen):
             row.model_slug,
             str(row.app_number),
             fmt_status(row.status),
-            when(row.started_at),
+            row.started_at,
             duration(row.duration_seconds),
             NONE if row.findings is None else str(row.findings),
         )
@@ -100,7 +118,7 @@ class AnalysesScreen(TableScreen):
         self.thesis.new_analyses([(row.model_slug, row.app_number)] if row else [])
 
     @on(DataTable.RowSelected)
-    def _open(self) -> None:
+    def action_open(self) -> None:
         row = self.selected_row()
         if row is not None:
             self.app.push_screen(AnalysisDetailScreen(row.task_id))

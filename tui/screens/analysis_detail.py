@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui.errors import ThesisError
 from tui.services.analyses import AnalysisDetail, get_analysis
@@ -25,6 +25,7 @@ from tui.widgets.filter_bar import FilterBar
 from tui.widgets.findings_table import SORTS, FindingsTable, excerpt
 from tui.widgets.format import NONE, duration, when
 from tui.widgets.format import status as fmt_status
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.nav_bar import NavBar
 
 if TYPE_CHECKING:
@@ -32,16 +33,28 @@ if TYPE_CHECKING:
 
 
 class AnalysisDetailScreen(Screen):
+    SUB_TITLE = "An analysis"
     BINDINGS = [
-        Binding("escape", "back", "Back"),
+        Binding("escape", "back", "Back", tooltip="Back to the analyses (q too)"),
         # q goes back one level here, as escape does: quitting is for the top screens.
         Binding("q", "back", "Back", show=False),
-        Binding("slash", "filter", "Filter"),
-        Binding("o", "sort_next", "Sort"),
-        Binding("O", "sort_reverse", "Reverse", show=False),
-        Binding("ctrl+r", "refresh", "Refresh", show=False),
-        Binding("j", "cursor('down')", "Down", show=False),
-        Binding("k", "cursor('up')", "Up", show=False),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            tooltip="Filter the findings as you type (rule, file, message, tool; esc clears)",
+        ),
+        Binding("o", "sort_next", "Sort", tooltip="Sort the findings by severity, tool or file"),
+        Binding("O", "sort_reverse", "Reverse", show=False, tooltip="Reverse the sort"),
+        Binding(
+            "ctrl+r",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Load the analysis again (a running one changes)",
+        ),
+        Binding("j", "cursor('down')", "Down", show=False, tooltip="Down (or ↓)"),
+        Binding("k", "cursor('up')", "Up", show=False, tooltip="Up (or ↑)"),
     ]
 
     def __init__(self, task_id: str) -> None:
@@ -62,7 +75,7 @@ class AnalysisDetailScreen(Screen):
             yield Static("", id="excerpt-text")
         yield Static("", id="status", classes="status-line")
         yield FilterBar(id="filter")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(FilterBar).display = False
@@ -154,6 +167,7 @@ class AnalysisDetailScreen(Screen):
             return
         bar = self.query_one(FilterBar)
         bar.display = True
+        self.query_one("#excerpt").add_class("-hidden")  # its rows go to the findings
         bar.focus()
 
     @on(FilterBar.Changed)
@@ -169,6 +183,11 @@ class AnalysisDetailScreen(Screen):
     def _filter_dismissed(self) -> None:
         self.query_one(FilterBar).display = False
         self.query_one(FindingsTable).focus()
+
+    @on(FilterBar.Submitted)
+    @on(FilterBar.Dismissed)
+    def _filter_closed(self) -> None:
+        self.query_one("#excerpt").remove_class("-hidden")
 
 
 def describe_detail(detail: AnalysisDetail) -> Text:

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from tui.db.models import AnalysisType
@@ -22,6 +21,7 @@ from tui.services.analysis.request import format_app_list, parse_app_list
 from tui.services.analysis.runner import RUNNABLE, AnalysisService
 from tui.services.analysis.security import SECURITY_TOOLS
 from tui.widgets.check import Check
+from tui.widgets.dialog import FormDialog
 
 if TYPE_CHECKING:
     from tui.app import ThesisApp
@@ -31,15 +31,15 @@ Apps = tuple[str, int]
 
 # (option, label, placeholder): empty means the service's default.
 OPTIONS: list[tuple[str, str, str]] = [
-    ("users", "Load users", "10"),
-    ("duration", "Load seconds", "10"),
-    ("endpoints", "Endpoints", "/  (comma-separated paths)"),
-    ("zap_scan", "Dynamic scan", "baseline, or full (adds the active scan)"),
-    ("model", "Review model", "THESIS_REVIEW_MODEL, e.g. openai/gpt-4o-mini"),
+    ("users", "Load users", "default 10"),
+    ("duration", "Load seconds", "default 10"),
+    ("endpoints", "Endpoints", "default /  (comma-separated paths)"),
+    ("zap_scan", "Dynamic scan", "default baseline; full adds the active scan"),
+    ("model", "Review model", "default THESIS_REVIEW_MODEL, e.g. openai/gpt-4o-mini"),
 ]
 
 
-class AnalysisFormScreen(ModalScreen[list[str] | None]):
+class AnalysisFormScreen(FormDialog[list[str] | None]):
     """Dismisses with the ids of the analyses it stored (pending), or None."""
 
     BINDINGS = [
@@ -60,33 +60,35 @@ class AnalysisFormScreen(ModalScreen[list[str] | None]):
         count = len(self.apps)
         with Vertical(id="analysis-form", classes="dialog"):
             yield Static(f"Analyse {count} app{'s' if count != 1 else ''}", classes="dialog-title")
-            with Grid(classes="form-grid"):
-                yield Label("Apps")
-                yield Input(
-                    format_app_list(self.apps),
-                    placeholder="model/N or model/N-M, space-separated",
-                    id="apps",
-                    compact=True,
-                )
-            yield Label("Types", classes="form-section")
-            with Horizontal(classes="form-checks", id="types"):
-                for kind in RUNNABLE:
-                    yield Check(str(kind), str(kind) in self.types, id=f"type-{kind}",
-                                   compact=True)  # fmt: skip
-            yield Label("Security tools", classes="form-section")
-            with Horizontal(classes="form-checks", id="tools"):
-                for tool in SECURITY_TOOLS:
-                    yield Check(tool, True, id=f"tool-{tool}", compact=True)
-            with Grid(classes="form-grid"):
-                for option, label, placeholder in OPTIONS:
-                    yield Label(label)
-                    yield Input(placeholder=placeholder, id=f"option-{option}", compact=True)
+            with VerticalScroll(classes="dialog-body"):
+                with Grid(classes="form-grid"):
+                    yield Label("Apps")
+                    yield Input(
+                        format_app_list(self.apps),
+                        placeholder="model/N or model/N-M, space-separated",
+                        id="apps",
+                        compact=True,
+                    )
+                yield Label("Types", classes="form-section")
+                with Grid(classes="form-checks", id="types"):
+                    for kind in RUNNABLE:
+                        yield Check(str(kind), str(kind) in self.types, id=f"type-{kind}",
+                                    compact=True)  # fmt: skip
+                yield Label("Security tools", classes="form-section")
+                with Grid(classes="form-checks", id="tools"):
+                    for tool in SECURITY_TOOLS:
+                        yield Check(tool, True, id=f"tool-{tool}", compact=True)
+                with Grid(classes="form-grid form-options"):
+                    for option, label, placeholder in OPTIONS:
+                        yield Label(label)
+                        yield Input(placeholder=placeholder, id=f"option-{option}", compact=True)
             yield Static("", id="form-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Start (ctrl+s)", id="start", variant="primary", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.query_one("#type-security", Checkbox).focus()
 
     def request(self) -> tuple[list[Apps], tuple[AnalysisType, ...], str, dict[str, Any]]:
@@ -139,7 +141,7 @@ class AnalysisFormScreen(ModalScreen[list[str] | None]):
         self.app.call_from_thread(self.dismiss, task_ids)
 
     def _show_error(self, message: str) -> None:
-        self.query_one("#form-error", Static).update(message)
+        self.show_error(message)
         self.query_one("#start", Button).disabled = False
 
     def action_cancel(self) -> None:

@@ -21,7 +21,8 @@ from tui.services.health import check_health, verdict
 from tui.services.ports import allocate_ports
 from tui.services.scanner import scan_apps
 from tui.widgets.confirm import ConfirmModal
-from tui.widgets.format import NONE, when
+from tui.widgets.filter_bar import FilterBar
+from tui.widgets.format import NONE
 from tui.widgets.format import status as fmt_status
 from tui.widgets.log_panel import LogPanel
 
@@ -36,26 +37,59 @@ class ApplicationsScreen(TableScreen):
         "(default folder: THESIS_APPS_DIR)."
     )
     BINDINGS = [
-        Binding("a", "analyse", "Analyse"),
-        Binding("space", "mark", "Mark", show=False),
-        Binding("p", "allocate_ports", "Ports"),
-        Binding("u", "scan", "Scan"),
-        Binding("b", "build", "Build"),
-        Binding("s", "start_stop", "Start/stop"),
-        Binding("l", "logs", "Logs"),
-        Binding("r", "restart", "Restart", show=False),
-        Binding("h", "health", "Health check", show=False),
-        Binding("x", "remove", "Remove", show=False),
-        Binding("X", "remove(True)", "Remove with images", show=False),
+        Binding(
+            "enter",
+            "details",
+            "Details",
+            tooltip="Show the app's folder, files and compose services (enter again hides them)",
+        ),
+        Binding(
+            "a",
+            "analyse",
+            "Analyse",
+            tooltip="Start analyses of the marked apps, or of the highlighted one",
+        ),
+        Binding("space", "mark", "Mark", tooltip="Mark or unmark the app for a"),
+        Binding("escape", "clear_marks", "Unmark all", tooltip="Clear every mark"),
+        Binding(
+            "s",
+            "start_stop",
+            "Start/stop",
+            tooltip="Start the app (then check it answers "
+            "and follow its logs), or stop it (asks first)",
+        ),
+        Binding("l", "logs", "Logs", tooltip="Follow the app's container logs (l again hides)"),
+        Binding(
+            "b", "build", "Build", tooltip="Build the app's images; the output streams into the log"
+        ),
+        Binding("r", "restart", "Restart", tooltip="Restart the app's containers"),
+        Binding("h", "health", "Health", tooltip="Probe the app's published services over HTTP"),
+        Binding(
+            "p",
+            "allocate_ports",
+            "Ports",
+            tooltip="Give the app a backend and a frontend port (it keeps ports it has)",
+        ),
+        Binding("u", "scan", "Scan", tooltip="Scan THESIS_APPS_DIR for apps (as thesis apps scan)"),
+        Binding(
+            "x",
+            "remove",
+            "Remove",
+            tooltip="Remove the app's containers and network (asks first; files and results stay)",
+        ),
+        Binding(
+            "X", "remove(True)", "Remove+images", tooltip="Remove them and the app's images too"
+        ),
     ]
+    HELP_PARTS = [("The log (tab to it)", LogPanel), ("The filter", FilterBar)]
     COLUMNS = [
-        Column("model", "Model", sortable=True),
+        Column("model", "Model", sortable=True, elide="middle", min_width=14),
         Column("app", "App", sortable=True),
-        Column("status", "Status", sortable=True),
-        Column("backend", "Backend", sortable=True),
-        Column("frontend", "Frontend", sortable=True),
-        Column("checked", "Last check", sortable=True),
-        Column("analysis", "Last analysis", sortable=True),
+        Column("status", "Status", sortable=True, elide="end", min_width=10),
+        Column("backend", "Backend", sortable=True, priority=2),
+        Column("frontend", "Frontend", sortable=True, priority=2),
+        Column("checked", "Last check", sortable=True, priority=3),
+        Column("analysis", "Last analysis", sortable=True, priority=1, elide="end"),
     ]
 
     def fetch(self, query: Query) -> Page[Any]:
@@ -76,7 +110,7 @@ class ApplicationsScreen(TableScreen):
             fmt_status(status),
             str(row.backend_port) if row.backend_port else NONE,
             str(row.frontend_port) if row.frontend_port else NONE,
-            when(row.last_status_check),
+            row.last_status_check,
             row.last_analysis or NONE,
         )
 
@@ -85,7 +119,31 @@ class ApplicationsScreen(TableScreen):
         return f"● {row.model_slug}" if marked else row.model_slug
 
     def status_suffix(self) -> str:
-        return f" · {len(self.marked)} marked (a analyses them)" if self.marked else ""
+        if not self.marked:
+            return ""
+        visible = {(row.model_slug, row.app_number) for row in self.row_data.values()}
+        hidden = len(self.marked - visible)
+        return f" · {len(self.marked)} marked" + (f", {hidden} not shown" if hidden else "")
+
+    def rows_loaded(self, page: Page[Any]) -> None:
+        """Marks of apps that are gone (deleted, or scanned away) are dropped."""
+        if self.marked and not self.search and page.shown == page.total:
+            present = {(row.model_slug, row.app_number) for row in page.rows}
+            if not self.marked <= present:
+                self.marked &= present
+                self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Nothing to clear: esc is not offered.
+        return action != "clear_marks" or bool(self.marked)
+
+    def action_clear_marks(self) -> None:
+        count = len(self.marked)
+        self.marked.clear()
+        self.refresh_rows()
+        self.refresh_status()
+        self.refresh_bindings()
+        self.notify(f"Unmarked {count} app{'s' if count != 1 else ''}.")
 
     def action_mark(self) -> None:
         """Mark or unmark the highlighted app for `a`, then move down."""
@@ -94,10 +152,10 @@ class ApplicationsScreen(TableScreen):
             return
         key = (row.model_slug, row.app_number)
         self.marked.symmetric_difference_update({key})
-        table = self.query_one(DataTable)
-        table.update_cell(str(row.id), "model", self._model_cell(row), update_width=True)
-        table.action_cursor_down()
+        self.refresh_rows({str(row.id)})
+        self.query_one(DataTable).action_cursor_down()
         self.refresh_status()
+        self.refresh_bindings()
 
     def action_analyse(self) -> None:
         """The start form for the marked apps, or the highlighted one when none is marked."""
@@ -169,7 +227,7 @@ class ApplicationsScreen(TableScreen):
         super().action_refresh()
 
     @on(DataTable.RowSelected)
-    def _toggle_detail(self) -> None:
+    def action_details(self) -> None:
         pane = self.query_one("#detail")
         pane.display = not pane.display
         if pane.display:

@@ -7,36 +7,30 @@ update, so the cursor does not jump when the table refreshes.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.cells import cell_len
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui.errors import ThesisError
 from tui.services.common import Page
+from tui.widgets.columns import Column, Layout, fit, natural_widths, render
 from tui.widgets.filter_bar import FilterBar
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.nav_bar import NavBar
 
 if TYPE_CHECKING:
     from tui.app import ThesisApp
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    width: int | None = None
-    sortable: bool = False
-    """The screen's service can ORDER BY this column (its key is the service's sort name)."""
+__all__ = ["Column", "Query", "TableScreen"]
 
 
 @dataclass(frozen=True)
@@ -57,12 +51,30 @@ class TableScreen(Screen):
     NOUN: ClassVar[str] = "rows"
 
     BINDINGS = [
-        Binding("slash", "filter", "Filter"),
-        Binding("ctrl+r", "refresh", "Refresh", show=False),
-        Binding("o", "sort_next", "Sort", show=False),
-        Binding("O", "sort_reverse", "Reverse sort", show=False),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            tooltip="Filter as you type: every word must match a shown column (esc clears)",
+        ),
+        Binding(
+            "w",
+            "toggle_wide",
+            "Wide",
+            tooltip="Wide view: every column whole, absolute "
+            "times; the table scrolls sideways (w again: back)",
+        ),
+        Binding("o", "sort_next", "Sort", show=False, tooltip="Sort by the next column"),
+        Binding("O", "sort_reverse", "Reverse", show=False, tooltip="Reverse the sort"),
+        Binding(
+            "ctrl+r",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Refresh now (tables also refresh every few seconds)",
+        ),
+        Binding("j", "cursor_down", "Down", show=False, tooltip="Down (or ↓)"),
+        Binding("k", "cursor_up", "Up", show=False, tooltip="Up (or ↑)"),
     ]
 
     class RowsLoaded(Message):
@@ -82,7 +94,11 @@ class TableScreen(Screen):
         self.query_state = Query()
         self.loaded = False
         self.row_data: dict[str, Any] = {}
+        self.wide = False
+        """Every column at its full width (the table scrolls sideways), times absolute."""
+        self.fitted: Layout | None = None
         self._page: Page[Any] | None = None
+        self._rows: list[tuple[str, tuple[Any, ...]]] = []
 
     @property
     def thesis(self) -> ThesisApp:
@@ -96,7 +112,7 @@ class TableScreen(Screen):
             yield from self.compose_below_table()
         yield Static("", id="status", classes="status-line")
         yield FilterBar(id="filter")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def compose_below_table(self) -> ComposeResult:
         """Extra widgets under the table (a detail pane); none by default."""
@@ -146,41 +162,57 @@ class TableScreen(Screen):
 
     @on(RowsLoaded)
     def _apply_rows(self, message: RowsLoaded) -> None:
-        table = self.query_one(DataTable)
-        keys = [key for key, _ in message.rows]
-        widths = self._column_widths(message.rows)
-        with self.app.batch_update():
-            existing = [row_key.value for row_key in table.rows]
-            current_widths = [column.width for column in table.ordered_columns]
-            fits = len(current_widths) == len(widths) and all(
-                map(operator.le, widths, current_widths)
-            )
-            if existing == keys and fits:
-                self._update_changed_cells(table, message.rows)
-            else:
-                self._rebuild(table, message.rows, widths, existing)
+        self._rows = message.rows
+        self._show_rows()
         self.row_data = message.data
         self.loaded = True
         page = message.page
+        self.rows_loaded(page)
         empty = page.total == 0 and not self.search
+        table = self.query_one(DataTable)
         table.display = not empty
         self.query_one("#empty").display = empty
         self._show_status(page)
 
-    def _column_widths(self, rows: list[tuple[str, tuple[Any, ...]]]) -> list[int]:
-        # Sized here rather than by DataTable's auto-width, which measures on idle and
-        # can leave rows drawn (and cached) at the header's width until the next redraw.
-        widths = [cell_len(column.label) for column in self.COLUMNS]
-        for _, cells in rows:
-            widths = [
-                max(width, cell_len(str(cell))) for width, cell in zip(widths, cells, strict=True)
-            ]
-        return [column.width or width for column, width in zip(self.COLUMNS, widths, strict=True)]
+    def _available_width(self) -> int:
+        # The table spans the screen; one column stays for its vertical scrollbar.
+        return max(self.size.width or self.app.size.width, 20) - 1
+
+    def _show_rows(self) -> None:
+        """Put the loaded rows in the table: the columns that fit, long cells cut to size."""
+        table = self.query_one(DataTable)
+        rows = self._rows
+        layout = fit(
+            self.COLUMNS,
+            natural_widths(self.COLUMNS, [cells for _, cells in rows], self.wide),
+            self._available_width(),
+            wide=self.wide,
+        )
+        shown = [(key, self._cells(layout, cells)) for key, cells in rows]
+        keys = [key for key, _ in rows]
+        with self.app.batch_update():
+            existing = [row_key.value for row_key in table.rows]
+            if existing == keys and layout == self.fitted:
+                self._update_changed_cells(table, layout, shown)
+            else:
+                self._rebuild(table, layout, shown, existing)
+        self.fitted = layout
+
+    def _cells(self, layout: Layout, cells: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(
+            render(cells[i], width, self.COLUMNS[i], self.wide)
+            for i, width in zip(layout.shown, layout.widths, strict=True)
+        )
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.loaded:
+            self._show_rows()
+            self.refresh_status()
 
     def _update_changed_cells(
-        self, table: DataTable, rows: list[tuple[str, tuple[Any, ...]]]
+        self, table: DataTable, layout: Layout, rows: list[tuple[str, tuple[Any, ...]]]
     ) -> None:
-        column_keys = [column.key for column in self.COLUMNS]
+        column_keys = [self.COLUMNS[i].key for i in layout.shown]
         for key, cells in rows:
             current = table.get_row(key)
             for column_key, old, new in zip(column_keys, current, cells, strict=True):
@@ -190,24 +222,54 @@ class TableScreen(Screen):
     def _rebuild(
         self,
         table: DataTable,
+        layout: Layout,
         rows: list[tuple[str, tuple[Any, ...]]],
-        widths: list[int],
         existing: list[str | None],
     ) -> None:
         row = table.cursor_row
         cursor_key = existing[row] if 0 <= row < len(existing) else None
+        scroll_x = table.scroll_x
         table.clear(columns=True)
-        for column, width in zip(self.COLUMNS, widths, strict=True):
+        for i, width in zip(layout.shown, layout.widths, strict=True):
+            column = self.COLUMNS[i]
             table.add_column(column.label, key=column.key, width=width)
         for key, cells in rows:
             table.add_row(*cells, key=key)
         keys = [key for key, _ in rows]
         if cursor_key in keys:
             table.move_cursor(row=keys.index(cursor_key))
+        if self.wide:
+            table.scroll_x = scroll_x
+
+    def shows(self, column_key: str) -> bool:
+        """Whether the column `column_key` is on screen now."""
+        return self.fitted is not None and any(
+            self.COLUMNS[i].key == column_key for i in self.fitted.shown
+        )
+
+    def refresh_rows(self, keys: set[str] | None = None) -> None:
+        """Draw rows again from `row_cells` (after a mark, say); all rows when `keys` is None."""
+        if self.fitted is None:
+            return
+        self._rows = [
+            self.row_cells(self.row_data[key]) if keys is None or key in keys else (key, cells)
+            for key, cells in self._rows
+        ]
+        self._show_rows()  # a changed cell may need a wider column
+
+    def action_toggle_wide(self) -> None:
+        """w: every column at full width (scroll sideways) and absolute times, or back."""
+        self.wide = not self.wide
+        if self.loaded:
+            self._show_rows()
+            self.refresh_status()
 
     @on(LoadFailed)
     def _show_failure(self, message: LoadFailed) -> None:
         self.notify(message.error, title="Could not load", severity="error")
+
+    def rows_loaded(self, page: Page[Any]) -> None:
+        """A hook for a screen that keeps state about its rows (before the status shows)."""
 
     def status_suffix(self) -> str:
         """More for the status line (e.g. how many rows are marked); nothing by default."""
@@ -228,6 +290,11 @@ class TableScreen(Screen):
         if sort:
             label = next((c.label for c in self.COLUMNS if c.key == sort), sort)
             text += f" · sorted by {label} {'↓' if self.query_state.descending else '↑'}"
+        if self.wide:
+            text += " · wide view (w)"
+        elif self.fitted is not None and self.fitted.dropped:
+            hidden = len(self.fitted.dropped)
+            text += f" · w: +{hidden} column{'s' if hidden > 1 else ''}"
         self.query_one("#status", Static).update(text + self.status_suffix())
 
     # --- actions --------------------------------------------------------------------

@@ -8,7 +8,6 @@ from tui.screens.base import Column, Query, TableScreen
 from tui.services.batches import BatchJobRow, list_jobs
 from tui.services.common import Page
 from tui.widgets.format import status as fmt_status
-from tui.widgets.format import when
 
 
 class BatchJobsScreen(TableScreen):
@@ -21,13 +20,13 @@ class BatchJobsScreen(TableScreen):
     )
     COLUMNS = [
         Column("id", "Job", sortable=True),
-        Column("name", "Name", sortable=True),
+        Column("name", "Name", sortable=True, elide="end"),
         Column("status", "Status", sortable=True),
-        Column("priority", "Priority", sortable=True),
+        Column("priority", "Priority", sortable=True, priority=3),
         Column("progress", "Progress", sortable=True),
-        Column("done", "Done/Total"),
-        Column("failed", "Failed", sortable=True),
-        Column("created", "Created", sortable=True),
+        Column("done", "Done/Total", priority=1),
+        Column("failed", "Failed", sortable=True, priority=1),
+        Column("created", "Created", sortable=True, priority=2),
     ]
 
     def fetch(self, query: Query) -> Page[Any]:
@@ -44,5 +43,5 @@ class BatchJobsScreen(TableScreen):
             f"{row.progress}%",
             f"{row.completed}/{row.total}",
             str(row.failed),
-            when(row.created_at),
+            row.created_at,
         )

@@ -8,25 +8,25 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from tui.errors import ValidationError
 from tui.services.schemas import ModelCreate, ModelRead, ModelUpdate, parse_input
 from tui.widgets.check import Check
+from tui.widgets.dialog import FormDialog
 
 # (field, label, placeholder); every one is optional text the schema parses.
 TEXT_FIELDS: list[tuple[str, str, str]] = [
-    ("slug", "Slug", "provider_model, e.g. openai_gpt-4o"),
-    ("provider", "Provider", "openai"),
-    ("name", "Name", "GPT-4o"),
-    ("model_id_openrouter", "OpenRouter id", "openai/gpt-4o"),
-    ("parameters_billions", "Params (B)", "e.g. 70"),
-    ("context_length", "Context", "tokens, e.g. 128000"),
-    ("max_output_tokens", "Max output", "tokens"),
-    ("price_prompt", "$ in / 1M", "USD per 1M prompt tokens"),
-    ("price_completion", "$ out / 1M", "USD per 1M completion tokens"),
+    ("slug", "Slug", "required: provider_model, e.g. openai_gpt-4o"),
+    ("provider", "Provider", "e.g. openai (optional)"),
+    ("name", "Name", "e.g. GPT-4o (optional)"),
+    ("model_id_openrouter", "OpenRouter id", "e.g. openai/gpt-4o (optional)"),
+    ("parameters_billions", "Params (B)", "billions, e.g. 70 (optional)"),
+    ("context_length", "Context", "tokens, e.g. 128000 (optional)"),
+    ("max_output_tokens", "Max output", "tokens (optional)"),
+    ("price_prompt", "$ in / 1M", "USD per 1M prompt tokens (optional)"),
+    ("price_completion", "$ out / 1M", "USD per 1M completion tokens (optional)"),
 ]
 FLAGS: list[tuple[str, str]] = [
     ("vision", "Vision"),
@@ -36,7 +36,7 @@ FLAGS: list[tuple[str, str]] = [
 ]
 
 
-class ModelFormScreen(ModalScreen[ModelCreate | ModelUpdate | None]):
+class ModelFormScreen(FormDialog[ModelCreate | ModelUpdate | None]):
     """Dismisses with a validated ModelCreate (new) or ModelUpdate (edit), or None."""
 
     BINDINGS = [
@@ -52,21 +52,22 @@ class ModelFormScreen(ModalScreen[ModelCreate | ModelUpdate | None]):
         title = f"Edit {self.model.slug}" if self.model else "Add a model"
         with Vertical(id="model-form", classes="dialog"):
             yield Static(title, classes="dialog-title")
-            with Grid(id="model-form-grid"):
-                for field, label, placeholder in TEXT_FIELDS:
-                    if field == "slug" and self.model is not None:
-                        continue  # folders and results are named after it: fixed once made
-                    yield Label(label)
-                    yield Input(
-                        self._initial(field),
-                        placeholder=placeholder,
-                        id=f"field-{field}",
-                        compact=True,
-                    )
-            with Horizontal(id="model-form-flags"):
-                for field, label in FLAGS:
-                    value = bool(getattr(self.model, field, False))
-                    yield Check(label, value, id=f"flag-{field}", compact=True)
+            with VerticalScroll(classes="dialog-body"):
+                with Grid(id="model-form-grid"):
+                    for field, label, placeholder in TEXT_FIELDS:
+                        if field == "slug" and self.model is not None:
+                            continue  # folders and results are named after it: fixed once made
+                        yield Label(label)
+                        yield Input(
+                            self._initial(field),
+                            placeholder=placeholder,
+                            id=f"field-{field}",
+                            compact=True,
+                        )
+                with Grid(id="model-form-flags", classes="form-checks"):
+                    for field, label in FLAGS:
+                        value = bool(getattr(self.model, field, False))
+                        yield Check(label, value, id=f"flag-{field}", compact=True)
             yield Static("", id="form-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
@@ -101,7 +102,7 @@ class ModelFormScreen(ModalScreen[ModelCreate | ModelUpdate | None]):
         try:
             result = parse_input(schema, self.values(), "model")
         except ValidationError as exc:
-            self.query_one("#form-error", Static).update(exc.msg)
+            self.show_error(exc.msg)
             return
         self.dismiss(result)
 

@@ -25,11 +25,28 @@ class ModelsScreen(TableScreen):
     SUB_TITLE = "Models"
     MODE = "models"
     BINDINGS = [
-        Binding("a", "add", "Add"),
-        Binding("e", "edit", "Edit"),
-        Binding("d", "delete", "Delete"),
-        Binding("u", "sync", "Sync"),
+        Binding("a", "add", "Add", tooltip="Add a model by hand"),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            key_display="e/enter",
+            tooltip="Edit the highlighted model",
+        ),
+        Binding(
+            "d",
+            "delete",
+            "Delete",
+            tooltip="Delete the model with its apps, ports and analyses (asks first; files stay)",
+        ),
+        Binding(
+            "u",
+            "sync",
+            "Sync",
+            tooltip="Update the catalogue from OpenRouter (as thesis models sync)",
+        ),
     ]
+    HELP_NOTES = ["Caps: V vision, F tools (function calling), J JSON mode, S streaming."]
     NOUN = "models"
     EMPTY_HINT = (
         "No models in the catalogue yet.\n\n"
@@ -37,14 +54,15 @@ class ModelsScreen(TableScreen):
         "or  thesis models sync --from models.json  (offline)."
     )
     COLUMNS = [
-        Column("slug", "Slug", sortable=True),
-        Column("provider", "Provider", sortable=True),
-        Column("name", "Name", sortable=True),
-        Column("params", "Params B", sortable=True),
-        Column("context", "Context", sortable=True),
-        Column("in", "$in/1M", sortable=True),
-        Column("out", "$out/1M", sortable=True),
-        Column("caps", "Caps"),
+        Column("slug", "Slug", sortable=True, elide="middle", min_width=16),
+        # Provider and name mostly repeat the slug: they go first on a narrow screen.
+        Column("provider", "Provider", sortable=True, priority=5, elide="end"),
+        Column("name", "Name", sortable=True, priority=4, elide="end"),
+        Column("params", "Params B", sortable=True, priority=3),
+        Column("context", "Context", sortable=True, priority=2),
+        Column("in", "$in/1M", sortable=True, priority=1),
+        Column("out", "$out/1M", sortable=True, priority=1),
+        Column("caps", "Caps", priority=3),
         Column("apps", "Apps", sortable=True),
     ]
 

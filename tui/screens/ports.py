@@ -20,8 +20,15 @@ class PortsScreen(TableScreen):
     MODE = "ports"
     NOUN = "allocations"
     BINDINGS = [
-        Binding("a", "allocate_all", "Allocate all"),
-        Binding("d", "release", "Release"),
+        Binding(
+            "a",
+            "allocate_all",
+            "Allocate all",
+            tooltip="Give every app without ports a backend and a frontend port",
+        ),
+        Binding(
+            "d", "release", "Release", tooltip="Release the highlighted app's ports (asks first)"
+        ),
     ]
     EMPTY_HINT = (
         "No ports allocated yet.\n\n"
@@ -29,12 +36,12 @@ class PortsScreen(TableScreen):
         "(ranges: THESIS_BACKEND_PORTS, THESIS_FRONTEND_PORTS)."
     )
     COLUMNS = [
-        Column("model", "Model", sortable=True),
+        Column("model", "Model", sortable=True, elide="middle", min_width=14),
         Column("app", "App", sortable=True),
         Column("backend", "Backend", sortable=True),
         Column("frontend", "Frontend", sortable=True),
-        Column("allocated", "Allocated", sortable=True),
-        Column("conflict", "Host conflict"),
+        Column("allocated", "Allocated", sortable=True, priority=3),
+        Column("conflict", "Host conflict", priority=1, elide="end"),
     ]
 
     def fetch(self, query: Query) -> Page[Any]:

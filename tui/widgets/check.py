@@ -13,5 +13,4 @@ from textual.widgets import Checkbox
 class Check(Checkbox):
     @property
     def _button(self) -> Content:
-        mark = self.get_visual_style("toggle--button")
-        return Content.assemble("[", ("x" if self.value else " ", mark), "]")
+        return Content.assemble("[", ("x" if self.value else " ", "bold"), "]")

@@ -10,7 +10,10 @@ from textual.widgets import Input
 class FilterBar(Input):
     """Hidden until `/`; posts `FilterBar.Changed` as the user types, `escape` clears it."""
 
-    BINDINGS = [Binding("escape", "dismiss", "Clear filter", show=True)]
+    BINDINGS = [
+        Binding("enter", "submit", "Keep", tooltip="Keep the filter and go back to the table"),
+        Binding("escape", "dismiss", "Clear filter", tooltip="Clear the filter and close it"),
+    ]
 
     class Dismissed(Message):
         """The user left the filter with escape (the filter is cleared)."""

@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from tui.services.analysis.findings import SEVERITY_RANK, Finding, by_severity
+from tui.widgets.columns import Column, fit, natural_widths, render
 from tui.widgets.format import NONE
 
 SEVERITY_STYLES = {
@@ -40,8 +41,14 @@ def location(finding: Finding) -> str:
 class FindingsTable(DataTable):
     """Holds every finding of one analysis; shows the ones matching the filter, sorted."""
 
-    COLUMNS = [("severity", "Severity"), ("tool", "Tool"), ("rule", "Rule"),
-               ("file", "Location"), ("message", "Message")]  # fmt: skip
+    COLUMNS = [
+        Column("severity", "Severity"),
+        Column("tool", "Tool", priority=1),
+        Column("rule", "Rule", elide="end", min_width=8),
+        Column("file", "Location", elide="middle", min_width=14),
+        # The message in full is in the pane below: here it takes what is left.
+        Column("message", "Message", elide="end", min_width=10),
+    ]
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -53,9 +60,9 @@ class FindingsTable(DataTable):
         """Indexes into `findings` of the rows on screen, in row order."""
         self.total_matching = 0
 
-    def on_mount(self) -> None:
-        for key, label in self.COLUMNS:
-            self.add_column(label, key=key)
+    def on_resize(self) -> None:
+        if self.findings:
+            self.refill()
 
     def show(self, findings: list[Finding]) -> None:
         self.findings = findings
@@ -85,19 +92,33 @@ class FindingsTable(DataTable):
         matching = self.matching()
         self.total_matching = len(matching)
         self.shown = matching[:MAX_ROWS]
-        self.clear()
-        for index in self.shown:
-            finding = self.findings[index]
+        rows = [self._cells(self.findings[index]) for index in self.shown]
+        available = max((self.size.width or self.app.size.width) - 1, 20)
+        layout = fit(self.COLUMNS, natural_widths(self.COLUMNS, rows, False), available,
+                     wide=False)  # fmt: skip
+        self.clear(columns=True)
+        for i, width in zip(layout.shown, layout.widths, strict=True):
+            self.add_column(self.COLUMNS[i].label, key=self.COLUMNS[i].key, width=width)
+        for index, cells in zip(self.shown, rows, strict=True):
             self.add_row(
-                Text(finding.severity, style=SEVERITY_STYLES.get(finding.severity, "")),
-                finding.tool,
-                finding.rule_id,
-                location(finding),
-                finding.message.splitlines()[0] if finding.message else "",
+                *(
+                    render(cells[i], width, self.COLUMNS[i])
+                    for i, width in zip(layout.shown, layout.widths, strict=True)
+                ),
                 key=str(index),
             )
         if current is not None and current in self.shown:
             self.move_cursor(row=self.shown.index(current), scroll=True)
+
+    @staticmethod
+    def _cells(finding: Finding) -> tuple[Text | str, ...]:
+        return (
+            Text(finding.severity, style=SEVERITY_STYLES.get(finding.severity, "")),
+            finding.tool,
+            finding.rule_id,
+            location(finding),
+            finding.message.splitlines()[0] if finding.message else "",
+        )
 
     def current(self) -> int | None:
         """Index into `findings` of the highlighted row, or None."""

@@ -128,12 +128,12 @@ class LogPanel(Vertical, can_focus=True):
     COMPONENT_CLASSES = {"log-panel--match"}
 
     BINDINGS = [
-        Binding("f", "toggle_follow", "Follow"),
-        Binding("c", "clear", "Clear"),
-        Binding("slash", "open_search", "Search"),
-        Binding("n", "next_match", "Next"),
-        Binding("N", "previous_match", "Previous", show=False),
-        Binding("escape", "close_search", "Close"),
+        Binding("f", "toggle_follow", "Follow", tooltip="Follow new lines, or stop at this one"),
+        Binding("c", "clear", "Clear", tooltip="Clear the log on screen (files stay)"),
+        Binding("slash", "open_search", "Search", tooltip="Search the log (matches lit)"),
+        Binding("n", "next_match", "Next", tooltip="Next match"),
+        Binding("N", "previous_match", "Previous", show=False, tooltip="Previous match"),
+        Binding("escape", "close_search", "Close", tooltip="Close the search"),
         Binding("end,G", "follow_end", "End", show=False),
         Binding("home,g", "scroll('home')", "Top", show=False),
         Binding("up,k", "scroll('up')", "Up", show=False),

@@ -21,12 +21,25 @@ class NavBar(Static):
         self.current = current
 
     def render(self) -> Text:
-        text = Text(" ThesisApp ", style="bold")
+        docker = bool(getattr(self.app, "docker_problem", None))
+        width = self.size.width or 80
+        # The most that fits: the name and full labels, then without the name, then keys only
+        # for the screens not shown; the Docker warning always stays.
+        for title, short in ((True, False), (False, False), (False, True)):
+            text = self._line(title, short, docker)
+            if text.cell_len <= width:
+                break
+        return text
+
+    def _line(self, title: bool, short: bool, docker: bool) -> Text:
+        text = Text(" ThesisApp " if title else "", style="bold")
         for mode, key, label in SCREENS:
+            if text:
+                text.append("│")
+            current = mode == self.current
+            style = "reverse bold" if current else ""
+            text.append(f" {key} {label} " if current or not short else f" {key} ", style=style)
+        if docker:
             text.append("│")
-            style = "reverse bold" if mode == self.current else ""
-            text.append(f" {key} {label} ", style=style)
-        if getattr(self.app, "docker_problem", None):
-            text.append("│")
-            text.append(" Docker unavailable ", style="bold red")
+            text.append(" Docker unavailable " if not short else " No Docker ", style="bold red")
         return text
