@@ -15,6 +15,7 @@ from tui.config import load_settings
 from tui.db import Database
 from tui.db.models import ModelCapability
 from tui.screens.analyses import AnalysesScreen
+from tui.screens.analysis_detail import AnalysisDetailScreen
 from tui.screens.applications import ApplicationsScreen
 from tui.screens.base import TableScreen
 from tui.screens.batch import BatchJobsScreen
@@ -131,6 +132,41 @@ class TestNavigation:
             await pilot.press("enter")
             await settle(pilot)
             assert isinstance(app.screen, PortsScreen)
+
+    async def test_drill_down_from_a_model_to_its_apps_analyses_and_findings_and_back(
+        self, demo_db
+    ) -> None:
+        app = make_app(demo_db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert table_column(app, 0)[0] == "anthropic_claude-3.5-sonnet"
+            await pilot.press("enter")  # the model's apps
+            await settle(pilot)
+            assert isinstance(app.screen, ApplicationsScreen)
+            assert status_text(app).startswith("2 of 2 apps of anthropic_claude-3.5-sonnet")
+            assert "esc Back" in str(app.screen.query_one("KeyBar").render())
+            await pilot.press("enter")  # app 1's analyses
+            await settle(pilot)
+            assert isinstance(app.screen, AnalysesScreen)
+            assert row_keys(app) == ["sec-0001"]
+            assert status_text(app).startswith(
+                "1 of 1 analyses of anthropic_claude-3.5-sonnet app 1"
+            )
+            await pilot.press("enter")  # its findings
+            await pilot.pause()
+            assert isinstance(app.screen, AnalysisDetailScreen)
+            await pilot.press("escape")
+            assert isinstance(app.screen, AnalysesScreen)
+            await pilot.press("q")  # q goes back one level too, never quits from a drill-down
+            assert isinstance(app.screen, ApplicationsScreen) and app.is_running
+            await pilot.press("escape")
+            assert isinstance(app.screen, ModelsScreen) and app.screen.scope is None
+            # From deep down, the screen's own key comes back to its top.
+            await pilot.press("enter", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, AnalysesScreen) and app.screen.scope is not None
+            await pilot.press("1")
+            assert isinstance(app.screen, ModelsScreen) and len(app.screen_stack) == 1
 
     async def test_question_mark_shows_help_and_escape_closes_it(self, demo_db) -> None:
         app = make_app(demo_db)

@@ -51,7 +51,7 @@ async def test_u_on_a_fresh_install_makes_the_apps_folder_and_says_how_to_fill_i
     assert not any(n.severity == "error" for n in app._notifications)
 
 
-async def test_enter_opens_the_detail_pane_with_files_and_compose_services(
+async def test_i_opens_the_detail_pane_with_files_and_compose_services(
     sqlite_db: Database, tmp_path, monkeypatch
 ) -> None:
     root = tmp_path / "generated"
@@ -64,7 +64,7 @@ async def test_enter_opens_the_detail_pane_with_files_and_compose_services(
         await settle(pilot)
         pane = app.screen.query_one("#detail")
         assert not pane.display
-        await pilot.press("enter")
+        await pilot.press("i")
         await workers_done(pilot)
         assert pane.display
         text = str(app.screen.query_one("#detail-text", Static).render())
@@ -72,7 +72,7 @@ async def test_enter_opens_the_detail_pane_with_files_and_compose_services(
         assert "backend/app.py" in text and "frontend/src/App.jsx" in text
         assert "node_modules" not in text
         assert "service frontend: ./frontend · 3000:80" in text
-        await pilot.press("enter")
+        await pilot.press("i")
         assert not pane.display
 
 
@@ -117,7 +117,7 @@ def test_detail_pane_snapshot(demo_db, snap_compare) -> None:
 
     async def open_detail(pilot) -> None:
         await settle(pilot)
-        await pilot.press("enter")
+        await pilot.press("i")
         await workers_done(pilot)
 
     assert snap_compare(

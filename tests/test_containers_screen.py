@@ -125,7 +125,7 @@ async def test_a_failing_build_from_the_tui_says_why_and_marks_the_app_failed(
         assert "missing-dependency" in panel.lines
         # The reason stays where the user looks once the notification has gone.
         assert any(line.startswith("!! build of backend failed") for line in panel.lines)
-        await pilot.press("enter")
+        await pilot.press("i")
         detail = app.screen.query_one("#detail-text", Static)
         await until(pilot, lambda: "build of backend failed" in str(detail.render()), "detail")
 

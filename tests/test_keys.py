@@ -31,19 +31,20 @@ async def test_the_key_bar_shows_the_screens_own_keys_first_and_points_to_the_re
         lines = text.splitlines()
         assert len(lines) == 2 and all(len(line) < 80 for line in lines)
         # What the user came for is first: the keys of Applications, in their order.
-        assert lines[0].split()[:6] == ["enter", "Details", "a", "Analyse", "space", "Mark"]
+        assert lines[0].split()[:6] == ["enter", "Analyses", "i", "Info", "a", "Analyse"]
         for key in ("r Restart", "h Health", "x Remove", "X Remove+images"):
             assert key in text
         assert text.rstrip().endswith(MORE)  # the rest is one key away
-        assert "esc Unmark all" not in text  # nothing marked: nothing to clear
+        assert "U Unmark all" not in text  # nothing marked: nothing to clear
+        assert "esc Back" not in text  # a top screen: esc goes nowhere
         await pilot.press("space")
         await pilot.pause()
-        assert "esc Unmark all" in bar(app)
+        assert "U Unmark all" in bar(app)
         assert "1 marked" in status_text(app)
-        await pilot.press("escape")
+        await pilot.press("U")
         await pilot.pause()
         assert "marked" not in status_text(app)
-        assert "esc Unmark all" not in bar(app)
+        assert "U Unmark all" not in bar(app)
 
 
 async def test_the_key_bar_follows_focus_into_the_log_panel(demo_db) -> None:

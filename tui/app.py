@@ -12,7 +12,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, get_current_worker
 
 from tui.config import Settings
@@ -65,7 +65,7 @@ class ThesisApp(App[None]):
     BINDINGS = [
         *(
             # The nav bar shows these keys, so the footer need not.
-            Binding(key, f"switch_mode('{mode}')", label, show=False)
+            Binding(key, f"show('{mode}')", label, show=False)
             for mode, key, label in SCREENS
         ),
         Binding("question_mark", "help", "Help"),
@@ -243,6 +243,15 @@ class ThesisApp(App[None]):
             ),
             answer,
         )
+
+    def action_show(self, mode: str) -> None:
+        """A screen's key: its screen; pressed on it (or on a drill-down opened from it), back
+        to its top."""
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+            return
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen):
+            self.pop_screen()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

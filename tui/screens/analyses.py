@@ -73,8 +73,14 @@ class AnalysesScreen(TableScreen):
     _log_task: str | None = None
 
     def fetch(self, query: Query) -> Page[Any]:
+        scope = self.scope
         return list_analyses(
-            self.thesis.db, search=query.search, sort=query.sort, descending=query.descending
+            self.thesis.db,
+            search=query.search,
+            sort=query.sort,
+            descending=query.descending,
+            model=scope.model if scope else None,
+            app_number=scope.app_number if scope else None,
         )
 
     def row_cells(self, row: AnalysisRow) -> tuple[str, tuple[Any, ...]]:

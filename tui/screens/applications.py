@@ -13,7 +13,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from tui.errors import ThesisError, shown
-from tui.screens.base import Column, Query, TableScreen
+from tui.screens.analyses import AnalysesScreen
+from tui.screens.base import Column, Query, Scope, TableScreen
 from tui.services.apps import AppDetail, AppRow, get_app_detail, list_applications
 from tui.services.common import Page
 from tui.services.container_logs import LogFollower
@@ -39,9 +40,15 @@ class ApplicationsScreen(TableScreen):
     BINDINGS = [
         Binding(
             "enter",
+            "drill_down",
+            "Analyses",
+            tooltip="The app's analyses (esc comes back)",
+        ),
+        Binding(
+            "i",
             "details",
-            "Details",
-            tooltip="Show the app's folder, files and compose services (enter again hides them)",
+            "Info",
+            tooltip="Show the app's folder, files and compose services (i again hides them)",
         ),
         Binding(
             "a",
@@ -50,7 +57,7 @@ class ApplicationsScreen(TableScreen):
             tooltip="Start analyses of the marked apps, or of the highlighted one",
         ),
         Binding("space", "mark", "Mark", tooltip="Mark or unmark the app for a"),
-        Binding("escape", "clear_marks", "Unmark all", tooltip="Clear every mark"),
+        Binding("U", "clear_marks", "Unmark all", tooltip="Clear every mark"),
         Binding(
             "s",
             "start_stop",
@@ -94,11 +101,15 @@ class ApplicationsScreen(TableScreen):
 
     def fetch(self, query: Query) -> Page[Any]:
         return list_applications(
-            self.thesis.db, search=query.search, sort=query.sort, descending=query.descending
+            self.thesis.db,
+            search=query.search,
+            sort=query.sort,
+            descending=query.descending,
+            model=self.scope.model if self.scope else None,
         )
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, scope: Scope | None = None) -> None:
+        super().__init__(scope)
         self.marked: set[tuple[str, int]] = set()
         """(model, app N) marked with space for `a`."""
 
@@ -134,8 +145,9 @@ class ApplicationsScreen(TableScreen):
                 self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Nothing to clear: esc is not offered.
-        return action != "clear_marks" or bool(self.marked)
+        if action == "clear_marks":
+            return bool(self.marked)  # nothing to clear: U is not offered
+        return super().check_action(action, parameters)
 
     def action_clear_marks(self) -> None:
         count = len(self.marked)
@@ -227,6 +239,12 @@ class ApplicationsScreen(TableScreen):
         super().action_refresh()
 
     @on(DataTable.RowSelected)
+    def action_drill_down(self) -> None:
+        """enter: the highlighted app's analyses, on a screen of their own (esc back)."""
+        row = self.selected_row()
+        if row is not None:
+            self.app.push_screen(AnalysesScreen(Scope(row.model_slug, row.app_number)))
+
     def action_details(self) -> None:
         pane = self.query_one("#detail")
         pane.display = not pane.display

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from tui.app import ThesisApp
 
 
-__all__ = ["Column", "Query", "TableScreen"]
+__all__ = ["Column", "Query", "Scope", "TableScreen"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,17 @@ class Query:
     descending: bool = False
 
 
+@dataclass(frozen=True)
+class Scope:
+    """A drill-down: the rows of one model, or of one of its apps."""
+
+    model: str
+    app_number: int | None = None
+
+    def __str__(self) -> str:
+        return self.model if self.app_number is None else f"{self.model} app {self.app_number}"
+
+
 class TableScreen(Screen):
     """Base of the five list screens: subclasses name their columns and load their rows."""
 
@@ -51,6 +62,14 @@ class TableScreen(Screen):
     NOUN: ClassVar[str] = "rows"
 
     BINDINGS = [
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            tooltip="Back to the screen you drilled down from (after enter on a model or an app)",
+        ),
+        # q goes back one level too; on a top screen it falls through to quit.
+        Binding("q", "back", "Back", show=False),
         Binding(
             "slash",
             "filter",
@@ -89,8 +108,11 @@ class TableScreen(Screen):
             super().__init__()
             self.error = error
 
-    def __init__(self) -> None:
+    def __init__(self, scope: Scope | None = None) -> None:
         super().__init__()
+        self.scope = scope
+        """Set when the screen was opened by a drill-down: it lists that model's or app's rows
+        only, and escape goes back."""
         self.query_state = Query()
         self.loaded = False
         self.row_data: dict[str, Any] = {}
@@ -282,6 +304,8 @@ class TableScreen(Screen):
     def _show_status(self, page: Page[Any]) -> None:
         self._page = page
         text = f"{page.shown} of {page.total} {self.NOUN}"
+        if self.scope is not None:
+            text += f" of {self.scope}"
         if page.shown < page.total and not self.search:
             text += " (showing the first; press / to filter)"
         if self.search:
@@ -337,6 +361,14 @@ class TableScreen(Screen):
 
     def action_refresh(self) -> None:
         self.reload()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Back only from a drill-down: on a top screen escape is not offered.
+        return action != "back" or self.scope is not None
+
+    def action_back(self) -> None:
+        if self.scope is not None:
+            self.dismiss()
 
     def action_filter(self) -> None:
         bar = self.query_one(FilterBar)

@@ -10,7 +10,8 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from tui.errors import ThesisError
-from tui.screens.base import Column, Query, TableScreen
+from tui.screens.applications import ApplicationsScreen
+from tui.screens.base import Column, Query, Scope, TableScreen
 from tui.screens.model_form import ModelFormScreen
 from tui.services import catalog
 from tui.services.catalog import ModelRow, list_models
@@ -25,14 +26,9 @@ class ModelsScreen(TableScreen):
     SUB_TITLE = "Models"
     MODE = "models"
     BINDINGS = [
+        Binding("enter", "drill_down", "Apps", tooltip="The model's apps (esc comes back)"),
         Binding("a", "add", "Add", tooltip="Add a model by hand"),
-        Binding(
-            "e",
-            "edit",
-            "Edit",
-            key_display="e/enter",
-            tooltip="Edit the highlighted model",
-        ),
+        Binding("e", "edit", "Edit", tooltip="Edit the highlighted model"),
         Binding(
             "d",
             "delete",
@@ -163,5 +159,8 @@ class ModelsScreen(TableScreen):
         self.run_service(delete)
 
     @on(DataTable.RowSelected)
-    def _row_selected(self) -> None:
-        self.action_edit()
+    def action_drill_down(self) -> None:
+        """enter: the highlighted model's apps, on a screen of their own (esc back)."""
+        row = self.selected_row()
+        if row is not None:
+            self.app.push_screen(ApplicationsScreen(Scope(row.slug)))

@@ -52,8 +52,10 @@ def list_analyses(
     sort: str | None = None,
     descending: bool = False,
     limit: int = DEFAULT_LIMIT,
+    model: str | None = None,
+    app_number: int | None = None,
 ) -> Page[AnalysisRow]:
-    """Analyses, newest first unless sorted by one of SORTS."""
+    """Analyses (of one model, or one app, when given), newest first unless sorted."""
     t, a = AnalysisTask, GeneratedApplication
     statement = (
         select(t, a.model_slug, a.app_number)
@@ -77,6 +79,10 @@ def list_analyses(
     where = search_clause(search, [t.task_id, t.task_type, t.status, a.model_slug])
     if where is not None:
         statement = statement.where(where)
+    if model is not None:
+        statement = statement.where(a.model_slug == model)
+    if app_number is not None:
+        statement = statement.where(a.app_number == app_number)
     with db.session() as session:
         rows, total = count_and_page(session, statement, limit)
         return Page(

@@ -61,8 +61,9 @@ def list_applications(
     sort: str | None = None,
     descending: bool = False,
     limit: int | None = DEFAULT_LIMIT,
+    model: str | None = None,
 ) -> Page[AppRow]:
-    """Apps with their ports and the type/status of their latest analysis.
+    """Apps (of one model, when given) with their ports and their latest analysis.
 
     The latest analysis is one index lookup per app (analysis_tasks by application_id and
     created_at), not a window over every analysis: with 100,000 analyses a keystroke of the
@@ -120,6 +121,8 @@ def list_applications(
     )
     if where is not None:
         statement = statement.where(where)
+    if model is not None:
+        statement = statement.where(a.model_slug == model)
     with db.session() as session:
         rows, total = count_and_page(session, statement, limit)
         return Page(

@@ -72,6 +72,8 @@ def fit(columns: list[Column], natural: list[int], available: int, *, wide: bool
         return sum(widths[i] + CELL_PADDING for i in shown)
 
     widths = dict(enumerate(natural))
+    # A column is never cut narrower than its header.
+    floor = {i: max(columns[i].min_width, cell_len(columns[i].label)) for i in everything}
     # Drop order: the least wanted first, and of equals the rightmost.
     droppable = sorted(
         (i for i in everything if columns[i].priority > 0),
@@ -86,9 +88,9 @@ def fit(columns: list[Column], natural: list[int], available: int, *, wide: bool
     excess = total(widths) - available
     while excess > 0:
         room = {
-            i: widths[i] - min(columns[i].min_width, natural[i])
+            i: widths[i] - min(floor[i], natural[i])
             for i in shown
-            if columns[i].elide and widths[i] > columns[i].min_width
+            if columns[i].elide and widths[i] > floor[i]
         }
         if not room:
             break

@@ -46,6 +46,8 @@ class KeyBar(Static):
         order = {key.action: rank for rank, key in enumerate(keys_of(type(screen)))}
 
         def rank(node: object, binding: Binding) -> tuple[int, int]:
+            if binding.action == "back":
+                return (0, -1)  # where esc leads is the first thing to know
             if node is screen:
                 return (1, order.get(binding.action, len(order)))
             return (2, 0) if node is self.app else (0, 0)
