@@ -77,6 +77,16 @@ def status_text(app: ThesisApp) -> str:
     return str(app.screen.query_one("#status", Static).render())
 
 
+async def until(pilot: Pilot | None, predicate, what: str, timeout: float = 30) -> None:
+    """Poll `predicate` with a deadline; through the pilot while the app runs, else plainly."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await (pilot.pause(0.05) if pilot is not None else asyncio.sleep(0.02))
+
+
 def rendered(renderable) -> str:
     """A Rich renderable as plain text, 100 columns wide."""
     console = Console(width=100, record=True, file=io.StringIO())
@@ -288,6 +298,41 @@ class TestTables:
                 )
             await reload_and_settle(pilot)
             assert str(table.get_row_at(table.cursor_row)[0]) == "openai_gpt-4o-mini"
+
+    async def test_a_long_table_loads_a_page_more_as_the_cursor_nears_its_end(
+        self, sqlite_db
+    ) -> None:
+        from sqlalchemy import insert
+
+        from tui.db.models import GeneratedApplication
+
+        with sqlite_db.write_session() as s:
+            slugs = [f"m_x{i}" for i in range(10)]
+            for slug in slugs:
+                s.add(ModelCapability(model_id=slug, canonical_slug=slug, provider="m",
+                                      display_name=slug, model_name=slug))  # fmt: skip
+            s.flush()
+            s.execute(insert(GeneratedApplication), [
+                {"model_slug": slug, "app_number": n}
+                for slug in slugs for n in range(1, 26)])  # fmt: skip
+        app = make_app(sqlite_db, start="applications")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            table = app.screen.query_one(DataTable)
+            assert table.row_count == 100
+            await until(pilot, lambda: status_text(app).startswith("100 of 250 apps"), "count")
+            assert "more as you scroll" in status_text(app)
+            # Paging down to the last 20 loaded rows loads the next page; the cursor stays.
+            while table.cursor_row < 80:
+                await pilot.press("pagedown")
+            row = table.cursor_row
+            await until(pilot, lambda: table.row_count == 200, "the second page")
+            assert table.cursor_row == row
+            while table.cursor_row < 180:
+                await pilot.press("pagedown")
+            await until(pilot, lambda: table.row_count == 250, "the rest")
+            await until(pilot, lambda: status_text(app).startswith("250 of 250 apps"), "all")
+            assert "more as you scroll" not in status_text(app)
 
     async def test_o_sorts_by_the_next_column_in_sql_and_shift_o_reverses(self, demo_db) -> None:
         app = make_app(demo_db, start="analyses")

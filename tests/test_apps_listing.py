@@ -69,3 +69,56 @@ def test_last_analysis_shows_the_newest_and_sorts_by_its_time(db) -> None:
         ("openai_gpt-4o", 1, "smoke failed"),
     ]
     assert all(r.last_analysis is None for r in rows[3:])
+
+
+def latest(db) -> dict[tuple[str, int], str | None]:
+    return {(r.model_slug, r.app_number): r.last_analysis for r in list_applications(db).rows}
+
+
+def test_the_latest_analysis_on_the_app_row_follows_every_write(db) -> None:
+    """Triggers keep it, whoever writes: a newer analysis, a status change, a deletion."""
+    from sqlalchemy import delete, insert, select, update
+
+    seed(db)
+    gpt1 = ("openai_gpt-4o", 1)
+    assert latest(db)[gpt1] == "smoke failed"
+    with db.write_session() as s:
+        app_id = s.scalar(select(GeneratedApplication.id).where(
+            GeneratedApplication.model_slug == "openai_gpt-4o",
+            GeneratedApplication.app_number == 1))  # fmt: skip
+        # An older analysis arriving late does not replace the latest one.
+        s.execute(insert(AnalysisTask).values(task_id="old", application_id=app_id,
+                  task_type=AnalysisType.QUALITY, status=AnalysisStatus.COMPLETED,
+                  created_at=T0 - timedelta(days=1)))  # fmt: skip
+    assert latest(db)[gpt1] == "smoke failed"
+    with db.write_session() as s:
+        s.execute(insert(AnalysisTask).values(task_id="new", application_id=app_id,
+                  task_type=AnalysisType.PERFORMANCE, status=AnalysisStatus.PENDING,
+                  created_at=T0 + timedelta(hours=2)))  # fmt: skip
+    assert latest(db)[gpt1] == "performance pending"
+    with db.write_session() as s:
+        s.execute(update(AnalysisTask).where(AnalysisTask.task_id == "new")
+                  .values(status=AnalysisStatus.RUNNING))  # fmt: skip
+    assert latest(db)[gpt1] == "performance running"
+    assert [r.app_number for r in list_applications(db, search="gpt running").rows] == [1]
+    with db.write_session() as s:  # a status change of an older one changes nothing
+        s.execute(update(AnalysisTask).where(AnalysisTask.task_id == "old")
+                  .values(status=AnalysisStatus.FAILED))  # fmt: skip
+    assert latest(db)[gpt1] == "performance running"
+    with db.write_session() as s:  # deleting the latest falls back to the one before
+        s.execute(delete(AnalysisTask).where(AnalysisTask.task_id == "new"))
+    assert latest(db)[gpt1] == "smoke failed"
+    with db.write_session() as s:
+        s.execute(delete(AnalysisTask).where(AnalysisTask.application_id == app_id))
+    assert latest(db)[gpt1] is None
+    assert latest(db)[("openai_gpt-4o", 2)] == "ai_review completed"  # others untouched
+
+
+def test_a_page_is_counted_apart_from_its_rows(db) -> None:
+    """Without the count, a full page says "more may follow" (None) and a short one counts."""
+    seed(db)
+    page = list_applications(db, limit=2, count=False)
+    assert page.shown == 2 and page.total is None
+    assert list_applications(db, limit=2).total == 6
+    short = list_applications(db, search="gpt", limit=5, count=False)
+    assert short.shown == 3 and short.total == 3

@@ -60,12 +60,12 @@ def test_the_wide_view_keeps_every_column_whole() -> None:
 
 
 def test_long_cells_are_cut_in_the_middle_and_keep_their_style() -> None:
-    cut = render(SLUG, 16, MODELS[0])
+    cut = render(SLUG, 16, MODELS[0]).plain
     assert cut == "google_g…19_free" and len(cut) == 16
     styled = elide(Text(SLUG, style="dim strike"), 16)
     assert styled.plain == cut and styled.spans and styled.spans[0].style == "dim strike"
     assert elide("A long model name", 8, middle=False) == "A long …"
-    assert render("short", 16, MODELS[0]) == "short"
+    assert render("short", 16, MODELS[0]).plain == "short"
 
 
 def test_times_are_relative_in_the_table_and_absolute_in_the_wide_view() -> None:
@@ -78,6 +78,13 @@ def test_times_are_relative_in_the_table_and_absolute_in_the_wide_view() -> None
     assert ago(now + timedelta(minutes=5), now) == "2026-11-30 12:05"  # a clock ahead of ours
     assert ago(None, now) == "—"
     column = Column("when", "When")
-    assert render(datetime(2026, 11, 1, 9, 30, tzinfo=UTC), 20, column, wide=True) == (
+    assert render(datetime(2026, 11, 1, 9, 30, tzinfo=UTC), 20, column, wide=True).plain == (
         "2026-11-01 09:30"
     )
+
+
+def test_cells_are_text_so_brackets_in_untrusted_values_show_as_typed() -> None:
+    """A `[` in a slug, a path or a tool's message is not console markup."""
+    for value in ("[/]", "[red]alert[/red]", "x[bold"):
+        cell = render(value, 40, Column("m", "Message"))
+        assert isinstance(cell, Text) and cell.plain == value and not cell.spans

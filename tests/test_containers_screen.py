@@ -3,12 +3,10 @@ see it answer, stop — and what the screen says when Docker is not there."""
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
 from conftest import remove_docker_objects, unique_slug, write_container_app
-from test_app import SIZE, finish_writes, make_app, settle, table_column
+from test_app import SIZE, finish_writes, make_app, settle, table_column, until
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -23,16 +21,6 @@ async def group_done(pilot: Pilot, group: str) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete([w for w in pilot.app.workers if w.group == group])
     await pilot.pause()
-
-
-async def until(pilot: Pilot | None, predicate, what: str, timeout: float = 30) -> None:
-    """Poll `predicate` with a deadline; through the pilot while the app runs, else plainly."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await (pilot.pause(0.05) if pilot is not None else asyncio.sleep(0.02))
 
 
 def messages(app) -> list[str]:

@@ -239,6 +239,12 @@ class GeneratedApplication(TimestampMixin, OwnedMixin, Base):
     generation_metadata: Mapped[dict[str, Any] | None]
     app_metadata: Mapped[dict[str, Any] | None]
     docker_config: Mapped[dict[str, Any] | None]
+    # The latest analysis (newest created_at, then id), kept by triggers on analysis_tasks
+    # (migration 0004): the Applications listing filters and sorts on it alone.
+    last_analysis_id: Mapped[int | None]
+    last_analysis_type: Mapped[str | None] = mapped_column(String(32))
+    last_analysis_status: Mapped[str | None] = mapped_column(String(32))
+    last_analysis_at: Mapped[datetime | None]
 
     model: Mapped[ModelCapability] = relationship(back_populates="applications")
     port_allocation: Mapped[PortAllocation | None] = relationship(

@@ -72,13 +72,15 @@ class AnalysesScreen(TableScreen):
 
     _log_task: str | None = None
 
-    def fetch(self, query: Query) -> Page[Any]:
+    def fetch(self, query: Query, count: bool = True) -> Page[Any]:
         scope = self.scope
         return list_analyses(
             self.thesis.db,
             search=query.search,
             sort=query.sort,
             descending=query.descending,
+            limit=query.limit,
+            count=count,
             model=scope.model if scope else None,
             app_number=scope.app_number if scope else None,
         )

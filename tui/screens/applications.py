@@ -99,12 +99,14 @@ class ApplicationsScreen(TableScreen):
         Column("analysis", "Last analysis", sortable=True, priority=1, elide="end"),
     ]
 
-    def fetch(self, query: Query) -> Page[Any]:
+    def fetch(self, query: Query, count: bool = True) -> Page[Any]:
         return list_applications(
             self.thesis.db,
             search=query.search,
             sort=query.sort,
             descending=query.descending,
+            limit=query.limit,
+            count=count,
             model=self.scope.model if self.scope else None,
         )
 
@@ -138,7 +140,7 @@ class ApplicationsScreen(TableScreen):
 
     def rows_loaded(self, page: Page[Any]) -> None:
         """Marks of apps that are gone (deleted, or scanned away) are dropped."""
-        if self.marked and not self.search and page.shown == page.total:
+        if self.marked and not self.search and page.total is not None and page.shown == page.total:
             present = {(row.model_slug, row.app_number) for row in page.rows}
             if not self.marked <= present:
                 self.marked &= present

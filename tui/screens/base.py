@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
 
 from tui.errors import ThesisError
 from tui.services.common import Page
@@ -33,6 +34,12 @@ if TYPE_CHECKING:
 __all__ = ["Column", "Query", "Scope", "TableScreen"]
 
 
+PAGE = 100
+"""Rows a table loads at first: a screenful many times over, cheap to query and draw."""
+PAGE_MARGIN = 20
+"""The next page loads when the cursor comes this close to the last loaded row."""
+
+
 @dataclass(frozen=True)
 class Query:
     """What the user asked the table for: filter words and sort order."""
@@ -40,6 +47,8 @@ class Query:
     search: str = ""
     sort: str | None = None
     descending: bool = False
+    limit: int = PAGE
+    """Rows to load: a page, and a page more each time the cursor nears the end."""
 
 
 @dataclass(frozen=True)
@@ -97,11 +106,20 @@ class TableScreen(Screen):
     ]
 
     class RowsLoaded(Message):
-        def __init__(self, page: Page[Any], rows: list[tuple[str, tuple[Any, ...]]]) -> None:
+        def __init__(
+            self, query: Query, page: Page[Any], rows: list[tuple[str, tuple[Any, ...]]]
+        ) -> None:
             super().__init__()
+            self.query = query
             self.page = page
             self.rows = rows
             self.data = {key: row for (key, _), row in zip(rows, page.rows, strict=True)}
+
+    class Counted(Message):
+        def __init__(self, query: Query, total: int | None) -> None:
+            super().__init__()
+            self.query = query
+            self.total = total
 
     class LoadFailed(Message):
         def __init__(self, error: str) -> None:
@@ -115,6 +133,8 @@ class TableScreen(Screen):
         only, and escape goes back."""
         self.query_state = Query()
         self.loaded = False
+        self.shown_query: Query | None = None
+        """The filter and sort of the rows on screen (lags query_state while a load runs)."""
         self.row_data: dict[str, Any] = {}
         self.wide = False
         """Every column at its full width (the table scrolls sideways), times absolute."""
@@ -161,8 +181,9 @@ class TableScreen(Screen):
     def search(self) -> str:
         return self.query_state.search
 
-    def fetch(self, query: Query) -> Page[Any]:
-        """Return the page of rows for `query` (runs in a worker thread)."""
+    def fetch(self, query: Query, count: bool = True) -> Page[Any]:
+        """Return the page of rows for `query` (runs in a worker thread); with count=False
+        the total may be left None when there are more rows than the page."""
         raise NotImplementedError
 
     def row_cells(self, row: Any) -> tuple[str, tuple[Any, ...]]:
@@ -174,23 +195,34 @@ class TableScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
     def _load(self, query: Query) -> None:
+        worker = get_current_worker()
         try:
-            page = self.fetch(query)
+            # The page first, the count after: the table follows the keys at the speed of
+            # one page, and "N of M" fills in when the count (a scan of every row) is done.
+            page = self.fetch(query, count=False)
             rows = [self.row_cells(row) for row in page.rows]
+            if worker.is_cancelled:
+                return  # a newer keystroke's load replaced this one: never show stale rows
+            self.post_message(self.RowsLoaded(query, page, rows))
+            if page.total is None:
+                total = self.fetch(query).total
+                if not worker.is_cancelled:
+                    self.post_message(self.Counted(query, total))
         except ThesisError as exc:
             self.post_message(self.LoadFailed(exc.msg))
-            return
-        self.post_message(self.RowsLoaded(page, rows))
 
     @on(RowsLoaded)
     def _apply_rows(self, message: RowsLoaded) -> None:
+        if message.query != self.query_state:
+            return  # rows for a filter or sort the user has already changed
         self._rows = message.rows
         self._show_rows()
         self.row_data = message.data
         self.loaded = True
+        self.shown_query = message.query
         page = message.page
         self.rows_loaded(page)
-        empty = page.total == 0 and not self.search
+        empty = not page.rows and not self.search
         table = self.query_one(DataTable)
         table.display = not empty
         self.query_one("#empty").display = empty
@@ -286,6 +318,23 @@ class TableScreen(Screen):
             self._show_rows()
             self.refresh_status()
 
+    @on(DataTable.RowHighlighted, "#table")
+    def _more_rows(self, event: DataTable.RowHighlighted) -> None:
+        """Near the end of the loaded rows, load the next page (the cursor stays)."""
+        page = self._page
+        if page is None or (page.total is not None and page.shown >= page.total):
+            return
+        if event.cursor_row >= event.data_table.row_count - PAGE_MARGIN:
+            limit = self.query_state.limit
+            if self.shown_query is not None and self.shown_query.limit == limit:
+                self.query_state = replace(self.query_state, limit=limit + PAGE)
+                self.reload()
+
+    @on(Counted)
+    def _apply_count(self, message: Counted) -> None:
+        if message.query == self.shown_query and self._page is not None:
+            self._show_status(replace(self._page, total=message.total))
+
     @on(LoadFailed)
     def _show_failure(self, message: LoadFailed) -> None:
         self.notify(message.error, title="Could not load", severity="error")
@@ -303,11 +352,12 @@ class TableScreen(Screen):
 
     def _show_status(self, page: Page[Any]) -> None:
         self._page = page
-        text = f"{page.shown} of {page.total} {self.NOUN}"
+        total = "…" if page.total is None else page.total
+        text = f"{page.shown} of {total} {self.NOUN}"
         if self.scope is not None:
             text += f" of {self.scope}"
-        if page.shown < page.total and not self.search:
-            text += " (showing the first; press / to filter)"
+        if page.total is None or page.shown < page.total:
+            text += " (more as you scroll; / filters)"
         if self.search:
             text += f" matching “{self.search}”"
         sort = self.query_state.sort
@@ -385,7 +435,7 @@ class TableScreen(Screen):
         return [column.key for column in self.COLUMNS if column.sortable]
 
     def sort_by(self, key: str | None, descending: bool = False) -> None:
-        self.query_state = replace(self.query_state, sort=key, descending=descending)
+        self.query_state = replace(self.query_state, sort=key, descending=descending, limit=PAGE)
         self.reload()
 
     def action_sort_next(self) -> None:
@@ -411,7 +461,7 @@ class TableScreen(Screen):
 
     @on(FilterBar.Changed)
     def _filter_changed(self, event: FilterBar.Changed) -> None:
-        self.query_state = replace(self.query_state, search=event.value.strip())
+        self.query_state = replace(self.query_state, search=event.value.strip(), limit=PAGE)
         self.reload()
 
     @on(FilterBar.Submitted)

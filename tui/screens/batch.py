@@ -29,9 +29,14 @@ class BatchJobsScreen(TableScreen):
         Column("created", "Created", sortable=True, priority=2),
     ]
 
-    def fetch(self, query: Query) -> Page[Any]:
+    def fetch(self, query: Query, count: bool = True) -> Page[Any]:
         return list_jobs(
-            self.thesis.db, search=query.search, sort=query.sort, descending=query.descending
+            self.thesis.db,
+            search=query.search,
+            sort=query.sort,
+            descending=query.descending,
+            limit=query.limit,
+            count=count,
         )
 
     def row_cells(self, row: BatchJobRow) -> tuple[str, tuple[Any, ...]]:

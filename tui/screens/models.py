@@ -62,9 +62,14 @@ class ModelsScreen(TableScreen):
         Column("apps", "Apps", sortable=True),
     ]
 
-    def fetch(self, query: Query) -> Page[Any]:
+    def fetch(self, query: Query, count: bool = True) -> Page[Any]:
         return list_models(
-            self.thesis.db, search=query.search, sort=query.sort, descending=query.descending
+            self.thesis.db,
+            search=query.search,
+            sort=query.sort,
+            descending=query.descending,
+            limit=query.limit,
+            count=count,
         )
 
     def row_cells(self, row: ModelRow) -> tuple[str, tuple[Any, ...]]:

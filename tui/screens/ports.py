@@ -44,12 +44,14 @@ class PortsScreen(TableScreen):
         Column("conflict", "Host conflict", priority=1, elide="end"),
     ]
 
-    def fetch(self, query: Query) -> Page[Any]:
+    def fetch(self, query: Query, count: bool = True) -> Page[Any]:
         return list_allocations(
             self.thesis.db,
             search=query.search,
             sort=query.sort,
             descending=query.descending,
+            limit=query.limit,
+            count=count,
             with_conflicts=True,
         )
 

@@ -52,6 +52,7 @@ def list_analyses(
     sort: str | None = None,
     descending: bool = False,
     limit: int = DEFAULT_LIMIT,
+    count: bool = True,
     model: str | None = None,
     app_number: int | None = None,
 ) -> Page[AnalysisRow]:
@@ -84,7 +85,7 @@ def list_analyses(
     if app_number is not None:
         statement = statement.where(a.app_number == app_number)
     with db.session() as session:
-        rows, total = count_and_page(session, statement, limit)
+        rows, total = count_and_page(session, statement, limit, count)
         return Page(
             [
                 AnalysisRow(

@@ -9,10 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, cast, select
-from sqlalchemy.orm import aliased
 
 from tui.db import Database
-from tui.db.models import AnalysisTask, GeneratedApplication, PortAllocation
+from tui.db.models import GeneratedApplication, PortAllocation
 from tui.errors import NotFoundError
 from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
 from tui.services.scanner import SKIP_DIRS
@@ -61,35 +60,24 @@ def list_applications(
     sort: str | None = None,
     descending: bool = False,
     limit: int | None = DEFAULT_LIMIT,
+    count: bool = True,
     model: str | None = None,
 ) -> Page[AppRow]:
     """Apps (of one model, when given) with their ports and their latest analysis.
 
-    The latest analysis is one index lookup per app (analysis_tasks by application_id and
-    created_at), not a window over every analysis: with 100,000 analyses a keystroke of the
-    filter stays cheap. The search matches every shown column — model, app number, status,
-    ports, the last analysis — each word in one of them.
+    The latest analysis is kept on the app row by triggers (migration 0004), so a keystroke
+    of the filter is one scan of the apps and their ports, however many analyses there
+    are. The search matches every shown column — model, app number, status, ports, the
+    last analysis — each word in one of them.
     """
     a = GeneratedApplication
-    last = aliased(AnalysisTask, name="last_analysis")
-    latest_id = (
-        select(AnalysisTask.id)
-        .where(AnalysisTask.application_id == a.id)
-        .order_by(AnalysisTask.created_at.desc())  # the index's order: no sort step
-        .limit(1)
-        .correlate(a)
-        .scalar_subquery()
-    )
     statement = (
         select(
             a,
             PortAllocation.backend_port,
             PortAllocation.frontend_port,
-            last.task_type,
-            last.status,
         )
         .outerjoin(PortAllocation, PORTS_OF_APP)
-        .outerjoin(last, last.id == latest_id)
         .order_by(a.model_slug, a.app_number)
     )
     statement = apply_sort(
@@ -103,7 +91,7 @@ def list_applications(
             "backend": PortAllocation.backend_port,
             "frontend": PortAllocation.frontend_port,
             "checked": a.last_status_check,
-            "analysis": last.created_at,
+            "analysis": a.last_analysis_at,
         },
         tiebreak=[a.model_slug, a.app_number],
     )
@@ -115,8 +103,8 @@ def list_applications(
             a.status,
             cast(PortAllocation.backend_port, String),
             cast(PortAllocation.frontend_port, String),
-            last.task_type,
-            last.status,
+            a.last_analysis_type,
+            a.last_analysis_status,
         ],
     )
     if where is not None:
@@ -124,15 +112,19 @@ def list_applications(
     if model is not None:
         statement = statement.where(a.model_slug == model)
     with db.session() as session:
-        rows, total = count_and_page(session, statement, limit)
+        rows, total = count_and_page(session, statement, limit, count)
         return Page(
             [
                 AppRow(
                     **_identity(app, backend, frontend),
                     last_status_check=app.last_status_check,
-                    last_analysis=f"{task_type} {task_status}" if task_type else None,
+                    last_analysis=(
+                        f"{app.last_analysis_type} {app.last_analysis_status}"
+                        if app.last_analysis_type
+                        else None
+                    ),
                 )
-                for app, backend, frontend, task_type, task_status in rows
+                for app, backend, frontend in rows
             ],
             total,
         )

@@ -32,6 +32,7 @@ def list_jobs(
     sort: str | None = None,
     descending: bool = False,
     limit: int = DEFAULT_LIMIT,
+    count: bool = True,
 ) -> Page[BatchJobRow]:
     """Batch jobs, newest first unless sorted."""
     j = BatchJob
@@ -55,7 +56,7 @@ def list_jobs(
     if where is not None:
         statement = statement.where(where)
     with db.session() as session:
-        rows, total = count_and_page(session, statement, limit)
+        rows, total = count_and_page(session, statement, limit, count)
         return Page(
             [
                 BatchJobRow(

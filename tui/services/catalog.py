@@ -77,6 +77,7 @@ def list_models(
     sort: str | None = None,
     descending: bool = False,
     limit: int | None = DEFAULT_LIMIT,
+    count: bool = True,
 ) -> Page[ModelRow]:
     """Models with their number of apps, by provider then slug unless sorted (`limit=None`:
     all)."""
@@ -111,7 +112,7 @@ def list_models(
     if where is not None:
         statement = statement.where(where)
     with db.session() as session:
-        rows, total = count_and_page(session, statement, limit)  # type: ignore[arg-type]
+        rows, total = count_and_page(session, statement, limit, count)  # type: ignore[arg-type]
         return Page(
             [ModelRow(**_public_fields(model, _ROW_FIELDS), app_count=n) for model, n in rows],
             total,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from tui.errors import ValidationError
@@ -21,7 +21,8 @@ class Page(Generic[T]):
     """Rows of one listing, filtered and limited in SQL, and how many matched in all."""
 
     rows: list[T]
-    total: int
+    total: int | None
+    """None: not counted (asked with count=False, and there may be more than the page)."""
 
     @property
     def shown(self) -> int:
@@ -29,24 +30,38 @@ class Page(Generic[T]):
 
 
 def search_clause(
-    search: str | None, columns: Sequence[ColumnElement[str]]
+    search: str | None, columns: Sequence[ColumnElement[Any]]
 ) -> ColumnElement[bool] | None:
-    """Case-insensitive "every word appears in one of these columns"; None for no search."""
+    """Case-insensitive "every word appears in one of these columns"; None for no search.
+
+    The columns are joined into one lower-cased text per row (with a space between, which
+    no word holds), so each word is one LIKE however many columns there are.
+    """
     words = (search or "").split()
     if not words:
         return None
-    return and_(
-        *(
-            or_(*(func.lower(column).contains(word.lower(), autoescape=True) for column in columns))
-            for word in words
-        )
-    )
+    parts = [func.coalesce(cast(column, Text), "") for column in columns]
+    haystack = parts[0]
+    for part in parts[1:]:
+        haystack = haystack.concat(" ").concat(part)
+    haystack = func.lower(haystack)
+    return and_(*(haystack.contains(word.lower(), autoescape=True) for word in words))
 
 
-def count_and_page(session: Session, statement: Select, limit: int) -> tuple[list, int]:
-    """Run `statement` limited, and count all rows it would return."""
+def count_and_page(
+    session: Session, statement: Select, limit: int | None, count: bool = True
+) -> tuple[list, int | None]:
+    """Run `statement` limited, and count all rows it would return.
+
+    Two queries, on purpose: the page stops at `limit` matches, and the count reads only
+    what the filter needs (a window count over the page would make every row be built).
+    """
+    rows = list(session.execute(statement if limit is None else statement.limit(limit)).all())
+    if limit is None or len(rows) < limit:
+        return rows, len(rows)  # the page holds them all: no count needed
+    if not count:
+        return rows, None
     total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    rows = list(session.execute(statement.limit(limit)).all())
     return rows, int(total or 0)
 
 

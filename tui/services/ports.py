@@ -179,6 +179,7 @@ def list_allocations(
     sort: str | None = None,
     descending: bool = False,
     limit: int | None = DEFAULT_LIMIT,
+    count: bool = True,
     with_conflicts: bool = False,
 ) -> Page[PortRow]:
     """Allocations by backend port; `with_conflicts` marks rows another process listens on.
@@ -210,7 +211,7 @@ def list_allocations(
     if where is not None:
         statement = statement.where(where)
     with db.session() as session:
-        rows, total = count_and_page(session, statement, limit)
+        rows, total = count_and_page(session, statement, limit, count)
     listening: set[int] = set()
     if with_conflicts:
         ports = {port for row, _ in rows for port in (row.backend_port, row.frontend_port)}

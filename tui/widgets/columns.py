@@ -117,31 +117,36 @@ def plain(cell: Any, wide: bool = False) -> str:
     return cell.plain if isinstance(cell, Text) else str(cell)
 
 
-def render(cell: Any, width: int, column: Column, wide: bool = False) -> Any:
-    """The cell as the table shows it: times formatted, cut to `width` if it must be."""
+def render(cell: Any, width: int, column: Column, wide: bool = False) -> Text:
+    """The cell as the table shows it: times formatted, cut to `width` if it must be.
+
+    Always a Text: DataTable parses a plain string as console markup, which is slow and
+    lets a `[` in a slug, a path or a finding's message restyle the cell or fail to render.
+    """
     if cell is None or isinstance(cell, datetime):
         cell = plain(cell, wide)
-    text = cell.plain if isinstance(cell, Text) else str(cell)
-    if cell_len(text) <= width or not column.elide:
-        return cell
-    return elide(cell, width, middle=column.elide == "middle")
+    elif not isinstance(cell, str | Text):
+        cell = str(cell)
+    if column.elide:
+        cell = elide(cell, width, middle=column.elide == "middle")
+    return Text(cell, end="") if isinstance(cell, str) else cell
 
 
 def elide(cell: str | Text, width: int, *, middle: bool = True) -> str | Text:
     """`cell` cut to `width` cells with `…` in the middle (or at the end), styles kept."""
-    text = cell if isinstance(cell, Text) else Text(cell)
-    if cell_len(text.plain) <= width:
+    plain_text = cell.plain if isinstance(cell, Text) else cell
+    if cell_len(plain_text) <= width:
         return cell
     if width <= 1:
-        cut = Text(ELLIPSIS)
-    elif middle:
-        head = width // 2
-        tail = width - 1 - head
-        cut = text[:head] + Text(ELLIPSIS)
-        if tail:
-            cut += text[len(text) - tail :]
-    else:
-        cut = text[: width - 1] + Text(ELLIPSIS)
+        return ELLIPSIS if isinstance(cell, str) else Text(ELLIPSIS)
+    head = width // 2 if middle else width - 1
+    tail = width - 1 - head
+    if isinstance(cell, str) and plain_text.isascii():  # the common case, and fast
+        return cell[:head] + ELLIPSIS + (cell[len(cell) - tail :] if tail else "")
+    text = cell if isinstance(cell, Text) else Text(cell)
+    cut = text[:head] + Text(ELLIPSIS)
+    if tail:
+        cut += text[len(text) - tail :]
     return cut if isinstance(cell, Text) else cut.plain
 
 
