@@ -169,3 +169,11 @@ def test_a_tilde_in_an_sqlite_url_means_the_home_folder(tmp_path, monkeypatch) -
     db = open_database("sqlite:///~/sub/thesis.db")
     db.dispose()
     assert (tmp_path / "sub" / "thesis.db").exists()
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    """Starting at head skips importing Alembic: its idea of head must be Alembic's."""
+    from tui.db.migrate import head_revision
+    from tui.db.revisions import head_from_files
+
+    assert head_from_files() == head_revision()

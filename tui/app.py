@@ -1,12 +1,21 @@
-"""ThesisApp: the Textual application — screens registry, global keys, command palette."""
+"""ThesisApp: the Textual application — screens registry, global keys, command palette.
+
+The first frame comes before the heavy work: screens are imported when first shown, and
+the database (SQLAlchemy, the schema check, reconciling dead processes' work) opens in a
+thread after the first paint; a table's first load waits for it. Docker and the analyzers
+are imported when first used.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import signal
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -16,24 +25,37 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, get_current_worker
 
 from tui.config import Settings
-from tui.db import Database
-from tui.db.models import AnalysisStatus
-from tui.errors import DockerUnavailableError, ThesisError
+from tui.errors import DatabaseError, DockerUnavailableError, ThesisError
 from tui.paths import stylesheet_path
-from tui.screens.analyses import AnalysesScreen
-from tui.screens.analysis_form import AnalysisFormScreen
-from tui.screens.applications import ApplicationsScreen
 from tui.screens.base import TableScreen
-from tui.screens.batch import BatchJobsScreen
 from tui.screens.help import HelpScreen
-from tui.screens.models import ModelsScreen
-from tui.screens.ports import PortsScreen
-from tui.services.analysis.runner import AnalysisService, describe_summary
-from tui.services.containers import ContainerService
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.keys import key_display
 from tui.widgets.nav_bar import SCREENS, NavBar
 from tui.widgets.theme import THEMES, VARIABLES, pick_theme
+
+if TYPE_CHECKING:
+    from tui.db import Database
+    from tui.services.containers import ContainerService
+
+SCREEN_CLASSES = {
+    "models": "tui.screens.models:ModelsScreen",
+    "applications": "tui.screens.applications:ApplicationsScreen",
+    "ports": "tui.screens.ports:PortsScreen",
+    "analyses": "tui.screens.analyses:AnalysesScreen",
+    "batch": "tui.screens.batch:BatchJobsScreen",
+}
+"""Each screen's class, imported when the screen is first shown."""
+
+DATABASE_WAIT = 120.0
+"""Seconds a table's load waits for the database to open (a PostgreSQL server far away)."""
+
+
+def _new_screen(mode: str) -> Screen:
+    module, _, name = SCREEN_CLASSES[mode].partition(":")
+    screen: Screen = getattr(importlib.import_module(module), name)()
+    return screen
+
 
 # (mode, key, title, description) — the one list the keys, the palette and help share.
 # The palette's title and description for each screen of the nav bar.
@@ -49,17 +71,12 @@ PALETTE = {
 
 
 class ThesisApp(App[None]):
-    """The TUI. It is handed an open, migrated database and the settings in force."""
+    """The TUI, on an open database or on a function that opens it (called in a thread
+    after the first paint), with the settings in force."""
 
     TITLE = "ThesisApp"
     CSS_PATH = str(stylesheet_path())
-    MODES = {
-        "models": ModelsScreen,
-        "applications": ApplicationsScreen,
-        "ports": PortsScreen,
-        "analyses": AnalysesScreen,
-        "batch": BatchJobsScreen,
-    }
+    MODES = {mode: partial(_new_screen, mode) for mode in SCREEN_CLASSES}
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     """Screens get `-short` under 30 rows (80x24, 60x20): panes give rows to tables."""
     BINDINGS = [
@@ -74,17 +91,24 @@ class ThesisApp(App[None]):
 
     def __init__(
         self,
-        db: Database,
+        db: Database | Callable[[], Database],
         settings: Settings,
         *,
         start: str = "models",
         watch_docker: bool = True,
     ) -> None:
         super().__init__()
-        self.db = db
+        self._open: Callable[[], Database] | None = db if callable(db) else None
+        self._db: Database | None = None if callable(db) else db
+        self._db_error: str | None = None
+        self._db_ready = threading.Event()
+        if self._open is None:
+            self._db_ready.set()
+        self.fatal_error: str | None = None
+        """Why the TUI had to stop (the database would not open): the CLI prints it."""
         self.settings = settings
         self.start_mode = start
-        self.containers = ContainerService(db, settings)
+        self._containers: ContainerService | None = None
         self.watch_docker = watch_docker
         self.docker_problem: str | None = None
         """Why Docker cannot be used right now (shown in the nav bar), or None."""
@@ -101,10 +125,45 @@ class ThesisApp(App[None]):
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return VARIABLES
 
+    # --- the database, opened after the first paint --------------------------------------
+
+    @property
+    def db(self) -> Database:
+        """The open database; waits (in a worker thread) while it is still opening."""
+        if not self._db_ready.wait(DATABASE_WAIT):
+            raise DatabaseError("The database is still opening; try again in a moment.")
+        if self._db is None:
+            raise DatabaseError(self._db_error or "The database could not be opened.")
+        return self._db
+
+    @property
+    def containers(self) -> ContainerService:
+        """Docker, for the apps' containers: the SDK is imported on first use."""
+        if self._containers is None:
+            from tui.services.containers import ContainerService
+
+            self._containers = ContainerService(self.db, self.settings)
+        return self._containers
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open-database")
+    def _open_database(self) -> None:
+        if self._open is None:
+            return
+        try:
+            self._db = self._open()
+        except ThesisError as exc:
+            self._db_error = exc.msg
+            self.fatal_error = exc.msg
+            self.call_from_thread(self.exit, None, 1)
+        finally:
+            self._db_ready.set()
+
     def on_mount(self) -> None:
         self.switch_mode(self.start_mode)
+        if self._open is not None:
+            self.call_after_refresh(self._open_database)
         if self.watch_docker:
-            self.sync_docker()
+            self.call_after_refresh(self.sync_docker)
             self.set_interval(self.settings.refresh_interval, self.sync_docker, name="docker")
         # A closed SSH session (SIGHUP) or a kill (SIGTERM) quits as a confirmed `q` does:
         # the running tools are killed and their analyses end `cancelled`, not `running`.
@@ -118,7 +177,8 @@ class ThesisApp(App[None]):
         for number in TERMINATING_SIGNALS:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(number)
-        self.containers.close()
+        if self._containers is not None:
+            self._containers.close()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="docker-sync")
     def sync_docker(self) -> None:
@@ -158,6 +218,8 @@ class ThesisApp(App[None]):
         if self._exit:  # a key typed right after `q` (`q` then `n`) opens nothing
             return
 
+        from tui.screens.analysis_form import AnalysisFormScreen
+
         def started(task_ids: list[str] | None) -> None:
             if task_ids:
                 self.run_analyses(task_ids)
@@ -183,6 +245,9 @@ class ThesisApp(App[None]):
 
     @work(exit_on_error=False, group="analyses")
     async def _run_analyses(self, task_ids: list[str]) -> None:
+        from tui.db.models import AnalysisStatus
+        from tui.services.analysis.runner import AnalysisService, describe_summary
+
         worker = get_current_worker()
         for task_id in task_ids:
             self.analysis_runs[task_id] = worker

@@ -70,9 +70,14 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
 
 def run_tui(context: Context) -> None:
     from tui.app import ThesisApp
+    from tui.errors import DatabaseError
 
-    db = context.database()
-    ThesisApp(db, context.settings).run()
+    # The database opens in the TUI, after its first frame; if it cannot, the TUI stops and
+    # the reason is this command's one-line error.
+    app = ThesisApp(context.database, context.settings)
+    app.run()
+    if app.fatal_error:
+        raise DatabaseError(app.fatal_error)
 
 
 @cli.group()

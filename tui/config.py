@@ -7,10 +7,11 @@ from the same text).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from platformdirs import user_data_dir
 from pydantic import (
@@ -23,12 +24,13 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from tui.errors import ConfigError
 from tui.paths import analyzers_path
 from tui.secrets import remember
+
+_DATABASE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+]*://\S*$")
+"""dialect[+driver]://…, as SQLAlchemy's URLs are."""
 
 APP_NAME = "thesis-tui"
 
@@ -188,14 +190,13 @@ class Settings(BaseSettings):
     @classmethod
     def _check_database_url(cls, value: str) -> str:
         value = value.strip()
-        if value:
-            try:
-                make_url(value)
-            except ArgumentError:
-                raise ValueError(
-                    "not a database URL (expected e.g. sqlite:///path.db or "
-                    "postgresql+psycopg://user@host/db)"
-                ) from None
+        # The shape only (SQLAlchemy's own parser is checked when the database opens):
+        # reading the settings must not import SQLAlchemy, or the TUI paints later.
+        if value and not _DATABASE_URL.match(value):
+            raise ValueError(
+                "not a database URL (expected e.g. sqlite:///path.db or "
+                "postgresql+psycopg://user@host/db)"
+            )
         return value
 
     @field_validator("openrouter_base_url")
@@ -247,7 +248,7 @@ class Settings(BaseSettings):
             if key is not None
         ]
         if self.database_url:
-            values.append(make_url(self.database_url).password or "")
+            values.append(unquote(urlsplit(self.database_url).password or ""))
         return [value for value in values if value]
 
     @property

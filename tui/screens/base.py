@@ -21,7 +21,6 @@ from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from tui.errors import ThesisError
-from tui.services.common import Page
 from tui.widgets.columns import Column, Layout, fit, natural_widths, render
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.key_bar import KeyBar
@@ -29,6 +28,7 @@ from tui.widgets.nav_bar import NavBar
 
 if TYPE_CHECKING:
     from tui.app import ThesisApp
+    from tui.services.common import Page
 
 
 __all__ = ["Column", "Query", "Scope", "TableScreen"]

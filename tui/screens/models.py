@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -10,16 +10,17 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from tui.errors import ThesisError
-from tui.screens.applications import ApplicationsScreen
 from tui.screens.base import Column, Query, Scope, TableScreen
-from tui.screens.model_form import ModelFormScreen
-from tui.services import catalog
-from tui.services.catalog import ModelRow, list_models
-from tui.services.common import Page
-from tui.services.openrouter import fetch_openrouter_models
-from tui.services.schemas import ModelCreate, ModelRead, ModelUpdate
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.format import flags, money, number
+
+if TYPE_CHECKING:
+    from tui.services.catalog import ModelRow
+    from tui.services.common import Page
+    from tui.services.schemas import ModelCreate, ModelRead, ModelUpdate
+
+# The first screen: what it needs only to act (the catalogue service, the form, OpenRouter,
+# the next screen of a drill-down) is imported on first use, so the TUI paints sooner.
 
 
 class ModelsScreen(TableScreen):
@@ -63,6 +64,8 @@ class ModelsScreen(TableScreen):
     ]
 
     def fetch(self, query: Query, count: bool = True) -> Page[Any]:
+        from tui.services.catalog import list_models
+
         return list_models(
             self.thesis.db,
             search=query.search,
@@ -90,6 +93,9 @@ class ModelsScreen(TableScreen):
 
     def action_sync(self) -> None:
         """Update the catalogue from OpenRouter's model list, as `thesis models sync` does."""
+        from tui.services import catalog
+        from tui.services.openrouter import fetch_openrouter_models
+
         db, settings = self.thesis.db, self.thesis.settings
         self.notify(f"Fetching the model list from {settings.openrouter_base_url} …")
         self.run_service(
@@ -99,9 +105,14 @@ class ModelsScreen(TableScreen):
     # --- add / edit / delete -----------------------------------------------------------
 
     def action_add(self) -> None:
+        from tui.screens.model_form import ModelFormScreen
+
         self.app.push_screen(ModelFormScreen(), self._create)
 
     def _create(self, data: ModelCreate | ModelUpdate | None) -> None:
+        from tui.services import catalog
+        from tui.services.schemas import ModelCreate
+
         if isinstance(data, ModelCreate):
             db = self.thesis.db
             self.run_service(lambda: f"Added {catalog.create_model(db, data).slug}.")
@@ -113,6 +124,9 @@ class ModelsScreen(TableScreen):
 
     @work(thread=True, exit_on_error=False, group="read:model")
     def _open_editor(self, slug: str) -> None:
+        from tui.screens.model_form import ModelFormScreen
+        from tui.services import catalog
+
         try:
             model = catalog.get_model(self.thesis.db, slug)
         except ThesisError as exc:
@@ -123,6 +137,9 @@ class ModelsScreen(TableScreen):
         )
 
     def _update(self, model: ModelRead, data: ModelCreate | ModelUpdate | None) -> None:
+        from tui.services import catalog
+        from tui.services.schemas import ModelUpdate
+
         if isinstance(data, ModelUpdate):
             db = self.thesis.db
             self.run_service(lambda: f"Saved {catalog.update_model(db, model.slug, data).slug}.")
@@ -134,6 +151,8 @@ class ModelsScreen(TableScreen):
 
     @work(thread=True, exit_on_error=False, group="read:model")
     def _confirm_delete(self, slug: str) -> None:
+        from tui.services import catalog
+
         try:
             apps = catalog.count_apps(self.thesis.db, slug)
         except ThesisError as exc:
@@ -155,6 +174,8 @@ class ModelsScreen(TableScreen):
         )
 
     def _delete(self, slug: str) -> None:
+        from tui.services import catalog
+
         db = self.thesis.db
 
         def delete() -> str:
@@ -166,6 +187,8 @@ class ModelsScreen(TableScreen):
     @on(DataTable.RowSelected)
     def action_drill_down(self) -> None:
         """enter: the highlighted model's apps, on a screen of their own (esc back)."""
+        from tui.screens.applications import ApplicationsScreen
+
         row = self.selected_row()
         if row is not None:
             self.app.push_screen(ApplicationsScreen(Scope(row.slug)))

@@ -30,9 +30,8 @@ import re
 import time
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
@@ -41,6 +40,12 @@ from tui.config import Settings
 from tui.errors import RemoteServiceError, ValidationError
 from tui.services.schemas import ModelCreate, check_slug, describe_errors
 from tui.services.untrusted import plain
+
+if TYPE_CHECKING:
+    import httpx
+
+# httpx (with its CLI's rich and pygments) is imported by the client that needs it: the
+# catalogue reads model lists from files without it, and the TUI paints sooner.
 
 MODELS_PATH = "/models"
 CHAT_PATH = "/chat/completions"
@@ -92,6 +97,8 @@ class OpenRouterClient:
         headers = {"User-Agent": f"thesis-tui/{__version__}", "X-Title": "ThesisApp TUI"}
         if self._key:
             headers["Authorization"] = f"Bearer {self._key}"
+        import httpx
+
         self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
 
     @classmethod
@@ -110,6 +117,8 @@ class OpenRouterClient:
     @property
     def _where(self) -> str:
         """The base URL for messages, without any user:password part."""
+        import httpx
+
         url = httpx.URL(self.base_url)
         return str(url.copy_with(username=None, password=None)) if url.userinfo else str(url)
 
@@ -164,6 +173,8 @@ class OpenRouterClient:
             return response
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        import httpx
+
         try:
             return self._http.request(method, path, **kwargs)
         except httpx.TimeoutException:
