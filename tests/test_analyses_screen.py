@@ -420,3 +420,21 @@ class TestAnalysesSnapshots:
 
         assert snap_compare(make_app(demo_db, start="analyses"), terminal_size=(80, 24),
                             run_before=open_detail)  # fmt: skip
+
+
+async def test_the_cursor_moves_to_a_run_just_started(demo_db) -> None:
+    """New rows appear above the view: the cursor goes to the run's first analysis, so `c`,
+    `l` and enter act on it, not on the row that was highlighted before."""
+    with demo_db.write_session() as session:
+        app_id = session.scalar(select(AnalysisTask.application_id).limit(1))
+        session.add(AnalysisTask(task_id="smoke-new", application_id=app_id,
+                                 task_type="smoke", status=AnalysisStatus.PENDING))  # fmt: skip
+    app = make_app(demo_db, start="analyses")
+    async with app.run_test(size=TALL) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#table")
+        table.move_cursor(row=row_keys(app).index("sec-0001"))
+        app.run_analyses(["smoke-new"])
+        await until(pilot, lambda: row_keys(app)[table.cursor_row] == "smoke-new", "the cursor")
+        await until(pilot, lambda: app.screen.query_one(LogPanel).display, "its log")
+        await app.workers.wait_for_complete()

@@ -20,10 +20,11 @@ from tui.db import open_database
 class Terminal:
     """`thesis` on a pseudo-terminal of 80x24; `output` is everything it wrote."""
 
-    def __init__(self) -> None:
+    def __init__(self, **env_overrides: str) -> None:
         main, child = pty.openpty()
         os.set_blocking(main, False)
-        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24",
+               **env_overrides}  # fmt: skip
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tui"],
             stdin=child, stdout=child, stderr=child, env=env, start_new_session=True,
@@ -81,3 +82,30 @@ def test_a_key_typed_right_after_q_opens_nothing_on_the_way_out(demo_db_file) ->
         terminal.close()
     assert terminal.process.returncode == 0
     assert b"NoMatches" not in terminal.output and b"Traceback" not in terminal.output
+
+
+def test_a_database_that_will_not_open_stops_the_tui_with_one_line(free_port_url) -> None:
+    """The TUI paints before the database opens; when it cannot open, the TUI stops and
+    says why on one line, exit 1, and the terminal is left as it was."""
+    terminal = Terminal(THESIS_DATABASE_URL=free_port_url)
+    try:
+        deadline = time.monotonic() + 60
+        while terminal.process.poll() is None and time.monotonic() < deadline:
+            terminal.read(0.1)
+        terminal.read(0.2)
+    finally:
+        terminal.close()
+    assert terminal.process.returncode == 1
+    assert b"Traceback" not in terminal.output
+    text = terminal.output.decode(errors="replace")
+    # After the TUI has left the screen (its last escape sequences), the reason, once.
+    assert text.count("Cannot open database") == 1
+    assert "thesis: Cannot open database" in text[text.rindex("\x1b") :]
+
+
+@pytest.fixture
+def free_port_url() -> str:
+    """A PostgreSQL URL on a loopback port nothing listens on."""
+    from conftest import free_port
+
+    return f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none"

@@ -116,6 +116,7 @@ class AnalysesScreen(TableScreen):
         """Show the log of analyses just started (here or on another screen)."""
         task_id, self.thesis.follow_next = self.thesis.follow_next, None
         if task_id is not None:
+            self.cursor_to = task_id  # c, l and enter then act on the new run
             self.follow(task_id)
 
     # --- actions --------------------------------------------------------------------------

@@ -133,6 +133,8 @@ class TableScreen(Screen):
         only, and escape goes back."""
         self.query_state = Query()
         self.loaded = False
+        self.cursor_to: str | None = None
+        """A row to put the cursor on as soon as a load shows it (a run just started)."""
         self.shown_query: Query | None = None
         """The filter and sort of the rows on screen (lags query_state while a load runs)."""
         self.row_data: dict[str, Any] = {}
@@ -251,6 +253,9 @@ class TableScreen(Screen):
             else:
                 self._rebuild(table, layout, shown, existing)
         self.fitted = layout
+        if self.cursor_to is not None and self.cursor_to in keys:
+            table.move_cursor(row=keys.index(self.cursor_to), scroll=True)
+            self.cursor_to = None
 
     def _cells(self, layout: Layout, cells: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(
