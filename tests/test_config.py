@@ -232,3 +232,16 @@ def test_an_empty_data_dir_setting_means_the_default(monkeypatch, tmp_path) -> N
     monkeypatch.setenv("THESIS_DATA_DIR", "")
     settings = load_settings()
     assert settings.data_dir.is_absolute() and settings.data_dir != tmp_path
+
+
+@pytest.mark.parametrize(
+    "url, secret",
+    [
+        ("postgresql+psycopg://u:p%40ss@db/thesis", "p@ss"),
+        ("postgresql+psycopg://u@db/thesis", None),
+        ("a://[", None),  # not a URL urllib can split: read without it (found by test_fuzz)
+    ],
+)
+def test_the_database_password_is_known_as_a_secret_without_sqlalchemy(url, secret) -> None:
+    settings = load_settings(database_url=url)
+    assert settings.secret_values() == ([secret] if secret else [])

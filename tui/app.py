@@ -140,9 +140,10 @@ class ThesisApp(App[None]):
     def containers(self) -> ContainerService:
         """Docker, for the apps' containers: the SDK is imported on first use."""
         if self._containers is None:
+            db = self.db  # first: Docker's SDK is not imported while the first rows load
             from tui.services.containers import ContainerService
 
-            self._containers = ContainerService(self.db, self.settings)
+            self._containers = ContainerService(db, self.settings)
         return self._containers
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open-database")

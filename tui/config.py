@@ -31,6 +31,8 @@ from tui.secrets import remember
 
 _DATABASE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+]*://\S*$")
 """dialect[+driver]://…, as SQLAlchemy's URLs are."""
+_URL_PASSWORD = re.compile(r"^[^:/]+://[^:/@]*:([^@]*)@")
+"""The password of such a URL, as SQLAlchemy reads it (user:password@host)."""
 
 APP_NAME = "thesis-tui"
 
@@ -248,7 +250,8 @@ class Settings(BaseSettings):
             if key is not None
         ]
         if self.database_url:
-            values.append(unquote(urlsplit(self.database_url).password or ""))
+            found = _URL_PASSWORD.match(self.database_url)
+            values.append(unquote(found.group(1)) if found else "")
         return [value for value in values if value]
 
     @property

@@ -17,7 +17,6 @@ from textual.worker import get_current_worker
 
 from tui.db.models import UNFINISHED
 from tui.errors import ThesisError
-from tui.screens.analysis_detail import AnalysisDetailScreen
 from tui.screens.base import Column, Query, TableScreen
 from tui.services.analyses import AnalysisRow, follow_analysis_log, list_analyses
 from tui.services.common import Page
@@ -130,6 +129,8 @@ class AnalysesScreen(TableScreen):
     def action_open(self) -> None:
         row = self.selected_row()
         if row is not None:
+            from tui.screens.analysis_detail import AnalysisDetailScreen
+
             self.app.push_screen(AnalysisDetailScreen(row.task_id))
 
     def action_log(self) -> None:

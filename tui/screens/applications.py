@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -13,19 +13,20 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from tui.errors import ThesisError, shown
-from tui.screens.analyses import AnalysesScreen
 from tui.screens.base import Column, Query, Scope, TableScreen
-from tui.services.apps import AppDetail, AppRow, get_app_detail, list_applications
-from tui.services.common import Page
-from tui.services.container_logs import LogFollower
-from tui.services.health import check_health, verdict
-from tui.services.ports import allocate_ports
-from tui.services.scanner import scan_apps
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.format import NONE
 from tui.widgets.format import status as fmt_status
 from tui.widgets.log_panel import LogPanel
+
+if TYPE_CHECKING:
+    from tui.services.apps import AppDetail, AppRow
+    from tui.services.common import Page
+    from tui.services.container_logs import LogFollower
+
+# Listing needs only the apps service: Docker (health, containers), the scanner and the
+# Analyses screen are imported by the actions that use them, so the screen opens sooner.
 
 
 class ApplicationsScreen(TableScreen):
@@ -100,6 +101,8 @@ class ApplicationsScreen(TableScreen):
     ]
 
     def fetch(self, query: Query, count: bool = True) -> Page[Any]:
+        from tui.services.apps import list_applications
+
         return list_applications(
             self.thesis.db,
             search=query.search,
@@ -182,6 +185,8 @@ class ApplicationsScreen(TableScreen):
 
     def action_allocate_ports(self) -> None:
         """Give the selected app a backend and frontend port (it keeps ports it has)."""
+        from tui.services.ports import allocate_ports
+
         row = self.require_selection()
         if row is None:
             return
@@ -202,6 +207,8 @@ class ApplicationsScreen(TableScreen):
 
     def action_scan(self) -> None:
         """Scan THESIS_APPS_DIR, as `thesis apps scan` does."""
+        from tui.services.scanner import scan_apps
+
         db, root = self.thesis.db, self.thesis.settings.apps_dir
         self.notify(f"Scanning {root} …")
 
@@ -243,6 +250,8 @@ class ApplicationsScreen(TableScreen):
     @on(DataTable.RowSelected)
     def action_drill_down(self) -> None:
         """enter: the highlighted app's analyses, on a screen of their own (esc back)."""
+        from tui.screens.analyses import AnalysesScreen
+
         row = self.selected_row()
         if row is not None:
             self.app.push_screen(AnalysesScreen(Scope(row.model_slug, row.app_number)))
@@ -266,6 +275,8 @@ class ApplicationsScreen(TableScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="read:detail")
     def _load_detail(self, app_id: int) -> None:
+        from tui.services.apps import get_app_detail
+
         try:
             text = describe_app(get_app_detail(self.thesis.db, app_id))
         except ThesisError as exc:
@@ -292,6 +303,8 @@ class ApplicationsScreen(TableScreen):
         return panel
 
     def _container_action(self, verb: str, then_follow: bool = False) -> None:
+        from tui.services.health import check_health, verdict
+
         row = self.require_selection()
         if row is None:
             return
@@ -387,6 +400,8 @@ class ApplicationsScreen(TableScreen):
 
     def action_health(self) -> None:
         """Probe the selected app's published services over HTTP (a containerized test)."""
+        from tui.services.health import check_health, verdict
+
         row = self.require_selection()
         if row is None:
             return

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, select
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from tui.errors import ValidationError
@@ -34,18 +34,19 @@ def search_clause(
 ) -> ColumnElement[bool] | None:
     """Case-insensitive "every word appears in one of these columns"; None for no search.
 
-    The columns are joined into one lower-cased text per row (with a space between, which
-    no word holds), so each word is one LIKE however many columns there are.
+    One case-insensitive LIKE per column, ORed: the database stops at the first column
+    that matches (ILIKE on PostgreSQL, whose planner then keeps to the ordered index and
+    stops after a page; a single LIKE over the columns joined was twice as slow there).
     """
     words = (search or "").split()
     if not words:
         return None
-    parts = [func.coalesce(cast(column, Text), "") for column in columns]
-    haystack = parts[0]
-    for part in parts[1:]:
-        haystack = haystack.concat(" ").concat(part)
-    haystack = func.lower(haystack)
-    return and_(*(haystack.contains(word.lower(), autoescape=True) for word in words))
+    return and_(
+        *(
+            or_(*(cast(column, Text).icontains(word, autoescape=True) for column in columns))
+            for word in words
+        )
+    )
 
 
 def count_and_page(
