@@ -190,11 +190,15 @@ class ApplicationsScreen(TableScreen):
         row = self.require_selection()
         if row is None:
             return
-        db, settings = self.thesis.db, self.thesis.settings
+        thesis, settings = self.thesis, self.thesis.settings
 
         def allocate() -> str:
             ports = allocate_ports(
-                db, row.model_slug, row.app_number, settings.backend_ports, settings.frontend_ports
+                thesis.db,
+                row.model_slug,
+                row.app_number,
+                settings.backend_ports,
+                settings.frontend_ports,
             )
             return (
                 f"{row.model_slug} app {row.app_number}: backend {ports.backend_port}, "
@@ -209,11 +213,11 @@ class ApplicationsScreen(TableScreen):
         """Scan THESIS_APPS_DIR, as `thesis apps scan` does."""
         from tui.services.scanner import scan_apps
 
-        db, root = self.thesis.db, self.thesis.settings.apps_dir
+        thesis, root = self.thesis, self.thesis.settings.apps_dir
         self.notify(f"Scanning {root} …")
 
         def scan() -> str:
-            report = scan_apps(db, root, create=True)
+            report = scan_apps(thesis.db, root, create=True)
             if report.skipped:
                 skipped = "; ".join(
                     f"{shown(Path(p).name)}: {shown(r)}" for p, r in report.skipped[:3]

@@ -96,10 +96,10 @@ class ModelsScreen(TableScreen):
         from tui.services import catalog
         from tui.services.openrouter import fetch_openrouter_models
 
-        db, settings = self.thesis.db, self.thesis.settings
+        thesis, settings = self.thesis, self.thesis.settings
         self.notify(f"Fetching the model list from {settings.openrouter_base_url} …")
         self.run_service(
-            lambda: catalog.sync_models(db, fetch_openrouter_models(settings)).summary()
+            lambda: catalog.sync_models(thesis.db, fetch_openrouter_models(settings)).summary()
         )
 
     # --- add / edit / delete -----------------------------------------------------------
@@ -114,8 +114,8 @@ class ModelsScreen(TableScreen):
         from tui.services.schemas import ModelCreate
 
         if isinstance(data, ModelCreate):
-            db = self.thesis.db
-            self.run_service(lambda: f"Added {catalog.create_model(db, data).slug}.")
+            thesis = self.thesis
+            self.run_service(lambda: f"Added {catalog.create_model(thesis.db, data).slug}.")
 
     def action_edit(self) -> None:
         row = self.require_selection()
@@ -141,8 +141,10 @@ class ModelsScreen(TableScreen):
         from tui.services.schemas import ModelUpdate
 
         if isinstance(data, ModelUpdate):
-            db = self.thesis.db
-            self.run_service(lambda: f"Saved {catalog.update_model(db, model.slug, data).slug}.")
+            thesis = self.thesis
+            self.run_service(
+                lambda: f"Saved {catalog.update_model(thesis.db, model.slug, data).slug}."
+            )
 
     def action_delete(self) -> None:
         row = self.require_selection()
@@ -176,10 +178,10 @@ class ModelsScreen(TableScreen):
     def _delete(self, slug: str) -> None:
         from tui.services import catalog
 
-        db = self.thesis.db
+        thesis = self.thesis
 
         def delete() -> str:
-            apps = catalog.delete_model(db, slug)
+            apps = catalog.delete_model(thesis.db, slug)
             return f"Deleted {slug}" + (f" and {apps} apps." if apps else ".")
 
         self.run_service(delete)

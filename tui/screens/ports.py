@@ -69,10 +69,10 @@ class PortsScreen(TableScreen):
         return str(row.id), tuple(Text(cell, style=style) for cell in cells)
 
     def action_allocate_all(self) -> None:
-        db, settings = self.thesis.db, self.thesis.settings
+        thesis, settings = self.thesis, self.thesis.settings
 
         def allocate() -> str:
-            result = ports.allocate_all(db, settings.backend_ports, settings.frontend_ports)
+            result = ports.allocate_all(thesis.db, settings.backend_ports, settings.frontend_ports)
             exhausted = result.exhausted_message()
             if exhausted:
                 self.app.call_from_thread(
@@ -94,9 +94,11 @@ class PortsScreen(TableScreen):
 
         def release(yes: bool | None) -> None:
             if yes:
-                db = self.thesis.db
+                thesis = self.thesis
                 self.run_service(
-                    lambda: self._released(ports.release_ports(db, row.model_slug, row.app_number))
+                    lambda: self._released(
+                        ports.release_ports(thesis.db, row.model_slug, row.app_number)
+                    )
                 )
 
         self.app.push_screen(ConfirmModal("Release ports", body, confirm_label="Release"), release)
