@@ -29,6 +29,7 @@ from tui.errors import DatabaseError, DockerUnavailableError, ThesisError
 from tui.paths import stylesheet_path
 from tui.screens.base import TableScreen
 from tui.screens.help import HelpScreen
+from tui.secrets import redact
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.keys import key_display
 from tui.widgets.nav_bar import SCREENS, NavBar
@@ -154,10 +155,13 @@ class ThesisApp(App[None]):
             self._db = self._open()
         except ThesisError as exc:
             self._db_error = exc.msg
-            self.fatal_error = exc.msg
-            self.call_from_thread(self.exit, None, 1)
+        except Exception as exc:  # a bug of ours: still one line, and the TUI stops
+            self._db_error = redact(f"Cannot open the database: {type(exc).__name__}: {exc}")
         finally:
             self._db_ready.set()
+        if self._db is None:
+            self.fatal_error = self._db_error
+            self.call_from_thread(self.exit, None, 1)
 
     def on_mount(self) -> None:
         self.switch_mode(self.start_mode)

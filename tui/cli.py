@@ -72,9 +72,21 @@ def run_tui(context: Context) -> None:
     from tui.app import ThesisApp
     from tui.errors import DatabaseError
 
+    settings = context.settings
+
+    def open_database():  # in the TUI's thread, after its first frame
+        from tui.db import open_database
+        from tui.services.reconcile import reconcile
+
+        db = open_database(settings.resolved_database_url)
+        summary = reconcile(db, settings).summary()
+        if summary:  # what died with an earlier process: said in the TUI, not on stderr
+            app.call_from_thread(app.notify, summary, title="Reconciled", timeout=10)
+        return db
+
     # The database opens in the TUI, after its first frame; if it cannot, the TUI stops and
     # the reason is this command's one-line error.
-    app = ThesisApp(context.database, context.settings)
+    app = ThesisApp(open_database, settings)
     app.run()
     if app.fatal_error:
         raise DatabaseError(app.fatal_error)
