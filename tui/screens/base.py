@@ -217,12 +217,16 @@ class TableScreen(Screen):
     def _apply_rows(self, message: RowsLoaded) -> None:
         if message.query != self.query_state:
             return  # rows for a filter or sort the user has already changed
+        page = message.page
+        if page.total is None and self._page is not None and self.shown_query == message.query:
+            # A refresh of the same rows: keep the count shown until the new one comes, so
+            # "N of M" does not flicker to "N of …" every few seconds.
+            page = replace(page, total=self._page.total)
         self._rows = message.rows
         self._show_rows()
         self.row_data = message.data
         self.loaded = True
         self.shown_query = message.query
-        page = message.page
         self.rows_loaded(page)
         empty = not page.rows and not self.search
         table = self.query_one(DataTable)
