@@ -102,6 +102,10 @@ class AnalysisDetailScreen(Screen):
         findings = detail.findings
         table.display = bool(findings)
         self.query_one("#excerpt").display = bool(findings)
+        # Without findings the head (measurements, requirements, errors) takes the screen,
+        # and the keys that act on findings are not offered.
+        self.set_class(not findings, "-no-findings")
+        self.refresh_bindings()
         table.show(findings)
         if findings:
             table.focus()
@@ -131,6 +135,11 @@ class AnalysisDetailScreen(Screen):
         self.query_one("#excerpt").scroll_home(animate=False)
 
     # --- actions --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("sort_next", "sort_reverse", "cursor"):
+            return bool(self.query_one(FindingsTable).findings)
+        return True
 
     def action_back(self) -> None:
         self.dismiss()
