@@ -39,6 +39,19 @@ if TYPE_CHECKING:
     from tui.db import Database
     from tui.services.containers import ContainerService
 
+PRELOAD = (
+    "tui.screens.applications",
+    "tui.screens.analyses",
+    "tui.screens.ports",
+    "tui.screens.batch",
+    "tui.services.apps",
+    "tui.services.analyses",
+    "tui.services.ports",
+    "tui.services.batches",
+)
+"""What the other screens need to list their rows: imported in a thread once the first
+rows are on screen, so the first switch to another screen does not wait for imports."""
+
 SCREEN_CLASSES = {
     "models": "tui.screens.models:ModelsScreen",
     "applications": "tui.screens.applications:ApplicationsScreen",
@@ -110,6 +123,7 @@ class ThesisApp(App[None]):
         self.settings = settings
         self.start_mode = start
         self._containers: ContainerService | None = None
+        self._preloaded = False
         self.watch_docker = watch_docker
         self.docker_problem: str | None = None
         """Why Docker cannot be used right now (shown in the nav bar), or None."""
@@ -162,6 +176,16 @@ class ThesisApp(App[None]):
         if self._db is None:
             self.fatal_error = self._db_error
             self.call_from_thread(self.exit, None, 1)
+
+    def on_table_screen_rows_loaded(self) -> None:
+        if not self._preloaded:
+            self._preloaded = True
+            self.call_after_refresh(self._preload)
+
+    @work(thread=True, exit_on_error=False, group="preload")
+    def _preload(self) -> None:
+        for module in PRELOAD:
+            importlib.import_module(module)
 
     def on_mount(self) -> None:
         self.switch_mode(self.start_mode)
