@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, select
 
 from tui.db import Database
-from tui.db.models import BatchJob
+from tui.db.models import BatchJob, JobPriority
 from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
 
 
@@ -23,6 +24,15 @@ class BatchJobRow:
     completed: int
     failed: int
     created_at: datetime
+
+
+PRIORITY_RANK = {priority: rank for rank, priority in enumerate(JobPriority)}
+"""low < normal < high < urgent, as the enum lists them (not as the words sort)."""
+
+
+def priority_rank(column: ColumnElement[Any]) -> ColumnElement[int]:
+    """The priority as a number, so sorting by it ranks urgent above high."""
+    return case({str(p): rank for p, rank in PRIORITY_RANK.items()}, value=column, else_=-1)
 
 
 def list_jobs(
@@ -45,7 +55,7 @@ def list_jobs(
             "id": j.id,
             "name": j.name,
             "status": j.status,
-            "priority": j.priority,
+            "priority": priority_rank(j.priority),
             "progress": j.progress,
             "failed": j.failed_tests,
             "created": j.created_at,
