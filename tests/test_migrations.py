@@ -13,9 +13,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, inspect, select, text
 
+from tui.db import open_database
 from tui.db.migrate import current_revision, downgrade, head_revision, upgrade, upgrade_to_head
 from tui.db.models import Base, GeneratedApplication, ModelCapability, PortAllocation
-from tui.db.session import SQLITE_BUSY_TIMEOUT_MS, Database, open_database
+from tui.db.session import SQLITE_BUSY_TIMEOUT_MS, Database
 
 SLUG = "openai_gpt-4o"
 

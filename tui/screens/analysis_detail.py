@@ -29,7 +29,7 @@ from tui.widgets.key_bar import KeyBar
 from tui.widgets.nav_bar import NavBar
 
 if TYPE_CHECKING:
-    from tui.app import ThesisApp
+    from tui.screens.host import Host
 
 
 class AnalysisDetailScreen(Screen):
@@ -63,7 +63,7 @@ class AnalysisDetailScreen(Screen):
         self.detail: AnalysisDetail | None = None
 
     @property
-    def thesis(self) -> ThesisApp:
+    def thesis(self) -> Host:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

@@ -24,7 +24,7 @@ from tui.widgets.check import Check
 from tui.widgets.dialog import FormDialog
 
 if TYPE_CHECKING:
-    from tui.app import ThesisApp
+    from tui.screens.host import Host
 
 Apps = tuple[str, int]
 """(model slug, app number)."""
@@ -53,7 +53,7 @@ class AnalysisFormScreen(FormDialog[list[str] | None]):
         self.types = types
 
     @property
-    def thesis(self) -> ThesisApp:
+    def thesis(self) -> Host:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

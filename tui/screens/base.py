@@ -27,7 +27,7 @@ from tui.widgets.key_bar import KeyBar
 from tui.widgets.nav_bar import NavBar
 
 if TYPE_CHECKING:
-    from tui.app import ThesisApp
+    from tui.screens.host import Host
     from tui.services.common import Page
 
 
@@ -145,7 +145,7 @@ class TableScreen(Screen):
         self._rows: list[tuple[str, tuple[Any, ...]]] = []
 
     @property
-    def thesis(self) -> ThesisApp:
+    def thesis(self) -> Host:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

@@ -24,7 +24,7 @@ from tui.db.models import AnalysisStatus, ModelCapability, ModelUsage, OpenRoute
 from tui.errors import NotFoundError, RemoteServiceError, ScanError, ValidationError
 from tui.services.analysis.findings import Finding
 from tui.services.analysis.runner import Outcome, TaskRef
-from tui.services.analysis.security import regular_files
+from tui.services.analysis.sources import regular_files
 from tui.services.openrouter import OpenRouterClient
 
 if TYPE_CHECKING:

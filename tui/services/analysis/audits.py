@@ -21,15 +21,12 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tui.errors import ScanError
 from tui.services.analysis.findings import Finding, severity
 from tui.services.analysis.process import ToolMissing, last_line, run_tool
-from tui.services.analysis.security import Reports, Source, ToolReport
-
-if TYPE_CHECKING:
-    from tui.services.analysis.security import SecurityScan
+from tui.services.analysis.sources import Reports, ScanContext, Source, ToolReport
 
 UNREACHABLE = "database unreachable"
 _NETWORK_ERRORS = re.compile(
@@ -39,7 +36,7 @@ _NETWORK_ERRORS = re.compile(
 )
 
 
-async def pip_audit(scan: SecurityScan, sources: list[Source]) -> Reports:
+async def pip_audit(scan: ScanContext, sources: list[Source]) -> Reports:
     reports = scan.per_source(sources, "pip-audit", "requirements", "no requirements file")
     try:
         import pip_audit as _  # noqa: F401 - only asks whether it is installed
@@ -85,7 +82,7 @@ def settle_unchecked(report: ToolReport, what: str) -> None:
 
 
 async def _each_file(
-    scan: SecurityScan,
+    scan: ScanContext,
     tool: str,
     sources: list[Source],
     attribute: str,
@@ -177,7 +174,7 @@ def read_requirements(path: Path) -> list[Requirement]:
 
 
 async def _run_pip_audit(
-    scan: SecurityScan, requirements: Path, pinned: list[Requirement]
+    scan: ScanContext, requirements: Path, pinned: list[Requirement]
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="thesis-pip-audit-") as scratch:
         # Only the pinned lines, in a file of ours: pip-audit then reads nothing of the app's.
@@ -211,7 +208,7 @@ async def _run_pip_audit(
 
 
 def _pip_audit_file(
-    scan: SecurityScan,
+    scan: ScanContext,
     source: Source,
     requirements: Path,
     report: ToolReport,
@@ -250,7 +247,7 @@ def _pip_audit_file(
             )
 
 
-async def npm_audit(scan: SecurityScan, sources: list[Source]) -> Reports:
+async def npm_audit(scan: ScanContext, sources: list[Source]) -> Reports:
     reports = scan.per_source(sources, "npm-audit", "package_json", "no package.json")
     npm = shutil.which("npm")
     if npm is None:
@@ -262,7 +259,7 @@ async def npm_audit(scan: SecurityScan, sources: list[Source]) -> Reports:
     return await _each_file(scan, "npm-audit", sources, "package_json", reports, audit)
 
 
-async def _run_npm_audit(scan: SecurityScan, npm: str, package: Path) -> dict[str, Any]:
+async def _run_npm_audit(scan: ScanContext, npm: str, package: Path) -> dict[str, Any]:
     timeout = scan.settings.tool_timeout
     with tempfile.TemporaryDirectory(prefix="thesis-npm-audit-") as scratch:
         shutil.copyfile(package, Path(scratch, "package.json"))

@@ -45,15 +45,8 @@ from tui.secrets import redact, redact_value
 from tui.services.analysis.findings import Finding, count_severities, sort_findings
 from tui.services.analysis.performance import load_options
 from tui.services.analysis.results import results_path, write_results
-from tui.services.analysis.security import (
-    QUALITY_TOOLS,
-    TOOL_FLAGS,
-    SecurityScan,
-    Source,
-    ToolReport,
-    collect_source,
-    parse_tools,
-)
+from tui.services.analysis.security import QUALITY_TOOLS, TOOL_FLAGS, SecurityScan, parse_tools
+from tui.services.analysis.sources import Source, ToolReport, collect_source
 from tui.services.container_logs import ActionLog, LogSink, app_log_dir
 from tui.services.owner import HEARTBEAT_SECONDS, current
 

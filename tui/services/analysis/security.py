@@ -17,11 +17,9 @@ import asyncio
 import json
 import logging
 import os
-import stat
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,7 @@ from tui.config import Settings
 from tui.errors import ScanError, ValidationError
 from tui.services.analysis.findings import Finding, SourceExcerpts, severity
 from tui.services.analysis.process import TIMED_OUT, ToolMissing, last_line, run_tool
-from tui.services.scanner import SKIP_DIRS as SCANNER_SKIP_DIRS
+from tui.services.analysis.sources import Reports, Source, ToolReport
 
 Log = Callable[[str], None]
 
@@ -43,10 +41,6 @@ TOOL_FLAGS = {
 }
 """Seed 001's per-tool columns; pip-audit takes the place of safety (same job, offline-honest)."""
 
-SKIP_DIRS = SCANNER_SKIP_DIRS | {"env", ".next"}
-"""The scanner's dependency and build folders, plus two more no analyzer should read."""
-PYTHON = frozenset({".py"})
-JAVASCRIPT = frozenset({".js", ".jsx", ".mjs", ".cjs"})
 PYLINT_FAILED = 32
 """pylint's exit bit for a usage error; the other bits only say which kinds of message it gave."""
 
@@ -72,84 +66,6 @@ def parse_tools(value: str | None) -> tuple[str, ...]:
             f"Unknown tool {', '.join(unknown)}; choose from {', '.join(SECURITY_TOOLS)}"
         )
     return tuple(tool for tool in SECURITY_TOOLS if tool in names)
-
-
-@dataclass
-class Source:
-    """The files of one app that the tools read."""
-
-    root: Path
-    python: list[Path] = field(default_factory=list)
-    javascript: list[Path] = field(default_factory=list)
-    requirements: list[Path] = field(default_factory=list)
-    package_json: list[Path] = field(default_factory=list)
-
-    def relative(self, path: Path | str) -> str:
-        return Path(path).resolve().relative_to(self.root).as_posix()
-
-    @property
-    def empty(self) -> bool:
-        return not (self.python or self.javascript or self.requirements or self.package_json)
-
-
-def regular_files(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
-    """The app's regular files in name order, with their lstat: symlinks are neither followed
-    nor listed, and dependency, build and hidden folders are skipped."""
-    for directory, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-        for name in sorted(filenames):
-            path = Path(directory, name)
-            info = os.lstat(path)
-            if stat.S_ISREG(info.st_mode):
-                yield path, info
-
-
-def collect_source(root: Path) -> Source:
-    """The files each tool reads, from `regular_files`."""
-    root = root.resolve()
-    source = Source(root)
-    for path, _info in regular_files(root):
-        name = path.name
-        suffix = path.suffix.lower()
-        if suffix in PYTHON:
-            source.python.append(path)
-        elif suffix in JAVASCRIPT and not name.endswith(".min.js"):
-            source.javascript.append(path)
-        elif name.startswith("requirements") and suffix == ".txt":
-            source.requirements.append(path)
-        elif name == "package.json":
-            source.package_json.append(path)
-    return source
-
-
-@dataclass
-class ToolReport:
-    """What one tool did for one app: `ok`, `partial` (some input not checked, listed in
-    `unchecked`), `skipped` (with the reason) or `failed`."""
-
-    tool: str
-    status: str
-    reason: str = ""
-    seconds: float = 0.0
-    findings: list[Finding] = field(default_factory=list)
-    checked: int = 0
-    """How many items an audit could check (dependencies); 0 for the other tools."""
-    unchecked: list[str] = field(default_factory=list)
-    """What an audit could not check, each with where and why."""
-
-    def as_dict(self) -> dict[str, Any]:
-        described: dict[str, Any] = {
-            "status": self.status,
-            "reason": self.reason,
-            "seconds": round(self.seconds, 3),
-            "findings": len(self.findings),
-        }
-        if self.unchecked:
-            described["unchecked"] = list(self.unchecked)
-        return described
-
-
-Reports = dict[Path, ToolReport]
 
 
 class SecurityScan:

@@ -34,7 +34,7 @@ from tui.errors import RemoteServiceError, ThesisError, ValidationError
 from tui.services.analysis.findings import Finding, count_severities, severity
 from tui.services.analysis.process import ToolMissing
 from tui.services.analysis.runner import Outcome, TaskRef
-from tui.services.analysis.security import ToolReport
+from tui.services.analysis.sources import ToolReport
 from tui.services.analysis.wapiti import wapiti_scan
 from tui.services.analysis.zap_container import local_zap_image, zap_container
 

@@ -1,0 +1,35 @@
+"""What the screens need from the app that shows them: a small interface, not the App.
+
+The screens are typed against this Protocol instead of `tui.app.ThesisApp`, so they do not
+import the module that imports them (no import circle, not even one for type checking).
+ThesisApp provides all of it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from textual.worker import Worker
+
+    from tui.config import Settings
+    from tui.db import Database
+    from tui.services.containers import ContainerService
+
+
+class Host(Protocol):
+    settings: Settings
+    analysis_runs: dict[str, Worker[None]]
+    follow_next: str | None
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def containers(self) -> ContainerService: ...
+
+    def new_analyses(self, apps: list[tuple[str, int]]) -> None: ...
+
+    def cancel_analysis(self, task_id: str) -> int: ...
+
+    def sync_docker(self) -> object: ...
