@@ -59,15 +59,27 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(name)
     data_dir = tmp_path / "data"
     monkeypatch.setenv("THESIS_DATA_DIR", str(data_dir))
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if worker.startswith("gw") and worker[2:].isdigit():
-        # Parallel workers start containers at once: each allocates host ports from ranges
-        # of its own, below the ephemeral range and apart from test_ports' random blocks.
-        base = 10_000 + 2_000 * int(worker[2:])
-        monkeypatch.setenv("THESIS_BACKEND_PORTS", f"{base}-{base + 999}")
-        monkeypatch.setenv("THESIS_FRONTEND_PORTS", f"{base + 1000}-{base + 1999}")
+    for name, value in worker_port_ranges().items():
+        monkeypatch.setenv(f"THESIS_{name.upper()}", value)
     monkeypatch.chdir(tmp_path)
     return data_dir
+
+
+def worker_port_ranges() -> dict[str, str]:
+    """This xdist worker's host port ranges (none outside xdist: the defaults).
+
+    Parallel workers start containers at once: each allocates host ports from ranges of its
+    own, below the ephemeral range and apart from test_ports' random blocks. Module-scoped
+    fixtures, which run before the autouse settings fixture, pass these explicitly.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not (worker.startswith("gw") and worker[2:].isdigit()):
+        return {}
+    base = 10_000 + 2_000 * int(worker[2:])
+    return {
+        "backend_ports": f"{base}-{base + 999}",
+        "frontend_ports": f"{base + 1000}-{base + 1999}",
+    }
 
 
 # --- databases -------------------------------------------------------------------------

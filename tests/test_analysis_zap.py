@@ -33,6 +33,7 @@ from tests.conftest import (
     remove_docker_objects,
     unavailable,
     unique_slug,
+    worker_port_ranges,
     write_container_app,
 )
 from tui.config import load_settings
@@ -93,7 +94,8 @@ def app(tmp_path_factory, docker_client, busybox_image) -> Iterator[ScannedApp]:
     db_url = f"sqlite:///{root / 'zap.db'}"
     db = open_database(db_url)
     scan_apps(db, root / "apps")
-    containers = ContainerService(db, load_settings(data_dir=root / "data"))
+    settings = load_settings(data_dir=root / "data", **worker_port_ranges())
+    containers = ContainerService(db, settings)
     try:
         target = containers.start(slug, 1)
         yield ScannedApp(
@@ -541,8 +543,10 @@ def zap_images(docker_client, busybox_image) -> Iterator[tuple[str, str]]:
         docker_client.images.remove(image, force=True)
 
 
-def zap_containers(docker_client) -> list:
-    return docker_client.containers.list(all=True, filters={"label": "thesis.role=zap"})
+def zap_containers(docker_client, image: str) -> list:
+    """ZAP containers of this test's image: another session's ZAP containers are not ours."""
+    filters = {"label": "thesis.role=zap", "ancestor": image}
+    return docker_client.containers.list(all=True, filters=filters)
 
 
 class TestZapContainer:
@@ -554,7 +558,7 @@ class TestZapContainer:
             monkeypatch.delenv("THESIS_ZAP_URL", raising=False)
             monkeypatch.setenv("THESIS_ZAP_IMAGE", image)
             outcome = analyse(app)
-            assert zap_containers(docker_client) == []
+            assert zap_containers(docker_client, image) == []
             return outcome
 
         return run
