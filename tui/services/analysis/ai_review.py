@@ -22,13 +22,13 @@ from sqlalchemy import or_, select
 
 from tui.db.models import AnalysisStatus, ModelCapability, ModelUsage, OpenRouterAnalysis, utcnow
 from tui.errors import NotFoundError, RemoteServiceError, ScanError, ValidationError
+from tui.services.analysis.contract import Outcome, TaskRef
 from tui.services.analysis.findings import Finding
-from tui.services.analysis.runner import Outcome, TaskRef
 from tui.services.analysis.sources import regular_files
 from tui.services.openrouter import OpenRouterClient
 
 if TYPE_CHECKING:
-    from tui.services.analysis.runner import AnalysisService
+    from tui.services.analysis.contract import AnalysisContext
     from tui.services.container_logs import ActionLog
 
 CODE_SUFFIXES = frozenset(
@@ -187,7 +187,7 @@ def reviewing_model(db: Any, settings: Any, options: dict[str, Any]) -> str:
     return model_id
 
 
-async def review(service: AnalysisService, ref: TaskRef, log: ActionLog) -> Outcome:
+async def review(service: AnalysisContext, ref: TaskRef, log: ActionLog) -> Outcome:
     settings = service.settings
     model_id = await asyncio.to_thread(reviewing_model, service.db, settings, ref.config)
     model, metadata = await asyncio.to_thread(_catalogue_entry, service, ref, model_id)
@@ -234,7 +234,7 @@ async def review(service: AnalysisService, ref: TaskRef, log: ActionLog) -> Outc
 
 
 async def _ask(
-    service: AnalysisService,
+    service: AnalysisContext,
     ref: TaskRef,
     model: dict[str, Any],
     messages: list[dict[str, str]],
@@ -271,7 +271,7 @@ async def _ask(
     return None, reason, raw
 
 
-def _call(service: AnalysisService, payload: dict[str, Any]) -> tuple[dict[str, Any], float]:
+def _call(service: AnalysisContext, payload: dict[str, Any]) -> tuple[dict[str, Any], float]:
     settings = service.settings
     if settings.openrouter_api_key is None:
         raise RemoteServiceError(
@@ -290,7 +290,7 @@ def _content(answer: dict[str, Any]) -> str:
 
 
 def _catalogue_entry(
-    service: AnalysisService, ref: TaskRef, model_id: str
+    service: AnalysisContext, ref: TaskRef, model_id: str
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     from tui.db.models import GeneratedApplication
 
@@ -315,7 +315,7 @@ def _catalogue_entry(
 
 
 def _record_usage(
-    service: AnalysisService,
+    service: AnalysisContext,
     ref: TaskRef,
     model: dict[str, Any],
     payload: dict[str, Any],

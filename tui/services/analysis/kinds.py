@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from tui.db.models import AnalysisStatus, AnalysisType
 from tui.errors import ScanError
+from tui.services.analysis.contract import Outcome, Runner, TaskRef
 from tui.services.analysis.performance import load_test, performance_row
-from tui.services.analysis.runner import Outcome, Runner, TaskRef
 from tui.services.container_logs import ActionLog
 
 if TYPE_CHECKING:
-    from tui.services.analysis.runner import AnalysisService
+    from tui.services.analysis.contract import AnalysisContext
 
 
-async def ensure_running(service: AnalysisService, ref: TaskRef, log: ActionLog) -> Any:
+async def ensure_running(service: AnalysisContext, ref: TaskRef, log: ActionLog) -> Any:
     """The app's target, started first (through the container service) if it is not up."""
     containers = service.containers
     states = await asyncio.to_thread(containers.service_states, ref.model_slug, ref.app_number)
@@ -31,7 +31,7 @@ async def ensure_running(service: AnalysisService, ref: TaskRef, log: ActionLog)
     return await asyncio.to_thread(containers.start, ref.model_slug, ref.app_number, log)
 
 
-async def run_smoke(service: AnalysisService, ref: TaskRef, log: ActionLog) -> Outcome:
+async def run_smoke(service: AnalysisContext, ref: TaskRef, log: ActionLog) -> Outcome:
     from tui.services.health import check_health
 
     await ensure_running(service, ref, log)
@@ -67,7 +67,7 @@ async def run_smoke(service: AnalysisService, ref: TaskRef, log: ActionLog) -> O
     )
 
 
-async def run_performance(service: AnalysisService, ref: TaskRef, log: ActionLog) -> Outcome:
+async def run_performance(service: AnalysisContext, ref: TaskRef, log: ActionLog) -> Outcome:
     target = await ensure_running(service, ref, log)
     states = await asyncio.to_thread(
         service.containers.service_states, ref.model_slug, ref.app_number
@@ -101,13 +101,13 @@ async def run_performance(service: AnalysisService, ref: TaskRef, log: ActionLog
     )
 
 
-async def run_ai_review(service: AnalysisService, ref: TaskRef, log: ActionLog) -> Outcome:
+async def run_ai_review(service: AnalysisContext, ref: TaskRef, log: ActionLog) -> Outcome:
     from tui.services.analysis.ai_review import review
 
     return await review(service, ref, log)
 
 
-async def run_zap(service: AnalysisService, ref: TaskRef, log: ActionLog) -> Outcome:
+async def run_zap(service: AnalysisContext, ref: TaskRef, log: ActionLog) -> Outcome:
     """A dynamic scan of every published service, the frontend first (zap.py)."""
     from tui.services.analysis.zap import dynamic_scan, scan_type_of
 

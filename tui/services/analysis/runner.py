@@ -22,8 +22,6 @@ import contextlib
 import time
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +40,8 @@ from tui.db.models import (
 )
 from tui.errors import NotFoundError, ThesisError, ValidationError
 from tui.secrets import redact, redact_value
-from tui.services.analysis.findings import Finding, count_severities, sort_findings
+from tui.services.analysis.contract import Outcome, TaskRef, TaskResult
+from tui.services.analysis.findings import count_severities, sort_findings
 from tui.services.analysis.performance import load_options
 from tui.services.analysis.results import results_path, write_results
 from tui.services.analysis.security import QUALITY_TOOLS, TOOL_FLAGS, SecurityScan, parse_tools
@@ -76,52 +75,6 @@ def parse_types(value: str | list[str] | tuple[str, ...]) -> tuple[AnalysisType,
     return tuple(kind for kind in RUNNABLE if str(kind) in wanted)
 
 
-@dataclass(frozen=True)
-class TaskRef:
-    """What a runner needs of one task and its app."""
-
-    id: int
-    task_id: str
-    task_type: AnalysisType
-    application_id: int
-    model_slug: str
-    app_number: int
-    source_path: Path | None
-    content_hash: str | None
-    config: dict[str, Any]
-
-    @property
-    def label(self) -> str:
-        return f"{self.model_slug} app {self.app_number} {self.task_type}"
-
-
-@dataclass
-class Outcome:
-    """What a runner hands back; the service stores it."""
-
-    status: AnalysisStatus = AnalysisStatus.COMPLETED
-    error: str | None = None
-    summary: dict[str, Any] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-    tools: dict[str, dict[str, Any]] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    typed_row: Callable[[TaskRef, Outcome, float], Any] | None = None
-    """Builds the typed result row (SecurityAnalysis, PerformanceTest, ...) for the task."""
-
-
-@dataclass(frozen=True)
-class TaskResult:
-    task_id: str
-    label: str
-    status: AnalysisStatus
-    error: str | None
-    summary: dict[str, Any]
-    results_path: str | None
-
-
-Runner = Callable[["AnalysisService", TaskRef, ActionLog], Awaitable[Outcome]]
-
-
 class AnalysisService:
     """Creates and runs analyses. One instance serves the TUI's workers or one CLI command."""
 
@@ -153,11 +106,12 @@ class AnalysisService:
         if AnalysisType.PERFORMANCE in types:
             load_options(options or {})  # a bad option fails before any task is stored
         if AnalysisType.ZAP in types:
-            from tui.services.analysis.zap import scan_type_of  # zap.py imports this module
+            # The runners' modules (ZAP's client, OpenRouter's) load when their type is used.
+            from tui.services.analysis.zap import scan_type_of
 
             scan_type_of(options or {})
         if AnalysisType.AI_REVIEW in types:
-            from tui.services.analysis.ai_review import reviewing_model  # imports this module
+            from tui.services.analysis.ai_review import reviewing_model
 
             reviewing_model(self.db, self.settings, options or {})
         created: list[str] = []

@@ -24,6 +24,7 @@ import requests
 
 from tui.config import Settings
 from tui.errors import DockerUnavailableError, RemoteServiceError, ScanError, ThesisError
+from tui.services.analysis.zap_client import ZapClient
 from tui.services.docker_engine import connect, docker_errors
 from tui.services.images import image_exists
 
@@ -95,7 +96,6 @@ async def zap_container(settings: Settings, image: str, log: Log) -> AsyncIterat
 
 
 async def _wait_until_answering(container: Any, address: str, key: str, log: Log) -> None:
-    from tui.services.analysis.zap import ZapClient  # zap.py imports this module
 
     probe = ZapClient(address, key, timeout=5.0)
     deadline = time.monotonic() + STARTUP_SECONDS
