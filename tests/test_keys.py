@@ -126,3 +126,24 @@ async def test_the_palette_runs_the_screens_actions_by_name(demo_db) -> None:
         assert app.screen.wide
         assert status_text(app).endswith("wide view (w)")
         assert len(app.screen.query_one(DataTable).columns) == 9
+
+
+async def test_an_empty_table_offers_no_action_on_a_row(sqlite_db) -> None:
+    from test_app import reload_and_settle
+
+    from tui.db.models import ModelCapability
+
+    app = make_app(sqlite_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = bar(app)
+        assert "a Add" in text and "u Sync" in text
+        assert "e Edit" not in text and "d Delete" not in text and "enter Apps" not in text
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert "Add" in titles and "Edit" not in titles
+        with sqlite_db.write_session() as s:
+            s.add(ModelCapability(model_id="m_x", canonical_slug="m_x", provider="m",
+                                  display_name="X", model_name="x"))  # fmt: skip
+        await reload_and_settle(pilot)
+        await pilot.pause()
+        assert "e Edit" in bar(app) and "enter Apps" in bar(app)

@@ -31,6 +31,7 @@ class AnalysesScreen(TableScreen):
     SUB_TITLE = "Analyses"
     MODE = "analyses"
     NOUN = "analyses"
+    ROW_ACTIONS = frozenset({"open", "log", "cancel_analysis"})
     EMPTY_HINT = (
         "No analyses yet.\n\n"
         "Press n to start one, a on the Applications screen (2), or run\n"

@@ -33,6 +33,11 @@ class ApplicationsScreen(TableScreen):
     SUB_TITLE = "Applications"
     MODE = "applications"
     NOUN = "apps"
+    # (`a` stays: it analyses the marked apps even when a filter shows none of them.)
+    ROW_ACTIONS = frozenset({
+        "drill_down", "details", "mark", "start_stop", "logs", "build", "restart", "health",
+        "allocate_ports", "remove",
+    })  # fmt: skip
     EMPTY_HINT = (
         "No generated applications yet.\n\n"
         "Scan a folder laid out <model_slug>/app<N>/ with  thesis apps scan DIR\n"

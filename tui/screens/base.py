@@ -68,6 +68,8 @@ class TableScreen(Screen):
     MODE: ClassVar[str] = ""
     COLUMNS: ClassVar[list[Column]] = []
     EMPTY_HINT: ClassVar[str] = "Nothing here yet."
+    ROW_ACTIONS: ClassVar[frozenset[str]] = frozenset()
+    """Actions on the highlighted row: not offered (key bar, palette) while the table is empty."""
     NOUN: ClassVar[str] = "rows"
 
     BINDINGS = [
@@ -224,6 +226,8 @@ class TableScreen(Screen):
             page = replace(page, total=self._page.total)
         self._rows = message.rows
         self._show_rows()
+        if bool(self.row_data) != bool(message.data):
+            self.call_after_refresh(self.refresh_bindings)  # row actions come or go
         self.row_data = message.data
         self.loaded = True
         self.shown_query = message.query
@@ -423,7 +427,10 @@ class TableScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Back only from a drill-down: on a top screen escape is not offered.
-        return action != "back" or self.scope is not None
+        if action == "back":
+            return self.scope is not None
+        # An empty table offers no action on a row.
+        return action not in self.ROW_ACTIONS or bool(self.row_data)
 
     def action_back(self) -> None:
         if self.scope is not None:

@@ -45,6 +45,7 @@ class ModelsScreen(TableScreen):
     ]
     HELP_NOTES = ["Caps: V vision, F tools (function calling), J JSON mode, S streaming."]
     NOUN = "models"
+    ROW_ACTIONS = frozenset({"drill_down", "edit", "delete"})
     EMPTY_HINT = (
         "No models in the catalogue yet.\n\n"
         "Import them with  thesis models sync  (from OpenRouter)\n"

@@ -19,6 +19,7 @@ class PortsScreen(TableScreen):
     SUB_TITLE = "Ports"
     MODE = "ports"
     NOUN = "allocations"
+    ROW_ACTIONS = frozenset({"release"})
     BINDINGS = [
         Binding(
             "a",
