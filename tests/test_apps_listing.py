@@ -122,3 +122,9 @@ def test_a_page_is_counted_apart_from_its_rows(db) -> None:
     assert list_applications(db, limit=2).total == 6
     short = list_applications(db, search="gpt", limit=5, count=False)
     assert short.shown == 3 and short.total == 3
+
+
+def test_a_limit_of_zero_counts_without_rows(db) -> None:
+    seed(db)
+    page = list_applications(db, search="gpt", limit=0)
+    assert page.rows == [] and page.total == 3

@@ -209,7 +209,7 @@ class TableScreen(Screen):
                 return  # a newer keystroke's load replaced this one: never show stale rows
             self.post_message(self.RowsLoaded(query, page, rows))
             if page.total is None:
-                total = self.fetch(query).total
+                total = self.fetch(replace(query, limit=0)).total  # the count alone
                 if not worker.is_cancelled:
                     self.post_message(self.Counted(query, total))
         except ThesisError as exc:

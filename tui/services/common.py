@@ -56,8 +56,12 @@ def count_and_page(
 
     Two queries, on purpose: the page stops at `limit` matches, and the count reads only
     what the filter needs (a window count over the page would make every row be built).
+    `limit=0` asks for the count alone.
     """
-    rows = list(session.execute(statement if limit is None else statement.limit(limit)).all())
+    if limit == 0:
+        rows = []
+    else:
+        rows = list(session.execute(statement if limit is None else statement.limit(limit)).all())
     if limit is None or len(rows) < limit:
         return rows, len(rows)  # the page holds them all: no count needed
     if not count:

@@ -213,7 +213,7 @@ def list_allocations(
     with db.session() as session:
         rows, total = count_and_page(session, statement, limit, count)
     listening: set[int] = set()
-    if with_conflicts:
+    if with_conflicts and rows:
         ports = {port for row, _ in rows for port in (row.backend_port, row.frontend_port)}
         listening = listening_ports(ports)
     result = []
