@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import select
 
 from tui.db import Database
 from tui.db.models import GeneratedApplication, PortAllocation
@@ -99,10 +99,10 @@ def list_applications(
         search,
         [
             a.model_slug,
-            cast(a.app_number, String),
+            a.app_number,
             a.status,
-            cast(PortAllocation.backend_port, String),
-            cast(PortAllocation.frontend_port, String),
+            PortAllocation.backend_port,
+            PortAllocation.frontend_port,
             a.last_analysis_type,
             a.last_analysis_status,
         ],

@@ -34,7 +34,8 @@ def search_clause(
 ) -> ColumnElement[bool] | None:
     """Case-insensitive "every word appears in one of these columns"; None for no search.
 
-    One case-insensitive LIKE per column, ORed: the database stops at the first column
+    Each column is read as text (numbers and enums too: callers pass them as they are). One
+    case-insensitive LIKE per column, ORed: the database stops at the first column
     that matches (ILIKE on PostgreSQL, whose planner then keeps to the ordered index and
     stops after a page; a single LIKE over the columns joined was twice as slow there).
     """

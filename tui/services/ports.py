@@ -23,10 +23,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import cast, delete, insert, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.types import String
 
 from tui.config import PortRange
 from tui.db import Database
@@ -205,9 +204,7 @@ def list_allocations(
         },
         tiebreak=[p.backend_port],
     )
-    where = search_clause(
-        search, [p.model_name, cast(p.backend_port, String), cast(p.frontend_port, String)]
-    )
+    where = search_clause(search, [p.model_name, p.backend_port, p.frontend_port])
     if where is not None:
         statement = statement.where(where)
     with db.session() as session:
