@@ -31,7 +31,7 @@ from tui.screens.base import TableScreen
 from tui.screens.help import HelpScreen
 from tui.secrets import redact
 from tui.widgets.confirm import ConfirmModal
-from tui.widgets.keys import key_display
+from tui.widgets.keys import active_actions, key_display
 from tui.widgets.nav_bar import SCREENS, NavBar
 from tui.widgets.theme import THEMES, VARIABLES, pick_theme
 
@@ -354,19 +354,16 @@ class ThesisApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # First what the screen under the palette can do, each with its key.
         seen: set[str] = set()
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if not active.enabled or not binding.description or binding.action in seen:
-                continue
+        for node, binding in active_actions(screen):
+            if binding.action in seen or isinstance(node, App):
+                continue  # the screens, help and quit come below
             if not binding.show and not binding.tooltip:
                 continue  # movement keys (j, k): not commands
-            if isinstance(active.node, App):
-                continue  # the screens, help and quit come below
             seen.add(binding.action)
             yield SystemCommand(
                 binding.description,
                 f"{binding.tooltip or binding.description} (key {key_display(binding)})",
-                partial(self._run_from_palette, binding.action, active.node),
+                partial(self._run_from_palette, binding.action, node),
             )
         for mode, key, _ in SCREENS:
             title, description = PALETTE[mode]

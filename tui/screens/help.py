@@ -21,11 +21,11 @@ from tui.widgets.keys import Key, keys_of
 Section = tuple[str, list[Key]]
 
 GLOBAL_KEYS = [
-    Key("1 … 5", "Screens", "Models, Applications, Ports, Analyses, Batch jobs", "", True),
-    Key("?", "Help", "These keys (esc, q or ? closes)", "help", True),
-    Key("ctrl+p", "Palette", "Command palette: every action of this screen, by name", "", True),
-    Key("tab", "Next", "Move to the next part of the screen (table, log, filter)", "", False),
-    Key("q", "Quit", "Quit (asks first while analyses run here); go back in a detail", "", True),
+    Key("1 … 5", "Models, Applications, Ports, Analyses, Batch jobs", ""),
+    Key("?", "These keys (esc, q or ? closes)", "help"),
+    Key("ctrl+p", "Command palette: every action of this screen, by name", ""),
+    Key("tab", "Move to the next part of the screen (table, log, filter)", ""),
+    Key("q", "Quit (asks first while analyses run here); go back in a detail", ""),
 ]
 
 

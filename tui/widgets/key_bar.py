@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
-from tui.widgets.keys import bindings_of, key_display, keys_of
+from tui.widgets.keys import active_actions, key_display, keys_of
 
 MORE = "? all keys"
 
@@ -52,19 +52,12 @@ class KeyBar(Static):
                 return (1, order.get(binding.action, len(order)))
             return (2, 0) if node is self.app else (0, 0)
 
-        active = list(screen.active_bindings.values())
-        # A screen key the focused table hides (enter: the table's select, which the screen
-        # handles as this action) is still the screen's to show.
-        own = bindings_of(type(screen))
         seen: set[str] = set()
         shown = []
-        for node, binding, enabled, _tooltip in active:
-            if not binding.show and node is not screen and binding.key in own:
-                node, binding = screen, own[binding.key]
-            if not binding.show or not enabled or binding.action in seen:
-                continue
-            seen.add(binding.action)
-            shown.append((rank(node, binding), binding))
+        for node, binding in active_actions(screen):
+            if binding.show and binding.action not in seen:
+                seen.add(binding.action)
+                shown.append((rank(node, binding), binding))
         return [binding for _, binding in sorted(shown, key=lambda item: item[0])]
 
     def render(self) -> Text:

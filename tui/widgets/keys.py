@@ -8,9 +8,12 @@ label (key bar), its `tooltip` the longer sentence (help, palette) when it has o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.keys import format_key
+from textual.screen import Screen
 
 _NAMES = {"slash": "/", "question_mark": "?", "escape": "esc", "space": "space", "enter": "enter"}
 
@@ -31,15 +34,12 @@ def _one_key(key: str) -> str:
 @dataclass(frozen=True)
 class Key:
     key: str
-    label: str
-    """Short, for the key bar."""
     help: str
-    """A sentence, for the help screen and the palette."""
+    """A sentence, for the help screen and the README."""
     action: str
-    shown: bool
-    """On the key bar (False: navigation, listed only in the help)."""
 
 
+@cache
 def bindings_of(cls: type) -> dict[str, Binding]:
     """Key → binding that `cls` declares or inherits, its own first (they win, as in
     Textual); only ours: Textual's own (tab, ctrl+c …) are named in the help by hand."""
@@ -53,6 +53,7 @@ def bindings_of(cls: type) -> dict[str, Binding]:
     return merged
 
 
+@cache
 def keys_of(cls: type) -> list[Key]:
     """The keys of `cls`'s bindings, one per action, in the order the help lists them."""
     merged = bindings_of(cls)
@@ -63,15 +64,28 @@ def keys_of(cls: type) -> list[Key]:
             continue  # e.g. both j and down: listed once
         seen.add(binding.action)
         keys.append(
-            Key(
-                key_display(binding),
-                binding.description,
-                binding.tooltip or binding.description,
-                binding.action,
-                binding.show,
-            )
+            Key(key_display(binding), binding.tooltip or binding.description, binding.action)
         )
     return keys
+
+
+def active_actions(screen: Screen) -> list[tuple[DOMNode, Binding]]:
+    """What the keys do on `screen` now, focused widget first: each enabled binding with a
+    description and the node it acts on (the key bar and the palette both list these).
+
+    A key the focused widget binds without showing it (the table's enter) yields to the
+    screen's own binding for that key, which the screen runs for it (drill-down, open).
+    """
+    own = bindings_of(type(screen))
+    actions = []
+    for node, binding, enabled, _tooltip in screen.active_bindings.values():
+        if not binding.show and node is not screen and binding.key in own:
+            node, binding = screen, own[binding.key]
+            name = binding.action.partition("(")[0]
+            enabled = screen.check_action(name, ()) is not False
+        if enabled and binding.description:
+            actions.append((node, binding))
+    return actions
 
 
 def markdown_table(keys: list[Key]) -> str:
