@@ -76,11 +76,7 @@ class AnalysesScreen(TableScreen):
         scope = self.scope
         return list_analyses(
             self.thesis.db,
-            search=query.search,
-            sort=query.sort,
-            descending=query.descending,
-            limit=query.limit,
-            count=count,
+            **query.listing(count),
             model=scope.model if scope else None,
             app_number=scope.app_number if scope else None,
         )

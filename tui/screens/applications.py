@@ -110,11 +110,7 @@ class ApplicationsScreen(TableScreen):
 
         return list_applications(
             self.thesis.db,
-            search=query.search,
-            sort=query.sort,
-            descending=query.descending,
-            limit=query.limit,
-            count=count,
+            **query.listing(count),
             model=self.scope.model if self.scope else None,
         )
 

@@ -50,6 +50,17 @@ class Query:
     limit: int = PAGE
     """Rows to load: a page, and a page more each time the cursor nears the end."""
 
+    def listing(self, count: bool) -> dict[str, Any]:
+        """The arguments every listing service (`list_models`, `list_applications` …) takes
+        for this query."""
+        return {
+            "search": self.search,
+            "sort": self.sort,
+            "descending": self.descending,
+            "limit": self.limit,
+            "count": count,
+        }
+
 
 @dataclass(frozen=True)
 class Scope:

@@ -32,11 +32,7 @@ class BatchJobsScreen(TableScreen):
     def fetch(self, query: Query, count: bool = True) -> Page[Any]:
         return list_jobs(
             self.thesis.db,
-            search=query.search,
-            sort=query.sort,
-            descending=query.descending,
-            limit=query.limit,
-            count=count,
+            **query.listing(count),
         )
 
     def row_cells(self, row: BatchJobRow) -> tuple[str, tuple[Any, ...]]:

@@ -69,11 +69,7 @@ class ModelsScreen(TableScreen):
 
         return list_models(
             self.thesis.db,
-            search=query.search,
-            sort=query.sort,
-            descending=query.descending,
-            limit=query.limit,
-            count=count,
+            **query.listing(count),
         )
 
     def row_cells(self, row: ModelRow) -> tuple[str, tuple[Any, ...]]:

@@ -48,11 +48,7 @@ class PortsScreen(TableScreen):
     def fetch(self, query: Query, count: bool = True) -> Page[Any]:
         return list_allocations(
             self.thesis.db,
-            search=query.search,
-            sort=query.sort,
-            descending=query.descending,
-            limit=query.limit,
-            count=count,
+            **query.listing(count),
             with_conflicts=True,
         )
 
