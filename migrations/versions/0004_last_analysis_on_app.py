@@ -42,22 +42,24 @@ NEWER = """(
 # SQLite before 3.33 has no alias in UPDATE: its triggers name the table.
 G = "generated_applications"
 
-SQLITE = [
-    f"""
-    CREATE TRIGGER thesis_last_analysis_insert AFTER INSERT ON analysis_tasks BEGIN
+# On insert and on update alike: NEW becomes the app's latest analysis when it is newer.
+SQLITE_TAKE_NEW = f"""
         UPDATE generated_applications SET last_analysis_id = NEW.id,
             last_analysis_type = NEW.task_type, last_analysis_status = NEW.status,
             last_analysis_at = NEW.created_at
         WHERE id = NEW.application_id AND {NEWER.format(g=G)};
+"""
+
+SQLITE = [
+    f"""
+    CREATE TRIGGER thesis_last_analysis_insert AFTER INSERT ON analysis_tasks BEGIN
+        {SQLITE_TAKE_NEW}
     END
     """,
     f"""
     CREATE TRIGGER thesis_last_analysis_update
     AFTER UPDATE OF status, task_type, created_at ON analysis_tasks BEGIN
-        UPDATE generated_applications SET last_analysis_id = NEW.id,
-            last_analysis_type = NEW.task_type, last_analysis_status = NEW.status,
-            last_analysis_at = NEW.created_at
-        WHERE id = NEW.application_id AND {NEWER.format(g=G)};
+        {SQLITE_TAKE_NEW}
     END
     """,
     f"""
@@ -70,14 +72,17 @@ SQLITE = [
     """,
 ]
 
+PG_LATEST_OF_OLD = LATEST.format(
+    type="t.task_type::text", status="t.status::text", app="OLD.application_id"
+)
+
 POSTGRES = [
     f"""
     CREATE FUNCTION thesis_last_analysis() RETURNS trigger AS $$
     BEGIN
         IF TG_OP = 'DELETE' THEN
             UPDATE generated_applications AS g SET ({", ".join(COLUMNS)}) = (
-                {LATEST.format(type="t.task_type::text", status="t.status::text",
-                               app="OLD.application_id")}
+                {PG_LATEST_OF_OLD}
             )
             WHERE g.id = OLD.application_id AND g.last_analysis_id = OLD.id;
             RETURN OLD;
