@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -106,6 +108,27 @@ def former_listing(db: Database, search: str) -> int:
     return total
 
 
+@contextmanager
+def postgres_schema() -> Iterator[str | None]:
+    """A URL on a schema of its own in THESIS_TEST_POSTGRES_URL's database, dropped after
+    (None when that variable is not set)."""
+    url = os.environ.get("THESIS_TEST_POSTGRES_URL")
+    if not url:
+        yield None
+        return
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def timed(call, repeat: int) -> float:
     """Median milliseconds of `call()` over `repeat` runs (after one warm-up)."""
     call()
@@ -152,24 +175,14 @@ def main() -> None:
               f"{time.perf_counter() - started:.1f}s")  # fmt: skip
         compare(db, "SQLite", args.repeat)
         db.dispose()
-    url = os.environ.get("THESIS_TEST_POSTGRES_URL")
-    if not url:
-        print("\nPostgreSQL: skipped (set THESIS_TEST_POSTGRES_URL)")
-        return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-        db = open_database(scoped.render_as_string(hide_password=False))
+    with postgres_schema() as url:
+        if url is None:
+            print("\nPostgreSQL: skipped (set THESIS_TEST_POSTGRES_URL)")
+            return
+        db = open_database(url)
         build(db, args.models, args.apps, args.analyses)
         compare(db, "PostgreSQL", args.repeat)
         db.dispose()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -31,14 +31,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_apps_listing import build
+from bench_apps_listing import build, postgres_schema
 
 from tui.db import open_database
 
@@ -199,26 +195,15 @@ def main() -> None:
         db.dispose()
         report(f"SQLite: {args.models * args.apps:,} apps, {args.analyses:,} analyses", url,
                args.repeat)  # fmt: skip
-    pg = os.environ.get("THESIS_TEST_POSTGRES_URL")
-    if not pg:
-        print("\nPostgreSQL: skipped (set THESIS_TEST_POSTGRES_URL)")
-        return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        scoped = make_url(pg).update_query_dict({"options": f"-csearch_path={schema}"})
-        url = scoped.render_as_string(hide_password=False)
+    with postgres_schema() as url:
+        if url is None:
+            print("\nPostgreSQL: skipped (set THESIS_TEST_POSTGRES_URL)")
+            return
         db = open_database(url)
         build(db, args.models, args.apps, args.analyses)
         db.dispose()
         report(f"PostgreSQL: {args.models * args.apps:,} apps, {args.analyses:,} analyses", url,
                args.repeat)  # fmt: skip
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 if __name__ == "__main__":
