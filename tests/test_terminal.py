@@ -49,6 +49,13 @@ class Terminal:
             assert time.monotonic() < deadline, f"{text!r} never appeared"
             self.read(0.1)
 
+    def wait_exit(self, timeout: float) -> None:
+        """Read until the process ends (or `timeout` seconds), then what it wrote last."""
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None and time.monotonic() < deadline:
+            self.read(0.1)
+        self.read(0.2)
+
     def type(self, keys: str) -> None:
         os.write(self.fd, keys.encode())
 
@@ -74,10 +81,7 @@ def test_a_key_typed_right_after_q_opens_nothing_on_the_way_out(demo_db_file) ->
         terminal.type("4")
         terminal.wait_for(b"performance")  # the Analyses table is on screen
         terminal.type("qn")
-        deadline = time.monotonic() + 20
-        while terminal.process.poll() is None and time.monotonic() < deadline:
-            terminal.read(0.1)
-        terminal.read(0.2)
+        terminal.wait_exit(20)
     finally:
         terminal.close()
     assert terminal.process.returncode == 0
@@ -89,10 +93,7 @@ def test_a_database_that_will_not_open_stops_the_tui_with_one_line(free_port_url
     says why on one line, exit 1, and the terminal is left as it was."""
     terminal = Terminal(THESIS_DATABASE_URL=free_port_url)
     try:
-        deadline = time.monotonic() + 60
-        while terminal.process.poll() is None and time.monotonic() < deadline:
-            terminal.read(0.1)
-        terminal.read(0.2)
+        terminal.wait_exit(60)
     finally:
         terminal.close()
     assert terminal.process.returncode == 1
