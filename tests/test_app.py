@@ -299,6 +299,17 @@ class TestTables:
             await reload_and_settle(pilot)
             assert str(table.get_row_at(table.cursor_row)[0]) == "openai_gpt-4o-mini"
 
+    async def test_a_filter_with_markup_brackets_is_quoted_as_typed(self, demo_db) -> None:
+        """`[/]` typed into the filter once crashed the TUI (the status line quoted it as
+        console markup)."""
+        app = make_app(demo_db, start="applications")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("slash", *"[/][red]")
+            await reload_and_settle(pilot)
+            assert app.is_running
+            assert "matching “[/][red]”" in status_text(app)
+
     async def test_a_long_table_loads_a_page_more_as_the_cursor_nears_its_end(
         self, sqlite_db
     ) -> None:

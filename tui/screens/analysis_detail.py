@@ -73,7 +73,7 @@ class AnalysisDetailScreen(Screen):
         yield FindingsTable(id="findings")
         with VerticalScroll(id="excerpt"):
             yield Static("", id="excerpt-text")
-        yield Static("", id="status", classes="status-line")
+        yield Static("", id="status", classes="status-line", markup=False)
         yield FilterBar(id="filter")
         yield KeyBar()
 

@@ -167,7 +167,8 @@ class TableScreen(Screen):
             yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
             yield Static(self.EMPTY_HINT, id="empty", classes="empty-state")
             yield from self.compose_below_table()
-        yield Static("", id="status", classes="status-line")
+        # The status line quotes the filter as typed: plain text, never markup.
+        yield Static("", id="status", classes="status-line", markup=False)
         yield FilterBar(id="filter")
         yield KeyBar()
 
