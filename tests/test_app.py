@@ -310,6 +310,26 @@ class TestTables:
             assert app.is_running
             assert "matching “[/][red]”" in status_text(app)
 
+    async def test_notifications_and_form_errors_quote_brackets_as_they_are(self, demo_db) -> None:
+        """Messages quote names and input from outside: `[/]` in them is text, not markup
+        (as markup it failed to render and stopped the TUI)."""
+        from textual.widgets import Input
+
+        app = make_app(demo_db, start="applications")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            app.screen.notify("folder “[/]x” skipped")
+            await pilot.pause()
+            await pilot.press("a")
+            await pilot.pause()
+            app.screen.query_one("#apps", Input).value = "[/]x/1"
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            error = str(app.screen.query_one("#form-error", Static).render())
+            assert error == "“[/]x/1” is not an app: write model/N or model/N-M"
+            assert app.is_running
+            assert "folder “[/]x” skipped" in [n.message for n in app._notifications]
+
     async def test_a_long_table_loads_a_page_more_as_the_cursor_nears_its_end(
         self, sqlite_db
     ) -> None:

@@ -21,6 +21,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, get_current_worker
 
@@ -136,6 +137,21 @@ class ThesisApp(App[None]):
         for theme in THEMES.values():
             self.register_theme(theme)
         self.theme = pick_theme(settings.theme, self.console.color_system)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A notification, always in plain text (screens' `self.notify` comes here too, with
+        Textual's markup=True): messages quote names, paths and input from outside, e.g. an
+        app folder called `[/]`, which as markup would fail to render and stop the TUI."""
+        del markup  # none of ours is markup
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return VARIABLES

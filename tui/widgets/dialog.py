@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -23,7 +24,7 @@ class FormDialog(ModalScreen[T]):
     def show_error(self, message: str) -> None:
         """The form's error line (hidden while empty); the fields make room for it."""
         error = self.query_one("#form-error", Static)
-        error.update(message)
+        error.update(Text(message))  # it may quote what was typed: never markup
         error.set_class(not message, "-empty")
         self.call_after_refresh(self.fit_body)
 
