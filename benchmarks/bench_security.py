@@ -26,7 +26,8 @@ from pathlib import Path
 
 from tui.config import load_settings
 from tui.db import open_database
-from tui.services.analysis.runner import AnalysisService, parse_types
+from tui.services.analysis.registry import parse_types
+from tui.services.analysis.runner import AnalysisService
 from tui.services.scanner import scan_apps
 
 BACKEND = """\

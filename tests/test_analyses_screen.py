@@ -22,8 +22,9 @@ from tui.screens.analyses import AnalysesScreen
 from tui.screens.analysis_detail import AnalysisDetailScreen
 from tui.screens.analysis_form import AnalysisFormScreen
 from tui.services.analysis.findings import Finding
+from tui.services.analysis.registry import parse_types
 from tui.services.analysis.results import write_results
-from tui.services.analysis.runner import AnalysisService, parse_types
+from tui.services.analysis.runner import AnalysisService
 from tui.services.scanner import scan_apps
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.findings_table import FindingsTable
@@ -146,8 +147,8 @@ async def test_marked_apps_are_analysed_together_in_one_run(vulnerable) -> None:
     [
         ({"apps": "acme_vuln/1 nosuch/3"}, "No app nosuch app 3"),
         ({"apps": "acme_vuln"}, "“acme_vuln” is not an app"),
-        ({"option-users": "ten"}, "Load users must be a whole number"),
-        ({"option-endpoints": "api"}, "endpoints must be paths starting with /"),
+        ({"option-users": "ten"}, "Load users must be a whole number, not “ten”"),
+        ({"option-endpoints": "api"}, "Endpoints must be paths starting with /"),
         ({"option-zap_scan": "deep"}, "deep"),
         (
             {"type-ai_review": True, "option-model": ""},

@@ -32,7 +32,8 @@ from tui.db.models import (
 )
 from tui.errors import NotFoundError, ValidationError
 from tui.services.analyses import get_analysis
-from tui.services.analysis.runner import AnalysisService, parse_types
+from tui.services.analysis.registry import parse_types
+from tui.services.analysis.runner import AnalysisService
 from tui.services.scanner import scan_apps
 
 # --- smoke and performance on a running container ---------------------------------------
@@ -99,7 +100,7 @@ def test_a_bad_load_test_option_is_refused_before_any_task_is_stored(sqlite_db, 
     write_vulnerable_app(tmp_path / "apps", "acme_vuln", 1)
     scan_apps(sqlite_db, tmp_path / "apps")
     service = AnalysisService(sqlite_db, load_settings())
-    with pytest.raises(ValidationError, match=r"^Load test endpoints must be paths starting with"):
+    with pytest.raises(ValidationError, match=r"^performance: Endpoints must be paths starting with"):
         service.create([("acme_vuln", 1)], parse_types("security,performance"),
                        options={"endpoints": ["no-slash"]})  # fmt: skip
     with sqlite_db.session() as session:

@@ -19,7 +19,8 @@ from tui.config import load_settings
 from tui.db.models import AnalysisStatus
 from tui.services.analyses import get_analysis
 from tui.services.analysis.audits import read_requirements, settle_unchecked
-from tui.services.analysis.runner import AnalysisService, parse_types
+from tui.services.analysis.registry import parse_types
+from tui.services.analysis.runner import AnalysisService
 from tui.services.analysis.sources import ToolReport
 from tui.services.scanner import scan_apps
 

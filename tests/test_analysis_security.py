@@ -20,8 +20,9 @@ from tui.db.models import AnalysisStatus, AnalysisTask, SecurityAnalysis
 from tui.errors import ThesisError
 from tui.services.analyses import get_analysis
 from tui.services.analysis.findings import severity
+from tui.services.analysis.registry import parse_types
 from tui.services.analysis.results import read_results, write_results
-from tui.services.analysis.runner import AnalysisService, parse_types
+from tui.services.analysis.runner import AnalysisService
 from tui.services.scanner import scan_apps
 
 SECURITY = parse_types("security")
@@ -287,7 +288,7 @@ def test_cli_errors_are_one_line_with_exit_1(apps, monkeypatch) -> None:
     thesis("apps", "scan")
     for args, needle in [
         (("analyze", "acme_vuln", "1", "--type", "bogus"), "Unknown analysis type bogus"),
-        (("analyze", "acme_vuln", "1", "--tools", "nope"), "Unknown tool nope"),
+        (("analyze", "acme_vuln", "1", "--tools", "nope"), "Security tools has no nope"),
         (("analyze", "acme_vuln", "9"), "No app acme_vuln app 9"),
         (("analyses", "show", "nope"), "No analysis nope"),
     ]:

@@ -42,7 +42,8 @@ from tui.db.models import AnalysisStatus, AnalysisTask, ZapAnalysis
 from tui.errors import ValidationError
 from tui.services.analyses import get_analysis
 from tui.services.analysis.process import ToolMissing
-from tui.services.analysis.runner import AnalysisService, TaskResult, parse_types
+from tui.services.analysis.registry import parse_types
+from tui.services.analysis.runner import AnalysisService, TaskResult
 from tui.services.analysis.wapiti import wapiti_command
 from tui.services.containers import ContainerService
 from tui.services.scanner import scan_apps
@@ -373,7 +374,7 @@ def test_an_unknown_scan_type_is_refused_before_any_task_is_stored(sqlite_db, tm
     write_container_app(tmp_path / "apps", "acme_web")
     scan_apps(sqlite_db, tmp_path / "apps")
     service = AnalysisService(sqlite_db, load_settings())
-    with pytest.raises(ValidationError, match="Unknown ZAP scan 'deep'; choose baseline or full"):
+    with pytest.raises(ValidationError, match="Dynamic scan must be baseline or full, not “deep”"):
         service.create([("acme_web", 1)], parse_types("zap"), options={"zap_scan": "deep"})
     with sqlite_db.session() as s:
         assert s.scalars(select(AnalysisTask)).all() == []

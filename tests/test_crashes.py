@@ -26,7 +26,8 @@ from tui.config import load_settings
 from tui.db import open_database
 from tui.db.models import AnalysisStatus, AnalysisTask, AppStatus, GeneratedApplication
 from tui.db.types import utcnow
-from tui.services.analysis.runner import AnalysisService, parse_types
+from tui.services.analysis.registry import parse_types
+from tui.services.analysis.runner import AnalysisService
 from tui.services.owner import process_start
 from tui.services.reconcile import reconcile
 from tui.services.scanner import scan_apps

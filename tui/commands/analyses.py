@@ -16,7 +16,8 @@ from tui.commands.containers import app_arguments
 from tui.db.models import AnalysisStatus
 from tui.errors import shown
 from tui.services.analyses import get_analysis, list_analyses
-from tui.services.analysis.runner import AnalysisService, describe_summary, parse_types
+from tui.services.analysis.registry import parse_types
+from tui.services.analysis.runner import AnalysisService, describe_summary
 
 
 def _progress(line: str) -> None:

@@ -17,9 +17,10 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from tui.db.models import AnalysisType
 from tui.errors import ThesisError, ValidationError
+from tui.services.analysis.options import SECURITY_TOOLS, form_fields
+from tui.services.analysis.registry import KINDS, RUNNABLE
 from tui.services.analysis.request import format_app_list, parse_app_list
-from tui.services.analysis.runner import RUNNABLE, AnalysisService
-from tui.services.analysis.security import SECURITY_TOOLS
+from tui.services.analysis.runner import AnalysisService
 from tui.widgets.check import Check
 from tui.widgets.dialog import FormDialog
 
@@ -29,14 +30,11 @@ if TYPE_CHECKING:
 Apps = tuple[str, int]
 """(model slug, app number)."""
 
-# (option, label, placeholder): empty means the service's default.
-OPTIONS: list[tuple[str, str, str]] = [
-    ("users", "Load users", "default 10"),
-    ("duration", "Load seconds", "default 10"),
-    ("endpoints", "Endpoints", "default /  (comma-separated paths)"),
-    ("zap_scan", "Dynamic scan", "default baseline; full adds the active scan"),
-    ("model", "Review model", "default THESIS_REVIEW_MODEL, e.g. openai/gpt-4o-mini"),
-]
+OPTIONS: list[tuple[str, str, str]] = list(
+    dict.fromkeys(field for kind in KINDS.values() for field in form_fields(kind.options))
+)
+"""(option, label, placeholder) of each type's text options, as the registry lists them;
+empty means the type's default."""
 
 
 class AnalysisFormScreen(FormDialog[list[str] | None]):
@@ -101,18 +99,10 @@ class AnalysisFormScreen(FormDialog[list[str] | None]):
         if AnalysisType.SECURITY in types and not tools:
             raise ValidationError("Choose at least one security tool (or untick security)")
         options: dict[str, Any] = {}
-        for option, label, _ in OPTIONS:
+        for option, _label, _ in OPTIONS:
             text = self.query_one(f"#option-{option}", Input).value.strip()
-            if not text:
-                continue
-            if option in ("users", "duration"):
-                if not text.isdigit():
-                    raise ValidationError(f"{label} must be a whole number, not “{text}”")
-                options[option] = int(text)
-            elif option == "endpoints":
-                options[option] = [part.strip() for part in text.split(",") if part.strip()]
-            else:
-                options[option] = text
+            if text:
+                options[option] = text  # parsed by each type's schema when stored
         return apps, types, ",".join(tools), options
 
     def action_start(self) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from tui.db.models import AnalysisStatus, AnalysisType
+from tui.db.models import AnalysisStatus
 from tui.errors import ScanError
-from tui.services.analysis.contract import Outcome, Runner, TaskRef
+from tui.services.analysis.contract import Outcome, TaskRef
 from tui.services.analysis.performance import load_test, performance_row
 from tui.services.container_logs import ActionLog
 
@@ -128,11 +128,3 @@ async def run_zap(service: AnalysisContext, ref: TaskRef, log: ActionLog) -> Out
             "nothing to scan"
         )
     return await dynamic_scan(service.settings, urls, ref.config, log)
-
-
-RUNNERS: dict[AnalysisType, Runner] = {
-    AnalysisType.SMOKE: run_smoke,
-    AnalysisType.PERFORMANCE: run_performance,
-    AnalysisType.AI_REVIEW: run_ai_review,
-    AnalysisType.ZAP: run_zap,
-}

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from tui.db.models import AnalysisStatus, PerformanceTest, utcnow
-from tui.errors import ScanError, ValidationError
+from tui.errors import ScanError
+from tui.services.analysis.options import PerformanceOptions, parse_options
 from tui.services.analysis.process import last_line, run_tool
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -27,29 +28,14 @@ CONNECTION_ERROR = re.compile(
     r"Connection(Reset|Refused|Aborted)|RemoteDisconnected|ConnectTimeout|Connection reset",
     re.IGNORECASE,
 )
-DEFAULTS = {"users": 10, "spawn_rate": 10.0, "duration": 10, "endpoints": ["/"]}
 
 
 def load_options(options: dict[str, Any]) -> dict[str, Any]:
-    """Users, spawn rate (users/s), duration (s) and endpoints, checked."""
-    merged = {**DEFAULTS, **{k: v for k, v in options.items() if k in DEFAULTS and v is not None}}
-    try:
-        users = int(merged["users"])
-        spawn_rate = float(merged["spawn_rate"])
-        duration = int(merged["duration"])
-    except (TypeError, ValueError, OverflowError):
-        raise ValidationError("Load test users, spawn rate and duration must be numbers") from None
-    endpoints = merged["endpoints"]
-    if isinstance(endpoints, str):
-        endpoints = [e.strip() for e in endpoints.split(",") if e.strip()]
-    if not (1 <= users <= 10_000 and 0 < spawn_rate <= 10_000 and 1 <= duration <= 86_400):
-        raise ValidationError(
-            "Load test needs 1-10000 users, a spawn rate above 0 and up to 10000 users/s, "
-            "and 1-86400 s"
-        )
-    if not endpoints or not all(isinstance(e, str) and e.startswith("/") for e in endpoints):
-        raise ValidationError("Load test endpoints must be paths starting with /")
-    return {"users": users, "spawn_rate": spawn_rate, "duration": duration, "endpoints": endpoints}
+    """Users, spawn rate (users/s), duration (s) and endpoints, checked by the type's schema
+    (a task stored before the schema may hold other types' options too: they are ignored)."""
+    fields = PerformanceOptions.model_fields
+    mine = {key: value for key, value in options.items() if key in fields}
+    return parse_options(PerformanceOptions, mine, "performance").model_dump()
 
 
 async def load_test(url: str, options: dict[str, Any], timeout: float, log: Any) -> dict[str, Any]:

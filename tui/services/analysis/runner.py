@@ -38,41 +38,21 @@ from tui.db.models import (
     SecurityAnalysis,
     utcnow,
 )
-from tui.errors import NotFoundError, ThesisError, ValidationError
+from tui.errors import NotFoundError, ThesisError
 from tui.secrets import redact, redact_value
 from tui.services.analysis.contract import Outcome, TaskRef, TaskResult
 from tui.services.analysis.findings import count_severities, sort_findings
-from tui.services.analysis.performance import load_options
+from tui.services.analysis.registry import (
+    KINDS,
+    STATIC,
+    split_options,
+    task_configs,
+)
 from tui.services.analysis.results import results_path, write_results
-from tui.services.analysis.security import QUALITY_TOOLS, TOOL_FLAGS, SecurityScan, parse_tools
+from tui.services.analysis.security import TOOL_FLAGS, SecurityScan
 from tui.services.analysis.sources import Source, ToolReport, collect_source
 from tui.services.container_logs import ActionLog, LogSink, app_log_dir
 from tui.services.owner import HEARTBEAT_SECONDS, current
-
-RUNNABLE = (
-    AnalysisType.SECURITY,
-    AnalysisType.QUALITY,
-    AnalysisType.PERFORMANCE,
-    AnalysisType.ZAP,
-    AnalysisType.AI_REVIEW,
-    AnalysisType.SMOKE,
-)
-"""Types `create` accepts; the order they run in when several are asked for one app."""
-STATIC = (AnalysisType.SECURITY, AnalysisType.QUALITY)
-"""Types that read the source with tools that run once over every app of a run."""
-
-
-def parse_types(value: str | list[str] | tuple[str, ...]) -> tuple[AnalysisType, ...]:
-    names = value.split(",") if isinstance(value, str) else list(value)
-    wanted = {name.strip().lower() for name in names if name.strip()}
-    runnable = {str(kind) for kind in RUNNABLE}
-    unknown = sorted(wanted - runnable)
-    if unknown or not wanted:
-        raise ValidationError(
-            f"Unknown analysis type {', '.join(unknown) or '(none)'}; "
-            f"choose from {', '.join(str(kind) for kind in RUNNABLE)}"
-        )
-    return tuple(kind for kind in RUNNABLE if str(kind) in wanted)
 
 
 class AnalysisService:
@@ -101,19 +81,16 @@ class AnalysisService:
         tools: str | None = None,
         options: dict[str, Any] | None = None,
     ) -> list[str]:
-        """One pending task per app and type; returns their task ids in run order."""
-        chosen_tools = parse_tools(tools)
-        if AnalysisType.PERFORMANCE in types:
-            load_options(options or {})  # a bad option fails before any task is stored
-        if AnalysisType.ZAP in types:
-            # The runners' modules (ZAP's client, OpenRouter's) load when their type is used.
-            from tui.services.analysis.zap import scan_type_of
+        """One pending task per app and type; returns their task ids in run order.
 
-            scan_type_of(options or {})
-        if AnalysisType.AI_REVIEW in types:
-            from tui.services.analysis.ai_review import reviewing_model
-
-            reviewing_model(self.db, self.settings, options or {})
+        `options` is one flat set (the form's fields, the CLI's flags): each type takes the
+        options its schema has (registry.py); every type's are checked before any is stored."""
+        flat = dict(options or {})
+        if tools is not None:
+            flat["tools"] = tools
+        configs = task_configs(types, split_options(types, flat))
+        for kind in types:
+            KINDS[kind].run_check(self.db, self.settings, configs[kind])
         created: list[str] = []
         owner = current().columns()
         with self.db.write_session() as session:
@@ -130,11 +107,7 @@ class AnalysisService:
                     )
                 for kind in types:
                     task_id = f"{kind}-{uuid.uuid4().hex[:12]}"
-                    config: dict[str, Any] = dict(options or {})
-                    if kind == AnalysisType.SECURITY:
-                        config["tools"] = list(chosen_tools)
-                    elif kind == AnalysisType.QUALITY:
-                        config["tools"] = list(QUALITY_TOOLS)
+                    config = dict(configs[kind])
                     session.add(
                         AnalysisTask(
                             task_id=task_id,
@@ -226,8 +199,6 @@ class AnalysisService:
         return ActionLog(folder, sink, name=f"{ref.task_id}.log")
 
     async def _run_one(self, ref: TaskRef, sink: LogSink | None) -> TaskResult:
-        from tui.services.analysis.kinds import RUNNERS
-
         try:
             log = self._log(ref, sink)
         except ThesisError as exc:
@@ -237,7 +208,7 @@ class AnalysisService:
             await self._mark_running([ref], {ref.task_id: log.path})
             log(f"== {ref.label} ({ref.task_id})")
             try:
-                outcome = await RUNNERS[ref.task_type](self, ref, log)
+                outcome = await KINDS[ref.task_type].load_runner()(self, ref, log)
             except asyncio.CancelledError:
                 log("!! cancelled")
                 await asyncio.shield(self._cancelled([ref]))
@@ -259,7 +230,7 @@ class AnalysisService:
             groups.setdefault(key, []).append(ref)
         results = []
         for (kind, tools), group in groups.items():
-            chosen = parse_tools(",".join(tools))
+            chosen = KINDS[kind].parse({"tools": list(tools)}).tools  # type: ignore[attr-defined]
             results.extend(await self._static_group(group, kind, chosen, sink))
         return results
 

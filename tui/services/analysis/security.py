@@ -24,14 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from tui.config import Settings
-from tui.errors import ScanError, ValidationError
+from tui.errors import ScanError
 from tui.services.analysis.findings import Finding, SourceExcerpts, severity
 from tui.services.analysis.process import TIMED_OUT, ToolMissing, last_line, run_tool
 from tui.services.analysis.sources import Reports, Source, ToolReport
 
 Log = Callable[[str], None]
 
-SECURITY_TOOLS = ("bandit", "pylint", "eslint", "pip-audit", "npm-audit")
 TOOL_FLAGS = {
     "bandit": "bandit_enabled",
     "pylint": "pylint_enabled",
@@ -45,7 +44,6 @@ PYLINT_FAILED = 32
 """pylint's exit bit for a usage error; the other bits only say which kinds of message it gave."""
 
 
-QUALITY_TOOLS = ("pylint", "eslint")
 PROFILES = {
     "security": ("pylintrc", "eslint.config.mjs"),
     "quality": ("pylintrc-quality", "eslint-quality.config.mjs"),
@@ -53,19 +51,6 @@ PROFILES = {
 """(pylint rcfile, eslint config) in the analyzers folder for each static analysis type: the
 security one keeps correctness and security checks, the quality one adds style, refactoring
 and maintainability advice."""
-
-
-def parse_tools(value: str | None) -> tuple[str, ...]:
-    """`bandit,pylint` as a tuple in SECURITY_TOOLS order; None or empty means all."""
-    if not value:
-        return SECURITY_TOOLS
-    names = {name.strip().lower() for name in value.split(",") if name.strip()}
-    unknown = sorted(names - set(SECURITY_TOOLS))
-    if unknown:
-        raise ValidationError(
-            f"Unknown tool {', '.join(unknown)}; choose from {', '.join(SECURITY_TOOLS)}"
-        )
-    return tuple(tool for tool in SECURITY_TOOLS if tool in names)
 
 
 class SecurityScan:
