@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+
+from tui.config import load_settings
 
 VULNERABLE_BACKEND = """\
 import pickle
@@ -69,3 +72,15 @@ def write_clean_app(root: Path, slug: str, number: int = 1) -> Path:
     (app / "backend").mkdir(parents=True, exist_ok=True)
     (app / "backend" / "app.py").write_text(CLEAN_BACKEND)
     return app
+
+
+def fake_tool(analyzers: Path, body: str) -> Path:
+    """A copy of the analyzers folder whose eslint is a script (a crashing or hanging tool)."""
+    copy = analyzers.parent / "fake-analyzers"
+    copy.mkdir()
+    shutil.copy(load_settings().analyzers_dir / "pylintrc", copy / "pylintrc")
+    program = copy / "node_modules" / ".bin" / "eslint"
+    program.parent.mkdir(parents=True)
+    program.write_text(f"#!/bin/sh\n{body}\n")
+    program.chmod(0o755)
+    return copy

@@ -25,6 +25,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.analysis_apps import fake_tool, write_clean_app, write_vulnerable_app
 from tui.db import Database, open_database
 
 REQUIRE_SERVICES = os.environ.get("THESIS_TEST_REQUIRE_SERVICES", "") not in ("", "0", "false")
@@ -210,17 +211,20 @@ FIXED_TIME = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
 
 
 def seed_demo(database: Database) -> None:
-    """Three models, four apps with ports, two analyses, one batch job; fixed clocks."""
+    """Three models, four apps with ports, two analyses, one paused batch job of eight
+    tasks; fixed clocks."""
     from tui.db.models import (
         AnalysisStatus,
         AnalysisTask,
         AnalysisType,
         AppStatus,
         BatchJob,
+        BatchTask,
         GeneratedApplication,
         JobStatus,
         ModelCapability,
         PortAllocation,
+        TaskStatus,
     )
 
     t = FIXED_TIME
@@ -304,13 +308,31 @@ def seed_demo(database: Database) -> None:
                 ),
                 BatchJob(
                     name="nightly security",
-                    status=JobStatus.RUNNING,
+                    status=JobStatus.PAUSED,
                     progress=40,
-                    total_tests=10,
+                    total_tests=8,
                     completed_tests=4,
                     failed_tests=1,
                     created_at=t,
                     updated_at=t,
+                    tasks=[
+                        BatchTask(
+                            model_name=slug,
+                            app_number=number,
+                            test_type=kind,
+                            status=status,
+                            attempts=0 if status == TaskStatus.PENDING else 1,
+                            error_message="bandit: exit 2" if status == TaskStatus.FAILED else None,
+                            created_at=t,
+                        )
+                        for (slug, number, _), (kind, status) in zip(
+                            apps * 2,
+                            [(AnalysisType.SECURITY, TaskStatus.COMPLETED)] * 4
+                            + [(AnalysisType.QUALITY, TaskStatus.FAILED)]
+                            + [(AnalysisType.QUALITY, TaskStatus.PENDING)] * 3,
+                            strict=True,
+                        )
+                    ],
                 ),
             ]
         )
@@ -561,3 +583,41 @@ def loopback_server(handler: type[BaseHTTPRequestHandler], standin: object) -> I
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- batch studies ---------------------------------------------------------------------
+
+STUDY_MODELS = ("acme_a", "acme_b")
+
+
+@pytest.fixture
+def study(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two models with three apps each (a vulnerable app, a clean one, a vulnerable one)."""
+    root = tmp_path / "apps"
+    for slug in STUDY_MODELS:
+        write_vulnerable_app(root, slug, 1)
+        write_clean_app(root, slug, 2)
+        write_vulnerable_app(root, slug, 3)
+    monkeypatch.setenv("THESIS_APPS_DIR", str(root))
+    return root
+
+
+@pytest.fixture
+def scripted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, study: Path) -> Path:
+    """An eslint that answers at once, except once when a `hang` file exists (from its second
+    run on): then it removes the file, writes its pid to `eslint.pid` and hangs. One app per
+    static run."""
+    folder = tmp_path / "ctl"
+    folder.mkdir()
+    body = (
+        f"echo x >> {folder}/count\n"
+        f'if [ -e {folder}/hang ] && [ "$(wc -l < {folder}/count)" -ge 2 ]; then '
+        f"rm -f {folder}/hang; echo $$ > {folder}/eslint.pid; exec sleep 120; fi\n"
+        f"{folder}/pace 2>/dev/null\n"
+        "echo '[]'"
+    )
+    monkeypatch.setenv("THESIS_ANALYZERS_DIR", str(fake_tool(tmp_path / "x", body)))
+    monkeypatch.setenv("THESIS_BATCH_STATIC_APPS", "1")
+    monkeypatch.setenv("THESIS_DATABASE_URL", f"sqlite:///{tmp_path / 'study.db'}")
+    assert thesis("apps", "scan").returncode == 0
+    return folder

@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 from conftest import point_results
 from sqlalchemy import func, select
-from test_analysis_security import fake_tool
 from test_app import make_app, rendered, row_keys, settle, table_column
 from test_containers_screen import messages, reload_table, until
 from textual.widgets import Checkbox, Input, Static
 
-from tests.analysis_apps import write_vulnerable_app
+from tests.analysis_apps import fake_tool, write_vulnerable_app
 from tui.config import load_settings
 from tui.db.models import AnalysisStatus, AnalysisTask
 from tui.screens.analyses import AnalysesScreen

@@ -100,7 +100,9 @@ def test_a_bad_load_test_option_is_refused_before_any_task_is_stored(sqlite_db, 
     write_vulnerable_app(tmp_path / "apps", "acme_vuln", 1)
     scan_apps(sqlite_db, tmp_path / "apps")
     service = AnalysisService(sqlite_db, load_settings())
-    with pytest.raises(ValidationError, match=r"^performance: Endpoints must be paths starting with"):
+    with pytest.raises(
+        ValidationError, match=r"^performance: Endpoints must be paths starting with"
+    ):
         service.create([("acme_vuln", 1)], parse_types("security,performance"),
                        options={"endpoints": ["no-slash"]})  # fmt: skip
     with sqlite_db.session() as session:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.analysis_apps import write_clean_app, write_vulnerable_app
+from tests.analysis_apps import fake_tool, write_clean_app, write_vulnerable_app
 from tests.conftest import unavailable
 from tui.config import load_settings
 from tui.db.models import AnalysisStatus, AnalysisTask, SecurityAnalysis
@@ -128,18 +127,6 @@ def test_many_apps_share_one_scan_and_each_keeps_its_own_findings(sqlite_db, app
     assert len(vulnerable.findings) >= 7
     assert clean.findings == [] and clean.results["tools"]["pylint"]["status"] == "ok"
     assert sum(line == "-- pylint" for line in lines) == 1  # one pylint process for both
-
-
-def fake_tool(analyzers: Path, body: str) -> Path:
-    """A copy of the analyzers folder whose eslint is a script (a crashing or hanging tool)."""
-    copy = analyzers.parent / "fake-analyzers"
-    copy.mkdir()
-    shutil.copy(load_settings().analyzers_dir / "pylintrc", copy / "pylintrc")
-    program = copy / "node_modules" / ".bin" / "eslint"
-    program.parent.mkdir(parents=True)
-    program.write_text(f"#!/bin/sh\n{body}\n")
-    program.chmod(0o755)
-    return copy
 
 
 @pytest.mark.parametrize(

@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 from conftest import thesis
 from sqlalchemy import select, update
-from test_analysis_security import fake_tool
 from test_app import make_app, settle
 from test_containers_screen import until
 
-from tests.analysis_apps import write_vulnerable_app
+from tests.analysis_apps import fake_tool, write_vulnerable_app
 from tui.config import load_settings
 from tui.db import open_database
 from tui.db.models import AnalysisStatus, AnalysisTask, AppStatus, GeneratedApplication

@@ -38,6 +38,7 @@ from tui.widgets.theme import THEMES, VARIABLES, pick_theme
 
 if TYPE_CHECKING:
     from tui.db import Database
+    from tui.jobs.engine import Engine, TaskEnded
     from tui.services.containers import ContainerService
 
 PRELOAD = (
@@ -111,6 +112,7 @@ class ThesisApp(App[None]):
         *,
         start: str = "models",
         watch_docker: bool = True,
+        resume_jobs: bool = False,
     ) -> None:
         super().__init__()
         self._open: Callable[[], Database] | None = db if callable(db) else None
@@ -132,6 +134,12 @@ class ThesisApp(App[None]):
         """The worker running each analysis this TUI started and that has not ended."""
         self.follow_next: str | None = None
         """An analysis just started, whose log the Analyses screen shows when it is next seen."""
+        self.resume_jobs = resume_jobs
+        """Once the database is open, run jobs left with pending tasks and no runner (a
+        runner killed mid-job, a job created headless and never run)."""
+        self.job_engine: Engine | None = None
+        """The batch engine running jobs in this TUI, while it runs."""
+        self._jobs_again = False
         # Over SSH, animations only cost bandwidth and latency.
         self.animation_level = "none"
         for theme in THEMES.values():
@@ -192,6 +200,20 @@ class ThesisApp(App[None]):
         if self._db is None:
             self.fatal_error = self._db_error
             self.call_from_thread(self.exit, None, 1)
+            return
+        if self.resume_jobs:
+            from tui.jobs.store import orphaned_jobs
+
+            with contextlib.suppress(ThesisError):
+                orphans = orphaned_jobs(self._db)
+                if orphans:
+                    names = ", ".join(map(str, orphans[:5]))
+                    self.call_from_thread(
+                        self.notify,
+                        f"Resuming job {names}: pending tasks and no runner; 5 shows them",
+                        title="Batch jobs",
+                    )
+                    self.call_from_thread(self.run_jobs)
 
     def on_table_screen_rows_loaded(self) -> None:
         if not self._preloaded:
@@ -333,11 +355,78 @@ class ThesisApp(App[None]):
         worker.cancel()
         return len(pending)
 
+    # --- batch jobs -------------------------------------------------------------------------
+
+    def run_jobs(self) -> None:
+        """Run the open jobs' tasks in this TUI, in a worker that goes on while the user
+        switches screens, until no task is left to claim (asked again while it runs, it
+        looks again before it stops)."""
+        if self._exit:
+            return
+        if self.job_engine is not None:
+            self._jobs_again = True
+            return
+        self._run_jobs()
+
+    @work(exit_on_error=False, group="jobs")
+    async def _run_jobs(self) -> None:
+        from tui.jobs.engine import Engine
+
+        try:
+            while True:
+                self._jobs_again = False
+                self.job_engine = Engine(
+                    self.db, self.settings, containers=self._containers, on_event=self._task_ended
+                )
+                report = await self.job_engine.run()
+                if not self._jobs_again:
+                    break
+        except ThesisError as exc:
+            self.notify(exc.msg, title="Batch runner", severity="error", timeout=10)
+            return
+        finally:
+            self.job_engine = None
+        failed = sum(1 for event in report.ended if event.status == "failed")
+        self.notify(
+            f"Batch runner idle: {len(report.ended)} tasks ended here"
+            + (f", {failed} failed" if failed else ""),
+            title="Batch jobs",
+            severity="warning" if failed else "information",
+        )
+        self._refresh_jobs()
+
+    def _task_ended(self, event: TaskEnded) -> None:
+        if event.status == "failed":
+            self.notify(f"Job {event.job_id}: {event.label} failed: {event.detail}",
+                        severity="warning", timeout=6)  # fmt: skip
+        self._refresh_jobs()
+
+    def _refresh_jobs(self) -> None:
+        if self.current_mode == "batch" and isinstance(self.screen, TableScreen):
+            self.screen.reload()
+
     async def action_quit(self) -> None:
         """Quit; when analyses of this TUI still run, first say they will be cancelled."""
         running = len(self.analysis_runs)
-        if not running:
+        batch = len(self.job_engine.held()) if self.job_engine else 0
+        if not running and not batch:
             self.exit()
+            return
+        if not running:
+
+            def leave(confirmed: bool | None) -> None:
+                if confirmed:
+                    self.exit()
+
+            self.push_screen(
+                ConfirmModal(
+                    f"Quit and stop {batch} batch {'task' if batch == 1 else 'tasks'}?",
+                    "They run inside this TUI: quitting kills their tools and queues them "
+                    "again; `thesis batch run` (or this TUI, next time) goes on with them.",
+                    confirm_label="Quit",
+                ),
+                leave,
+            )
             return
 
         def answer(confirmed: bool | None) -> None:

@@ -23,6 +23,7 @@ COMMANDS = {
     "containers": "tui.commands.containers:containers",
     "analyze": "tui.commands.analyses:analyze",
     "analyses": "tui.commands.analyses:analyses",
+    "batch": "tui.commands.batch:batch",
     "keys": "tui.commands.keys:keys",
 }
 """Each command's `module:attribute`, imported on first use."""
@@ -86,7 +87,7 @@ def run_tui(context: Context) -> None:
 
     # The database opens in the TUI, after its first frame; if it cannot, the TUI stops and
     # the reason is this command's one-line error.
-    app = ThesisApp(open_database, settings)
+    app = ThesisApp(open_database, settings, resume_jobs=True)
     app.run()
     if app.fatal_error:
         raise DatabaseError(app.fatal_error)

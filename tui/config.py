@@ -188,6 +188,22 @@ class Settings(BaseSettings):
     """Seconds without a heartbeat after which an analysis or build that a process on another
     host runs is taken as interrupted (on this host a dead process is seen at once)."""
 
+    task_timeout: float = Field(default=3600.0, gt=0, le=86400)
+    """Seconds one batch task may run in all (a shared static run: the whole run; an app's
+    dynamic analyses: each of them) before it is stopped and failed, on top of the per-step
+    timeouts above, so a hanging app never stalls a job."""
+
+    batch_apps: int = Field(default=2, ge=1, le=64)
+    """Apps a batch runner keeps up at once for their dynamic analyses (each needs its
+    ports, memory and a network)."""
+
+    batch_llm: int = Field(default=4, ge=1, le=64)
+    """AI reviews a batch runner has in flight at once."""
+
+    batch_static_apps: int = Field(default=40, ge=1, le=10_000)
+    """Apps one shared static run (security, quality) covers: more share tool start-up
+    better, fewer show results sooner."""
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:

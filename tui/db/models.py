@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, synonym
 
@@ -322,6 +323,9 @@ class AnalysisTask(OwnedMixin, Base):
     results_path: Mapped[str | None] = mapped_column(String(500))
     log_path: Mapped[str | None] = mapped_column(String(500))
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    cache_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    """What a batch task found this analysis by when it reuses it (content, type, options,
+    tool versions; see tui/jobs/cache.py)."""
     config: Mapped[dict[str, Any] | None]
     summary: Mapped[dict[str, Any] | None]
     error_message: Mapped[str | None] = mapped_column(Text)
@@ -508,6 +512,8 @@ class BatchJob(TimestampMixin, Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(100))
     log_path: Mapped[str | None] = mapped_column(String(500))
+    one_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """An "analyse now" of the TUI or `thesis analyze`: a job of its own, listed apart."""
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
 
@@ -521,8 +527,12 @@ class BatchJob(TimestampMixin, Base):
     )
 
 
-class BatchTask(Base):
-    """One (model, app, analysis type) of a batch job (seed 001)."""
+class BatchTask(OwnedMixin, Base):
+    """One (model, app, analysis type) of a batch job (seed 001).
+
+    Beyond 001: the owner columns name the runner that claimed it (a dead owner's task goes
+    back to pending); `analysis_task_id` is its latest attempt, or the completed analysis it
+    reuses (`reused`); `cache_key` is what it was looked up by."""
 
     __tablename__ = "batch_tasks"
 
@@ -544,6 +554,8 @@ class BatchTask(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     estimated_duration: Mapped[int | None] = mapped_column(Integer)
     actual_duration: Mapped[float | None] = mapped_column(Float)
+    reused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    cache_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]

@@ -190,3 +190,10 @@ def get_app_detail(db: Database, app_id: int) -> AppDetail:
             files=files,
             files_note=note,
         )
+
+
+def model_slugs(db: Database) -> list[str]:
+    """Every model that has apps, by slug (the job form's list of models)."""
+    g = GeneratedApplication
+    with db.session() as session:
+        return list(session.scalars(select(g.model_slug).distinct().order_by(g.model_slug)))

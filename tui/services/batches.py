@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from tui.db import Database
-from tui.db.models import BatchJob, JobPriority
+from tui.db.models import AnalysisTask, BatchJob, BatchTask, JobPriority
+from tui.errors import NotFoundError
 from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
 
 
@@ -24,6 +26,16 @@ class BatchJobRow:
     completed: int
     failed: int
     created_at: datetime
+    running: int = 0
+    skipped: int = 0
+    reused: int = 0
+    cancelled: int = 0
+    pending: int = 0
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    one_off: bool = False
+    description: str | None = None
+    log_path: str | None = None
 
 
 PRIORITY_RANK = {priority: rank for rank, priority in enumerate(JobPriority)}
@@ -43,6 +55,7 @@ def list_jobs(
     descending: bool = False,
     limit: int = DEFAULT_LIMIT,
     count: bool = True,
+    include_one_off: bool = False,
 ) -> Page[BatchJobRow]:
     """Batch jobs, newest first unless sorted."""
     j = BatchJob
@@ -65,22 +78,195 @@ def list_jobs(
     where = search_clause(search, [j.name, j.status, j.priority])
     if where is not None:
         statement = statement.where(where)
+    if not include_one_off:
+        statement = statement.where(j.one_off.is_(False))
+    with db.session() as session:
+        rows, total = count_and_page(session, statement, limit, count)
+        jobs = [job for (job,) in rows]
+    counts = progress(db, [job.id for job in jobs])
+    return Page([job_row(job, counts.get(job.id, Progress())) for job in jobs], total)
+
+
+def job_row(job: BatchJob, done: Progress) -> BatchJobRow:
+    """A job with its tasks counted now (not the counters stored when it last ended)."""
+    return BatchJobRow(
+        id=job.id,
+        name=job.name,
+        status=str(job.status),
+        priority=str(job.priority),
+        progress=done.percent,
+        total=done.total,
+        completed=done.completed,
+        failed=done.failed,
+        created_at=job.created_at,
+        running=done.running,
+        skipped=done.skipped,
+        reused=done.reused,
+        cancelled=done.cancelled,
+        pending=done.pending,
+        started_at=job.started_at,
+        completed_at=job.completed_at,
+        one_off=bool(job.one_off),
+        description=job.description,
+        log_path=job.log_path,
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int = 0
+    pending: int = 0
+    running: int = 0
+    completed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+    reused: int = 0
+
+    @property
+    def ended(self) -> int:
+        return self.total - self.pending - self.running
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(100 * self.ended / self.total)
+
+
+def progress(db: Database, job_ids: Iterable[int]) -> dict[int, Progress]:
+    """Each job's tasks counted by status, from the database (what every runner did)."""
+    ids = list(set(job_ids))
+    if not ids:
+        return {}
+    t = BatchTask
+    counts: dict[int, dict[str, int]] = {job_id: {} for job_id in ids}
+    with db.session() as session:
+        rows = session.execute(
+            select(t.job_id, t.status, t.reused, func.count())
+            .where(t.job_id.in_(ids))
+            .group_by(t.job_id, t.status, t.reused)
+        ).all()
+    for job_id, status, reused, number in rows:
+        bucket = counts[job_id]
+        bucket["total"] = bucket.get("total", 0) + number
+        bucket[str(status)] = bucket.get(str(status), 0) + number
+        if reused:
+            bucket["reused"] = bucket.get("reused", 0) + number
+    return {job_id: Progress(**values) for job_id, values in counts.items()}
+
+
+@dataclass(frozen=True)
+class BatchTaskRow:
+    id: int
+    job_id: int
+    model: str
+    app_number: int
+    type: str
+    status: str
+    attempts: int
+    reused: bool
+    error: str | None
+    seconds: float | None
+    analysis_task_id: str | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    owner: str | None
+
+
+def get_job(db: Database, job_id: int) -> BatchJobRow:
+    with db.session() as session:
+        job = session.get(BatchJob, job_id)
+        if job is None:
+            raise NotFoundError(f"No batch job {job_id}; see `thesis batch list`")
+    return job_row(job, progress(db, [job_id]).get(job_id, Progress()))
+
+
+def job_spec(db: Database, job_id: int) -> dict[str, Any]:
+    with db.session() as session:
+        config = session.scalar(select(BatchJob.config).where(BatchJob.id == job_id))
+    return dict(config or {})
+
+
+def list_tasks(
+    db: Database,
+    job_id: int,
+    *,
+    status: str | None = None,
+    search: str | None = None,
+    sort: str | None = None,
+    descending: bool = False,
+    limit: int = DEFAULT_LIMIT,
+    count: bool = True,
+) -> Page[BatchTaskRow]:
+    """A job's tasks: by model, app and type unless sorted; `search` over model, type,
+    status and error."""
+    t, a = BatchTask, AnalysisTask
+    statement = (
+        select(t, a.task_id)
+        .outerjoin(a, a.id == t.analysis_task_id)
+        .where(t.job_id == job_id)
+        .order_by(t.id)
+    )
+    statement = apply_sort(
+        statement,
+        sort,
+        descending,
+        {
+            "model": t.model_name,
+            "app": t.app_number,
+            "type": t.test_type,
+            "status": t.status,
+            "attempts": t.attempts,
+            "duration": t.actual_duration,
+            "ended": t.completed_at,
+        },
+        tiebreak=[t.id],
+    )
+    if status:
+        statement = statement.where(t.status == status)
+    where = search_clause(search, [t.model_name, t.test_type, t.status, t.error_message])
+    if where is not None:
+        statement = statement.where(where)
     with db.session() as session:
         rows, total = count_and_page(session, statement, limit, count)
         return Page(
             [
-                BatchJobRow(
-                    id=job.id,
-                    name=job.name,
-                    status=str(job.status),
-                    priority=str(job.priority),
-                    progress=job.progress,
-                    total=job.total_tests,
-                    completed=job.completed_tests,
-                    failed=job.failed_tests,
-                    created_at=job.created_at,
+                BatchTaskRow(
+                    id=task.id,
+                    job_id=task.job_id,
+                    model=task.model_name,
+                    app_number=task.app_number,
+                    type=str(task.test_type),
+                    status=str(task.status),
+                    attempts=task.attempts,
+                    reused=bool(task.reused),
+                    error=task.error_message,
+                    seconds=task.actual_duration,
+                    analysis_task_id=analysis,
+                    started_at=task.started_at,
+                    completed_at=task.completed_at,
+                    owner=f"{task.owner_pid}@{task.owner_host}" if task.owner_host else None,
                 )
-                for (job,) in rows
+                for task, analysis in rows
             ],
             total,
         )
+
+
+def breakdown(db: Database, job_id: int, by: str) -> dict[str, Progress]:
+    """A job's tasks counted by status per model (`by="model"`) or per type."""
+    t = BatchTask
+    column = t.model_name if by == "model" else t.test_type
+    counts: dict[str, dict[str, int]] = {}
+    with db.session() as session:
+        rows = session.execute(
+            select(column, t.status, t.reused, func.count())
+            .where(t.job_id == job_id)
+            .group_by(column, t.status, t.reused)
+        ).all()
+    for key, status, reused, number in rows:
+        bucket = counts.setdefault(str(key), {})
+        bucket["total"] = bucket.get("total", 0) + number
+        bucket[str(status)] = bucket.get(str(status), 0) + number
+        if reused:
+            bucket["reused"] = bucket.get("reused", 0) + number
+    return {key: Progress(**values) for key, values in sorted(counts.items())}

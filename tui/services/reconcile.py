@@ -18,7 +18,16 @@ from sqlalchemy import select, update
 
 from tui.config import Settings
 from tui.db import Database
-from tui.db.models import UNFINISHED, AnalysisStatus, AnalysisTask, AppStatus, GeneratedApplication
+from tui.db.models import (
+    UNFINISHED,
+    AnalysisStatus,
+    AnalysisTask,
+    AppStatus,
+    BatchJob,
+    BatchTask,
+    GeneratedApplication,
+    TaskStatus,
+)
 from tui.db.types import utcnow
 from tui.services.owner import Owner, owner_of
 
@@ -27,6 +36,8 @@ from tui.services.owner import Owner, owner_of
 class ReconcileReport:
     analyses: int = 0
     builds: int = 0
+    requeued: int = 0
+    """Batch tasks of a dead runner put back in the queue (or failed after their attempts)."""
 
     def summary(self) -> str:
         """One line for a user, or "" when nothing was interrupted."""
@@ -39,6 +50,11 @@ class ReconcileReport:
         if self.builds:
             parts.append(
                 f"{self.builds} interrupted {'build' if self.builds == 1 else 'builds'} reset"
+            )
+        if self.requeued:
+            parts.append(
+                f"{self.requeued} batch {'task' if self.requeued == 1 else 'tasks'} of a stopped "
+                "runner queued again (`thesis batch run` goes on)"
             )
         return "; ".join(parts)
 
@@ -85,8 +101,9 @@ def reconcile(db: Database, settings: Settings) -> ReconcileReport:
         why = _gone(owner, row.heartbeat_at, build_stale_before) if owner else "no process owns it"
         if why:
             ended_builds[row.id] = f"build interrupted: {why}"
+    requeued = _requeue_batch_tasks(db, stale_before)
     if not ended_tasks and not ended_builds:
-        return ReconcileReport()
+        return ReconcileReport(requeued=requeued)
     with db.write_session() as session:
         for task_id, message in ended_tasks.items():
             # Guarded by the status: a task that ended meanwhile keeps its own ending.
@@ -108,4 +125,48 @@ def reconcile(db: Database, settings: Settings) -> ReconcileReport:
                     updated_at=now,
                 )
             )
-    return ReconcileReport(analyses=len(ended_tasks), builds=len(ended_builds))
+    return ReconcileReport(analyses=len(ended_tasks), builds=len(ended_builds), requeued=requeued)
+
+
+def _requeue_batch_tasks(db: Database, stale_before) -> int:
+    """Running batch tasks whose runner is gone go back to pending, as a new attempt next
+    time; after the job's max_attempts they fail instead, so a task that kills its runner
+    every time (a tool eating all memory) does not loop for ever."""
+    b, j = BatchTask, BatchJob
+    with db.session() as session:
+        rows = session.execute(
+            select(b.id, b.attempts, b.owner_host, b.owner_pid, b.owner_start, b.heartbeat_at,
+                   j.config)
+            .join(j, j.id == b.job_id)
+            .where(b.status == TaskStatus.RUNNING)
+        ).all()  # fmt: skip
+    gone = {}
+    for row in rows:
+        owner = owner_of(row.owner_host, row.owner_pid, row.owner_start)
+        why = _gone(owner, row.heartbeat_at, stale_before) if owner else "no runner holds it"
+        if why:
+            limit = int((row.config or {}).get("max_attempts") or 3)
+            gone[row.id] = (why, row.attempts >= limit, limit)
+    if not gone:
+        return 0
+    now = utcnow()
+    with db.write_session() as session:
+        for task_id, (why, exhausted, limit) in gone.items():
+            owner_free = {"owner_host": None, "owner_pid": None, "owner_start": None}
+            if exhausted:
+                values = {
+                    "status": TaskStatus.FAILED,
+                    "completed_at": now,
+                    "error_message": f"interrupted {limit} times; last: {why}",
+                }
+            else:
+                values = {
+                    "status": TaskStatus.PENDING,
+                    "error_message": f"interrupted: {why}; queued again",
+                }
+            # Guarded by the status: a task that ended meanwhile keeps its ending.
+            session.execute(
+                update(b).where(b.id == task_id, b.status == TaskStatus.RUNNING)
+                .values(**values, **owner_free)
+            )  # fmt: skip
+    return len(gone)

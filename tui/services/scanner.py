@@ -200,7 +200,13 @@ def _app_files(base: str) -> list[tuple[str, str, int]]:
     return entries
 
 
-def inspect_app(found: _Found) -> _Inspected:
+def content_hash(path: Path) -> str:
+    """The hash a scan records for the app folder at `path`, computed now: the batch engine
+    hashes when a task runs, so a file changed since the scan is seen."""
+    return inspect_app(_Found("", 0, path), describe=False).content_hash
+
+
+def inspect_app(found: _Found, *, describe: bool = True) -> _Inspected:
     """Hash and describe one app folder (read only; nothing in it is executed)."""
     digest = hashlib.sha256()
     languages: Counter[str] = Counter()
@@ -230,7 +236,7 @@ def inspect_app(found: _Found) -> _Inspected:
         "has_frontend": (found.path / "frontend").is_dir(),
         "compose_file": compose.name if compose else None,
     }
-    if compose is not None:
+    if compose is not None and describe:
         metadata.update(_compose_services(found.path, compose.name))
     return _Inspected(found, digest.hexdigest(), metadata, compose is not None)
 

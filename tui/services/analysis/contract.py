@@ -41,6 +41,19 @@ class TaskRef:
         return f"{self.model_slug} app {self.app_number} {self.task_type}"
 
 
+@dataclass(frozen=True)
+class NewAnalysis:
+    """An analysis to store as pending: which app, which type, with what options."""
+
+    model_slug: str
+    app_number: int
+    type: AnalysisType
+    config: dict[str, Any]
+    cache_key: str | None = None
+    content_hash: str | None = None
+    """The app's content when the analysis was asked for (default: the last scan's)."""
+
+
 @dataclass
 class Outcome:
     """What a runner hands back; the service stores it."""

@@ -40,7 +40,7 @@ from tui.db.models import (
 )
 from tui.errors import NotFoundError, ThesisError
 from tui.secrets import redact, redact_value
-from tui.services.analysis.contract import Outcome, TaskRef, TaskResult
+from tui.services.analysis.contract import NewAnalysis, Outcome, TaskRef, TaskResult
 from tui.services.analysis.findings import count_severities, sort_findings
 from tui.services.analysis.registry import (
     KINDS,
@@ -91,36 +91,51 @@ class AnalysisService:
         configs = task_configs(types, split_options(types, flat))
         for kind in types:
             KINDS[kind].run_check(self.db, self.settings, configs[kind])
+        return self.store_pending(
+            [
+                NewAnalysis(slug, number, kind, configs[kind])
+                for slug, number in apps
+                for kind in types
+            ]
+        )
+
+    def store_pending(self, items: list[NewAnalysis]) -> list[str]:
+        """One pending analysis row per item, owned by this process, in one transaction;
+        returns their task ids in the order given."""
         created: list[str] = []
         owner = current().columns()
+        g = GeneratedApplication
         with self.db.write_session() as session:
-            for model_slug, app_number in apps:
-                app = session.execute(
-                    select(GeneratedApplication).where(
-                        GeneratedApplication.model_slug == model_slug,
-                        GeneratedApplication.app_number == app_number,
-                    )
-                ).scalar_one_or_none()
-                if app is None:
-                    raise NotFoundError(
-                        f"No app {model_slug} app {app_number}; scan its folder first"
-                    )
-                for kind in types:
-                    task_id = f"{kind}-{uuid.uuid4().hex[:12]}"
-                    config = dict(configs[kind])
-                    session.add(
-                        AnalysisTask(
-                            task_id=task_id,
-                            application_id=app.id,
-                            task_type=kind,
-                            status=AnalysisStatus.PENDING,
-                            content_hash=app.content_hash,
-                            config=config,
-                            heartbeat_at=utcnow(),
-                            **owner,
+            apps: dict[tuple[str, int], tuple[int, str | None]] = {}
+            for item in items:
+                model_slug, app_number = item.model_slug, item.app_number
+                if (model_slug, app_number) not in apps:
+                    row = session.execute(
+                        select(g.id, g.content_hash).where(
+                            g.model_slug == model_slug, g.app_number == app_number
                         )
+                    ).first()
+                    if row is None:
+                        raise NotFoundError(
+                            f"No app {model_slug} app {app_number}; scan its folder first"
+                        )
+                    apps[(model_slug, app_number)] = (row.id, row.content_hash)
+                app_id, content_hash = apps[(model_slug, app_number)]
+                task_id = f"{item.type}-{uuid.uuid4().hex[:12]}"
+                session.add(
+                    AnalysisTask(
+                        task_id=task_id,
+                        application_id=app_id,
+                        task_type=item.type,
+                        status=AnalysisStatus.PENDING,
+                        content_hash=item.content_hash or content_hash,
+                        cache_key=item.cache_key,
+                        config=dict(item.config),
+                        heartbeat_at=utcnow(),
+                        **owner,
                     )
-                    created.append(task_id)
+                )
+                created.append(task_id)
         return created
 
     def refs(self, task_ids: list[str]) -> list[TaskRef]:

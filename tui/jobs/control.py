@@ -1,0 +1,126 @@
+"""Pause, resume, cancel and retry: requests written in the database.
+
+Whichever process runs a job's tasks (the TUI, `thesis batch run` in another terminal)
+reads them within a second: a paused job has no task claimed, a cancelled task is no longer
+held by its runner, which then kills its tools and stops what it started. Each request is
+one conditional UPDATE, so two users pressing keys at once cannot leave a job half-changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from tui.db import Database
+from tui.db.models import BatchJob, BatchTask, JobStatus, TaskStatus
+from tui.db.types import utcnow
+from tui.errors import NotFoundError, ValidationError
+from tui.jobs.store import ACTIVE, OPEN, settle
+
+
+@dataclass(frozen=True)
+class Changed:
+    job_id: int
+    status: str
+    tasks: int = 0
+    """How many tasks the request changed (cancelled, re-queued)."""
+
+
+def _status(session, job_id: int) -> JobStatus:
+    status = session.scalar(select(BatchJob.status).where(BatchJob.id == job_id))
+    if status is None:
+        raise NotFoundError(f"No batch job {job_id}; see `thesis batch list`")
+    return JobStatus(status)
+
+
+def pause(db: Database, job_id: int) -> Changed:
+    """Claim no new task of the job; the running ones finish."""
+    with db.write_session() as session:
+        status = _status(session, job_id)
+        if status not in ACTIVE:
+            raise ValidationError(f"Job {job_id} is {status}: only a pending or running job pauses")
+        session.execute(
+            update(BatchJob)
+            .where(BatchJob.id == job_id, BatchJob.status.in_(ACTIVE))
+            .values(status=JobStatus.PAUSED)
+        )
+    return Changed(job_id, JobStatus.PAUSED)
+
+
+def resume(db: Database, job_id: int) -> Changed:
+    """A paused job's tasks may be claimed again (by any runner)."""
+    with db.write_session() as session:
+        status = _status(session, job_id)
+        if status != JobStatus.PAUSED:
+            raise ValidationError(f"Job {job_id} is {status}, not paused")
+        session.execute(
+            update(BatchJob)
+            .where(BatchJob.id == job_id, BatchJob.status == JobStatus.PAUSED)
+            .values(status=JobStatus.PENDING)
+        )
+    settle(db, [job_id])
+    return Changed(job_id, JobStatus.PENDING)
+
+
+def cancel(db: Database, job_id: int) -> Changed:
+    """End the job: its pending tasks now, its running ones as their runner sees it (it
+    kills their tools and stops the apps it started)."""
+    now = utcnow()
+    with db.write_session() as session:
+        status = _status(session, job_id)
+        if status in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED):
+            raise ValidationError(f"Job {job_id} has already ended ({status})")
+        tasks = session.execute(
+            update(BatchTask)
+            .where(BatchTask.job_id == job_id, BatchTask.status.in_(OPEN))
+            .values(status=TaskStatus.CANCELLED, completed_at=now,
+                    error_message="cancelled by the user")
+        ).rowcount  # fmt: skip
+        session.execute(
+            update(BatchJob)
+            .where(BatchJob.id == job_id)
+            .values(status=JobStatus.CANCELLED, completed_at=now)
+        )
+    return Changed(job_id, JobStatus.CANCELLED, tasks)
+
+
+def cancel_task(db: Database, task_id: int) -> bool:
+    """Cancel one task (the Analyses screen's cancel of a running analysis)."""
+    with db.write_session() as session:
+        job_id = session.scalar(select(BatchTask.job_id).where(BatchTask.id == task_id))
+        changed = session.execute(
+            update(BatchTask)
+            .where(BatchTask.id == task_id, BatchTask.status.in_(OPEN))
+            .values(status=TaskStatus.CANCELLED, completed_at=utcnow(),
+                    error_message="cancelled by the user")
+        ).rowcount  # fmt: skip
+    if changed and job_id is not None:
+        settle(db, [job_id])
+    return bool(changed)
+
+
+def retry(db: Database, job_id: int, *, failed_only: bool = False) -> Changed:
+    """Queue the job's failed tasks again (and its cancelled ones, unless `failed_only`)."""
+    statuses = [TaskStatus.FAILED] if failed_only else [TaskStatus.FAILED, TaskStatus.CANCELLED]
+    with db.write_session() as session:
+        status = _status(session, job_id)
+        if status == JobStatus.PAUSED:
+            raise ValidationError(f"Job {job_id} is paused: resume it first")
+        tasks = session.execute(
+            update(BatchTask)
+            .where(BatchTask.job_id == job_id, BatchTask.status.in_(statuses))
+            .values(status=TaskStatus.PENDING, completed_at=None, error_message=None,
+                    attempts=0, owner_host=None, owner_pid=None, owner_start=None)
+        ).rowcount  # fmt: skip
+        if not tasks:
+            raise ValidationError(
+                f"Job {job_id} has no {'failed' if failed_only else 'failed or cancelled'} "
+                "task to retry"
+            )
+        session.execute(
+            update(BatchJob)
+            .where(BatchJob.id == job_id)
+            .values(status=JobStatus.PENDING, completed_at=None, error_message=None)
+        )
+    return Changed(job_id, JobStatus.PENDING, tasks)

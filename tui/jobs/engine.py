@@ -1,0 +1,454 @@
+"""The local batch engine: claims tasks from the database and runs them, bounded by resource.
+
+One `Engine` runs in the TUI (an app-level worker) or in `thesis batch run`; several may run
+at once on one database, since every claim and every ending is a conditional UPDATE
+(store.py). Work is claimed in units:
+
+- a static unit: up to THESIS_BATCH_STATIC_APPS tasks of one job and static type, run as one
+  shared scan (one process per tool for all their apps, see security.py); one at a time,
+  since a scan already spreads its tools over the cores;
+- an app unit: every dynamic task of one app of one job (smoke, load test, dynamic scan),
+  run in order while the app is up, then the app stopped if this unit started it; at most
+  THESIS_BATCH_APPS at once;
+- an LLM unit: one AI review; at most THESIS_BATCH_LLM at once.
+
+Before a cacheable task runs, the app's content is hashed and an analysis with the same key
+is looked for (cache.py): found, the task is recorded as reused. Every half second the
+engine checks that it still holds its tasks (a cancel from anywhere ends them in the
+database) and starts what the free slots allow; every few seconds it says it is alive and
+re-queues the tasks of runners that died. Stopped itself (ctrl+c, SIGTERM, the TUI
+quitting), it kills its tools and hands its tasks back as pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+
+from tui.config import Settings
+from tui.db import Database
+from tui.db.models import AnalysisStatus, AnalysisTask, GeneratedApplication, TaskStatus, utcnow
+from tui.errors import ThesisError
+from tui.jobs import store
+from tui.jobs.cache import cache_key
+from tui.jobs.planner import job_log_path
+from tui.jobs.store import Claimed
+from tui.secrets import redact
+from tui.services.analysis.contract import NewAnalysis, TaskResult
+from tui.services.analysis.registry import KINDS
+from tui.services.analysis.runner import AnalysisService, describe_summary
+from tui.services.batches import progress
+from tui.services.container_logs import LogSink
+from tui.services.owner import HEARTBEAT_SECONDS, Owner, current
+from tui.services.reconcile import reconcile
+from tui.services.scanner import content_hash
+
+POLL_SECONDS = 0.5
+"""How often the engine looks for cancels and for work: control reaches it within this."""
+RECONCILE_SECONDS = 10.0
+"""How often it re-queues the tasks of runners that died (another process on this host)."""
+
+STATIC_KINDS = tuple(t for t, k in KINDS.items() if k.resource == "cpu")
+APP_KINDS = tuple(t for t, k in KINDS.items() if k.resource == "app")
+LLM_KINDS = tuple(t for t, k in KINDS.items() if k.resource == "llm")
+
+
+@dataclass(frozen=True)
+class TaskEnded:
+    """One task ended (what the CLI prints and the TUI refreshes on)."""
+
+    job_id: int
+    task_id: int
+    label: str
+    status: TaskStatus
+    detail: str
+    reused: bool = False
+    analysis_task_id: str | None = None
+
+
+@dataclass
+class RunReport:
+    ended: list[TaskEnded] = field(default_factory=list)
+
+    def count(self, status: TaskStatus) -> int:
+        return sum(1 for event in self.ended if event.status == status)
+
+
+@dataclass
+class _Unit:
+    resource: str
+    tasks: list[Claimed]
+    cancelled: set[int] = field(default_factory=set)
+    """Tasks cancelled by a request (no longer held): their run stops."""
+
+
+class Engine:
+    """Runs the batch tasks of `jobs` (all jobs when None) on this machine."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        jobs: list[int] | None = None,
+        sink: LogSink | None = None,
+        on_event: Callable[[TaskEnded], None] | None = None,
+        containers: Any = None,
+        owner: Owner | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.jobs = jobs
+        self.sink = sink
+        self.on_event = on_event
+        self.owner = owner or current()
+        self.service = AnalysisService(db, settings, containers)
+        self.slots = {"cpu": 1, "app": settings.batch_apps, "llm": settings.batch_llm}
+        self.units: dict[asyncio.Task[None], _Unit] = {}
+        self.report = RunReport()
+        self._touched: set[int] = set()
+        self._ended: set[int] = set()
+        """Tasks of running units that already ended (reused, or their run finished)."""
+
+    # --- the loop ---------------------------------------------------------------------
+
+    async def run(self, *, until_idle: bool = True) -> RunReport:
+        """Run until no task of the jobs is open (or, `until_idle` off, until cancelled)."""
+        await asyncio.to_thread(reconcile, self.db, self.settings)
+        self._touched.update(await asyncio.to_thread(store.active_jobs, self.db, self.jobs))
+        last_beat = last_reconcile = time.monotonic()
+        try:
+            while True:
+                await self._notice_cancels()
+                started = await self._fill()
+                if until_idle and not self.units and not started:
+                    open_jobs = await asyncio.to_thread(store.claimable_jobs, self.db, self.jobs)
+                    if not open_jobs:
+                        break
+                if self.units:
+                    done, _ = await asyncio.wait(
+                        list(self.units), timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    for task in done:
+                        self._collect(task)
+                else:
+                    await asyncio.sleep(POLL_SECONDS)
+                now = time.monotonic()
+                if now - last_beat >= HEARTBEAT_SECONDS:
+                    last_beat = now
+                    with contextlib.suppress(ThesisError):
+                        await asyncio.to_thread(store.heartbeat, self.db, self.owner, self.held())
+                if now - last_reconcile >= RECONCILE_SECONDS:
+                    last_reconcile = now
+                    with contextlib.suppress(ThesisError):
+                        await asyncio.to_thread(reconcile, self.db, self.settings)
+                await self._settle()
+        except asyncio.CancelledError:
+            await asyncio.shield(self._stop("the runner stopped before it ended; queued again"))
+            raise
+        await self._settle()
+        return self.report
+
+    def held(self) -> list[int]:
+        """The tasks this engine holds and has not ended."""
+        return [
+            task.id
+            for unit in self.units.values()
+            for task in unit.tasks
+            if task.id not in self._ended
+        ]
+
+    async def _fill(self) -> int:
+        """Claim and start units while slots are free; how many it started."""
+        started = 0
+        wanted = [
+            ("cpu", STATIC_KINDS, {"limit": self.settings.batch_static_apps}),
+            ("app", APP_KINDS, {"per_app": True}),
+            ("llm", LLM_KINDS, {"limit": 1}),
+        ]
+        for resource, kinds, how in wanted:
+            while self._busy(resource) < self.slots[resource]:
+                claimed = await asyncio.to_thread(
+                    store.claim, self.db, self.owner, kinds, jobs=self.jobs, **how
+                )
+                if not claimed:
+                    break
+                unit = _Unit(resource, claimed)
+                self._touched.update(task.job_id for task in claimed)
+                self.units[asyncio.create_task(self._run_unit(unit))] = unit
+                started += 1
+        return started
+
+    def _busy(self, resource: str) -> int:
+        return sum(1 for unit in self.units.values() if unit.resource == resource)
+
+    def _collect(self, task: asyncio.Task[None]) -> None:
+        unit = self.units.pop(task)
+        self._ended.difference_update(t.id for t in unit.tasks)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:  # a bug of ours: its tasks go back to the queue, once
+            self._say(unit.tasks[0].job_id, f"!! internal error: {error!r}")
+            with contextlib.suppress(ThesisError):
+                store.release(self.db, self.owner, [t.id for t in unit.tasks], repr(error))
+
+    async def _notice_cancels(self) -> None:
+        held = self.held()
+        if not held:
+            return
+        try:
+            still = await asyncio.to_thread(store.still_held, self.db, self.owner, held)
+        except ThesisError:
+            return
+        for task, unit in self.units.items():
+            gone = {t.id for t in unit.tasks} - still - self._ended
+            if gone and not unit.cancelled:
+                unit.cancelled = gone
+                task.cancel()
+
+    async def _settle(self) -> None:
+        if not self._touched:
+            return
+        touched, self._touched = self._touched, set()
+        with contextlib.suppress(ThesisError):
+            for job_id in await asyncio.to_thread(store.settle, self.db, touched):
+                done = (await asyncio.to_thread(progress, self.db, [job_id]))[job_id]
+                self._say(
+                    job_id,
+                    f"== job ended: {done.completed} completed ({done.reused} reused), "
+                    f"{done.failed} failed, {done.skipped} skipped, "
+                    f"{done.cancelled} cancelled",
+                )
+
+    async def _stop(self, reason: str) -> None:
+        units = dict(self.units)
+        for task in units:
+            task.cancel()
+        if units:
+            await asyncio.gather(*units, return_exceptions=True)
+        held = [t.id for unit in units.values() for t in unit.tasks]
+        with contextlib.suppress(ThesisError):
+            await asyncio.to_thread(store.release, self.db, self.owner, held, reason)
+        self.units.clear()
+
+    # --- one unit ---------------------------------------------------------------------
+
+    async def _run_unit(self, unit: _Unit) -> None:
+        try:
+            await self._run_tasks(unit)
+        except asyncio.CancelledError:
+            if unit.cancelled:
+                # Cancelled by a request for some of its tasks: the others go back to the
+                # queue (a runner that stops releases them all itself).
+                others = [t.id for t in unit.tasks if t.id not in unit.cancelled]
+                await asyncio.shield(
+                    asyncio.to_thread(
+                        store.release, self.db, self.owner, others,
+                        "its shared run was stopped by a cancel; queued again",
+                    )
+                )  # fmt: skip
+                for task in unit.tasks:
+                    if task.id in unit.cancelled:
+                        self._event(task, TaskStatus.CANCELLED, "cancelled by the user")
+            raise
+
+    async def _run_tasks(self, unit: _Unit) -> None:
+        to_run: list[tuple[Claimed, NewAnalysis]] = []
+        for task in unit.tasks:
+            prepared = await self._prepare(task)
+            if prepared is not None:
+                to_run.append((task, prepared))
+        if not to_run:
+            return
+        first = to_run[0][0]
+        ids = await asyncio.to_thread(self.service.store_pending, [new for _, new in to_run])
+        analysis_ids = await asyncio.to_thread(_row_ids, self.db, ids)
+        for (task, new), row_id in zip(to_run, analysis_ids, strict=True):
+            await asyncio.to_thread(
+                store.link_attempt, self.db, self.owner, task.id, row_id, new.cache_key
+            )
+        started_app = False
+        if unit.resource == "app":
+            started_app = not await asyncio.to_thread(self._is_up, first)
+        timeout = self.settings.task_timeout * (len(to_run) if unit.resource == "app" else 1)
+        began = time.monotonic()
+        try:
+            async with asyncio.timeout(timeout):
+                results = await self.service.run(ids, self.sink)
+        except TimeoutError:
+            message = f"timed out after {timeout:.0f} s (THESIS_TASK_TIMEOUT)"
+            statuses = await asyncio.to_thread(_fail_unfinished, self.db, ids, message)
+            for (task, _), analysis, row_id in zip(to_run, ids, analysis_ids, strict=True):
+                done = statuses.get(analysis) == AnalysisStatus.COMPLETED
+                await self._end(
+                    task, TaskStatus.COMPLETED if done else TaskStatus.FAILED,
+                    "completed before the timeout" if done else message,
+                    time.monotonic() - began, analysis_id=row_id,
+                )  # fmt: skip
+            return
+        finally:
+            if started_app:
+                await asyncio.shield(asyncio.to_thread(self._stop_app, first))
+        seconds = time.monotonic() - began
+        for (task, _), result, row_id in zip(to_run, results, analysis_ids, strict=True):
+            status = _task_status(result)
+            detail = (
+                describe_summary(result.summary)
+                if result.status == AnalysisStatus.COMPLETED
+                else result.error or str(result.status)
+            )
+            await self._end(task, status, detail, seconds, analysis_id=row_id, result=result)
+
+    async def _prepare(self, task: Claimed) -> NewAnalysis | None:
+        """The analysis to run for `task`, or None when it ended here (reused, or its app
+        cannot be read)."""
+        kind = KINDS[task.type]
+        key = content = None
+        if kind.cacheable or kind.static:
+            path = await asyncio.to_thread(_source_path, self.db, task)
+            if path is None or not path.is_dir():
+                await self._end(task, TaskStatus.FAILED, "the app's folder is missing", 0.0)
+                return None
+            try:
+                content = await asyncio.to_thread(content_hash, path)
+            except OSError as exc:
+                await self._end(task, TaskStatus.FAILED, f"cannot read the app: {exc}", 0.0)
+                return None
+            config = dict(task.config)
+            if task.type == "ai_review":
+                config["model"] = config.get("model") or self.settings.review_model
+            key = cache_key(
+                (task.model, task.app_number), task.type, config, content,
+                self.settings.analyzers_dir,
+            )  # fmt: skip
+        if key and not task.force:
+            found = await asyncio.to_thread(store.reusable, self.db, key)
+            if found is not None:
+                row_id, analysis = found
+                await self._end(
+                    task, TaskStatus.COMPLETED, f"reused {analysis} (same content)", 0.0,
+                    analysis_id=row_id, reused=True, cache_key=key,
+                )  # fmt: skip
+                return None
+        return NewAnalysis(task.model, task.app_number, task.type, task.config, key, content)
+
+    async def _end(
+        self,
+        task: Claimed,
+        status: TaskStatus,
+        detail: str,
+        seconds: float,
+        *,
+        analysis_id: int | None = None,
+        reused: bool = False,
+        cache_key: str | None = None,
+        result: TaskResult | None = None,
+    ) -> None:
+        error = None if status == TaskStatus.COMPLETED else detail
+        self._ended.add(task.id)
+        try:
+            ended = await asyncio.to_thread(
+                store.finish, self.db, self.owner, task.id, status,
+                error=error, seconds=round(seconds, 3), analysis_id=analysis_id,
+                reused=reused, cache_key=cache_key,
+            )  # fmt: skip
+        except ThesisError as exc:
+            self._say(task.job_id, f"!! {task.label}: could not record its end: {exc.msg}")
+            return
+        if ended:
+            self._event(task, status, detail, reused, result.task_id if result else None)
+
+    def _event(
+        self,
+        task: Claimed,
+        status: TaskStatus,
+        detail: str,
+        reused: bool = False,
+        analysis: str | None = None,
+    ) -> None:
+        event = TaskEnded(task.job_id, task.id, task.label, status, detail, reused, analysis)
+        self.report.ended.append(event)
+        self._touched.add(task.job_id)
+        mark = "ok" if status == TaskStatus.COMPLETED else "!!"
+        self._say(task.job_id, f"{mark} {task.label} {status}: {detail}")
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def _say(self, job_id: int, line: str) -> None:
+        """A line of the job's log file (every runner appends to the same one)."""
+        path = job_log_path(self.settings, job_id)
+        stamp = utcnow().strftime("%Y-%m-%d %H:%M:%S")
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(f"{stamp} {redact(line)}\n")
+
+    def _is_up(self, task: Claimed) -> bool:
+        try:
+            states = self.service.containers.service_states(task.model, task.app_number)
+        except ThesisError:
+            return False
+        return bool(states) and all(state.state == "running" for state in states)
+
+    def _stop_app(self, task: Claimed) -> None:
+        with contextlib.suppress(ThesisError):
+            self.service.containers.stop(task.model, task.app_number, None)
+
+
+def _task_status(result: TaskResult) -> TaskStatus:
+    if result.status == AnalysisStatus.COMPLETED:
+        return TaskStatus.COMPLETED
+    if result.status == AnalysisStatus.CANCELLED:
+        return TaskStatus.CANCELLED
+    return TaskStatus.FAILED
+
+
+def _source_path(db: Database, task: Claimed) -> Path | None:
+    g = GeneratedApplication
+    with db.session() as session:
+        value = session.scalar(
+            select(g.source_path).where(g.model_slug == task.model, g.app_number == task.app_number)
+        )
+    return Path(value) if value else None
+
+
+def _row_ids(db: Database, task_ids: list[str]) -> list[int]:
+    with db.session() as session:
+        rows = dict(
+            session.execute(
+                select(AnalysisTask.task_id, AnalysisTask.id).where(
+                    AnalysisTask.task_id.in_(task_ids)
+                )
+            ).all()
+        )
+    return [rows[task_id] for task_id in task_ids]
+
+
+def _fail_unfinished(db: Database, task_ids: list[str], message: str) -> dict[str, str]:
+    """After a timeout: the analyses that had not completed fail with `message`; returns
+    each analysis's status."""
+    with db.write_session() as session:
+        session.execute(
+            update(AnalysisTask)
+            .where(
+                AnalysisTask.task_id.in_(task_ids),
+                AnalysisTask.status.in_(
+                    (AnalysisStatus.PENDING, AnalysisStatus.RUNNING, AnalysisStatus.CANCELLED)
+                ),
+            )
+            .values(status=AnalysisStatus.FAILED, error_message=message, completed_at=utcnow())
+        )
+        rows = session.execute(
+            select(AnalysisTask.task_id, AnalysisTask.status).where(
+                AnalysisTask.task_id.in_(task_ids)
+            )
+        ).all()
+    return {task_id: str(status) for task_id, status in rows}

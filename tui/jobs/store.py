@@ -1,0 +1,320 @@
+"""All of the queue's SQL: claiming tasks, saying a runner is alive, ending tasks and jobs.
+
+Every change of a task's status is a conditional UPDATE (`WHERE status = 'pending'` to claim,
+`WHERE status = 'running' AND owner = me` to end), and a runner acts only on the rows its
+UPDATE changed. That is what lets several runners (the TUI, `thesis batch run` in another
+SSH session, on one SQLite file or one PostgreSQL) share a job without a task running twice,
+and a control command (pause, cancel) win over a runner that is about to end a task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+
+from tui.db import Database
+from tui.db.models import (
+    AnalysisStatus,
+    AnalysisTask,
+    AnalysisType,
+    BatchJob,
+    BatchTask,
+    JobStatus,
+    TaskStatus,
+)
+from tui.db.types import utcnow
+from tui.services.batches import priority_rank
+from tui.services.owner import Owner
+
+ACTIVE = (JobStatus.PENDING, JobStatus.RUNNING)
+"""Jobs whose pending tasks may be claimed."""
+OPEN = (TaskStatus.PENDING, TaskStatus.RUNNING)
+"""Tasks that have not ended."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A task this runner now holds."""
+
+    id: int
+    job_id: int
+    model: str
+    app_number: int
+    type: AnalysisType
+    config: dict[str, Any]
+    attempts: int
+    force: bool
+    max_attempts: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} app {self.app_number} {self.type}"
+
+
+def _mine(owner: Owner) -> Any:
+    t = BatchTask
+    return and_(t.owner_host == owner.host, t.owner_pid == owner.pid)
+
+
+def claim(
+    db: Database,
+    owner: Owner,
+    types: Iterable[AnalysisType],
+    *,
+    jobs: list[int] | None = None,
+    per_app: bool = False,
+    limit: int = 1,
+) -> list[Claimed]:
+    """Claim the most urgent pending task of `types` and, with it, up to `limit` in all of
+    its job and type (a shared static run) or, `per_app`, every pending task of `types` of
+    its app in that job (the app's dynamic analyses, run while it is up)."""
+    t, j = BatchTask, BatchJob
+    kinds = list(types)
+    where = [t.status == TaskStatus.PENDING, t.test_type.in_(kinds), j.status.in_(ACTIVE)]
+    if jobs is not None:
+        where.append(t.job_id.in_(jobs))
+    now = utcnow()
+    with db.write_session() as session:
+        first = session.execute(
+            select(t.id, t.job_id, t.model_name, t.app_number, t.test_type)
+            .join(j, j.id == t.job_id)
+            .where(*where)
+            .order_by(priority_rank(j.priority).desc(), j.id, t.id)
+            .limit(1)
+        ).first()
+        if first is None:
+            return []
+        together = [t.job_id == first.job_id, t.status == TaskStatus.PENDING]
+        if per_app:
+            together += [
+                t.model_name == first.model_name,
+                t.app_number == first.app_number,
+                t.test_type.in_(kinds),
+            ]
+        else:
+            together.append(t.test_type == first.test_type)
+        ids = list(
+            session.scalars(
+                select(t.id).where(*together).order_by(t.id).limit(None if per_app else limit)
+            ).all()
+        )
+        session.execute(
+            update(t)
+            .where(t.id.in_(ids), t.status == TaskStatus.PENDING)
+            .values(
+                status=TaskStatus.RUNNING,
+                started_at=now,
+                completed_at=None,
+                heartbeat_at=now,
+                attempts=t.attempts + 1,
+                progress=0,
+                **owner.columns(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        rows = session.execute(
+            select(t, j.config)
+            .join(j, j.id == t.job_id)
+            .where(t.id.in_(ids), t.status == TaskStatus.RUNNING, _mine(owner))
+            .order_by(t.id)
+        ).all()
+        session.execute(
+            update(j)
+            .where(j.id == first.job_id, j.status == JobStatus.PENDING)
+            .values(status=JobStatus.RUNNING, started_at=func.coalesce(j.started_at, now))
+        )
+        return [
+            Claimed(
+                id=task.id,
+                job_id=task.job_id,
+                model=task.model_name,
+                app_number=task.app_number,
+                type=AnalysisType(task.test_type),
+                config=dict(task.config or {}),
+                attempts=task.attempts,
+                force=bool((spec or {}).get("force")),
+                max_attempts=int((spec or {}).get("max_attempts") or 3),
+            )
+            for task, spec in rows
+        ]
+
+
+def heartbeat(db: Database, owner: Owner, ids: list[int]) -> None:
+    if not ids:
+        return
+    t = BatchTask
+    with db.write_session() as session:
+        session.execute(
+            update(t)
+            .where(t.id.in_(ids), t.status == TaskStatus.RUNNING, _mine(owner))
+            .values(heartbeat_at=utcnow())
+        )
+
+
+def still_held(db: Database, owner: Owner, ids: list[int]) -> set[int]:
+    """Which of `ids` this runner still holds: a task cancelled meanwhile (by the user, or
+    its job's cancel) is not, and its run must stop."""
+    if not ids:
+        return set()
+    t = BatchTask
+    with db.session() as session:
+        return set(
+            session.scalars(
+                select(t.id).where(t.id.in_(ids), t.status == TaskStatus.RUNNING, _mine(owner))
+            ).all()
+        )
+
+
+def link_attempt(db: Database, owner: Owner, task_id: int, analysis_id: int, key: str | None):
+    t = BatchTask
+    with db.write_session() as session:
+        session.execute(
+            update(t)
+            .where(t.id == task_id, _mine(owner))
+            .values(analysis_task_id=analysis_id, cache_key=key)
+        )
+
+
+def finish(
+    db: Database,
+    owner: Owner,
+    task_id: int,
+    status: TaskStatus,
+    *,
+    error: str | None = None,
+    seconds: float | None = None,
+    analysis_id: int | None = None,
+    reused: bool = False,
+    cache_key: str | None = None,
+) -> bool:
+    """End a task this runner holds; False when it no longer held it (cancelled meanwhile)."""
+    t = BatchTask
+    values: dict[str, Any] = {
+        "status": status,
+        "error_message": error,
+        "completed_at": utcnow(),
+        "progress": 100,
+        "actual_duration": seconds,
+        "reused": reused,
+    }
+    if analysis_id is not None:
+        values["analysis_task_id"] = analysis_id
+    if cache_key is not None:
+        values["cache_key"] = cache_key
+    with db.write_session() as session:
+        changed = session.execute(
+            update(t).where(t.id == task_id, t.status == TaskStatus.RUNNING, _mine(owner))
+            .values(**values)
+        ).rowcount  # fmt: skip
+    return bool(changed)
+
+
+def release(db: Database, owner: Owner, ids: list[int], reason: str) -> int:
+    """Tasks this runner holds back to pending (the runner stops before they end): the next
+    runner runs them again, as a new attempt. Returns how many."""
+    if not ids:
+        return 0
+    t = BatchTask
+    with db.write_session() as session:
+        return session.execute(
+            update(t)
+            .where(t.id.in_(ids), t.status == TaskStatus.RUNNING, _mine(owner))
+            .values(status=TaskStatus.PENDING, error_message=reason, owner_host=None,
+                    owner_pid=None, owner_start=None)
+        ).rowcount  # fmt: skip
+
+
+def reusable(db: Database, cache_key: str) -> tuple[int, str] | None:
+    """A completed analysis stored under `cache_key` whose results are on disk: (id, task id)."""
+    a = AnalysisTask
+    with db.session() as session:
+        rows = session.execute(
+            select(a.id, a.task_id, a.results_path)
+            .where(a.cache_key == cache_key, a.status == AnalysisStatus.COMPLETED)
+            .order_by(a.completed_at.desc(), a.id.desc())
+            .limit(3)
+        ).all()
+    for row in rows:
+        if row.results_path and Path(row.results_path).is_file():
+            return row.id, row.task_id
+    return None
+
+
+def settle(db: Database, job_ids: Iterable[int]) -> list[int]:
+    """End the jobs of `job_ids` that have no open task left: completed, or failed when a
+    task failed. Returns the ids of the jobs it ended."""
+    ended: list[int] = []
+    t, j = BatchTask, BatchJob
+    now = utcnow()
+    with db.write_session() as session:
+        for job_id in set(job_ids):
+            counts = dict(
+                session.execute(
+                    select(t.status, func.count()).where(t.job_id == job_id).group_by(t.status)
+                ).all()
+            )
+            if any(counts.get(status) for status in OPEN):
+                continue
+            failed = counts.get(TaskStatus.FAILED, 0)
+            done = counts.get(TaskStatus.COMPLETED, 0)
+            total = sum(counts.values())
+            changed = session.execute(
+                update(j)
+                .where(j.id == job_id, j.status.in_(ACTIVE))
+                .values(
+                    status=JobStatus.FAILED if failed else JobStatus.COMPLETED,
+                    completed_at=now,
+                    progress=100,
+                    completed_tests=done,
+                    failed_tests=failed,
+                    total_tests=total,
+                    error_message=f"{failed} task{'s' if failed != 1 else ''} failed"
+                    if failed
+                    else None,
+                )
+            ).rowcount
+            if changed:
+                ended.append(job_id)
+    return ended
+
+
+def claimable_jobs(db: Database, jobs: list[int] | None = None) -> list[int]:
+    """Jobs with work a runner could take now (pending tasks, not paused or cancelled), or
+    tasks still running under some runner."""
+    t, j = BatchTask, BatchJob
+    where = [
+        j.status.in_(ACTIVE),
+        or_(t.status == TaskStatus.PENDING, t.status == TaskStatus.RUNNING),
+    ]
+    if jobs is not None:
+        where.append(j.id.in_(jobs))
+    with db.session() as session:
+        return list(
+            session.scalars(select(j.id).join(t, t.job_id == j.id).where(*where).distinct())
+        )
+
+
+def active_jobs(db: Database, jobs: list[int] | None = None) -> list[int]:
+    """Pending or running jobs (of `jobs`), whether or not a task of theirs is open."""
+    j = BatchJob
+    where = [j.status.in_(ACTIVE)] + ([j.id.in_(jobs)] if jobs is not None else [])
+    with db.session() as session:
+        return list(session.scalars(select(j.id).where(*where)))
+
+
+def orphaned_jobs(db: Database) -> list[int]:
+    """Pending or running jobs with pending tasks and none running anywhere: nobody runs
+    them (their runner was killed and its tasks re-queued, or none was ever started)."""
+    t, j = BatchTask, BatchJob
+    running = select(t.id).where(t.job_id == j.id, t.status == TaskStatus.RUNNING).exists()
+    pending = select(t.id).where(t.job_id == j.id, t.status == TaskStatus.PENDING).exists()
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(j.id).where(j.status.in_(ACTIVE), pending, ~running).order_by(j.id)
+            )
+        )
