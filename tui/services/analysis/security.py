@@ -77,17 +77,24 @@ class SecurityScan:
             "pip-audit": lambda s: pip_audit(self, s),
             "npm-audit": lambda s: npm_audit(self, s),
         }
-        reports: dict[Path, list[ToolReport]] = {source.root: [] for source in sources}
-        for tool in tools:
+        async def one(tool: str) -> tuple[Reports, float]:
             self.log(f"-- {tool}")
             started = time.monotonic()
             by_root = await self._attributed(tool, runners[tool], sources)
-            seconds = time.monotonic() - started
+            self._log_outcome(tool, list(by_root.values()))
+            return by_root, time.monotonic() - started
+
+        # The tools run side by side (bandit in a thread, the others as processes), so the
+        # cores stay busy while the slowest one (pylint) runs.
+        async with asyncio.TaskGroup() as group:
+            running = {tool: group.create_task(one(tool)) for tool in tools}
+        reports: dict[Path, list[ToolReport]] = {source.root: [] for source in sources}
+        for tool in tools:
+            by_root, seconds = running[tool].result()
             for source in sources:
                 report = by_root[source.root]
                 report.seconds = report.seconds or seconds
                 reports[source.root].append(report)
-            self._log_outcome(tool, list(by_root.values()))
         return reports
 
     async def _attributed(
