@@ -200,9 +200,10 @@ class Settings(BaseSettings):
     batch_llm: int = Field(default=4, ge=1, le=64)
     """AI reviews a batch runner has in flight at once."""
 
-    batch_static_apps: int = Field(default=40, ge=1, le=10_000)
-    """Apps one shared static run (security, quality) covers: more share tool start-up
-    better, fewer show results sooner."""
+    batch_static_apps: int = Field(default=200, ge=1, le=10_000)
+    """The most apps one shared static run (security, quality) covers. A batch runner splits
+    a job's pending static tasks evenly over the cores up to this: more share the tools'
+    start-up (pylint's is seconds) better, fewer show results sooner."""
 
     @field_validator("database_url")
     @classmethod

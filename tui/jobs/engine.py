@@ -4,9 +4,9 @@ One `Engine` runs in the TUI (an app-level worker) or in `thesis batch run`; sev
 at once on one database, since every claim and every ending is a conditional UPDATE
 (store.py). Work is claimed in units:
 
-- a static unit: up to THESIS_BATCH_STATIC_APPS tasks of one job and static type, run as one
-  shared scan (one process per tool for all their apps, see security.py); one at a time,
-  since a scan already spreads its tools over the cores;
+- a static unit: tasks of one job and static type (the pending ones split evenly over the
+  free cores, at most THESIS_BATCH_STATIC_APPS), run as one shared scan: one process per
+  tool for all their apps, side by side (security.py); as many at once as there are cores;
 - an app unit: every dynamic task of one app of one job (smoke, load test, dynamic scan),
   run in order while the app is up, then the app stopped if this unit started it; at most
   THESIS_BATCH_APPS at once;
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,14 +35,21 @@ from sqlalchemy import select, update
 
 from tui.config import Settings
 from tui.db import Database
-from tui.db.models import AnalysisStatus, AnalysisTask, GeneratedApplication, TaskStatus, utcnow
+from tui.db.models import (
+    AnalysisStatus,
+    AnalysisTask,
+    AnalysisType,
+    GeneratedApplication,
+    TaskStatus,
+    utcnow,
+)
 from tui.errors import ThesisError
 from tui.jobs import store
 from tui.jobs.cache import cache_key
 from tui.jobs.planner import job_log_path
 from tui.jobs.store import Claimed
 from tui.secrets import redact
-from tui.services.analysis.contract import NewAnalysis, TaskResult
+from tui.services.analysis.contract import NewAnalysis, TaskRef, TaskResult
 from tui.services.analysis.registry import KINDS
 from tui.services.analysis.runner import AnalysisService, describe_summary
 from tui.services.batches import progress
@@ -55,9 +63,10 @@ POLL_SECONDS = 0.5
 RECONCILE_SECONDS = 10.0
 """How often it re-queues the tasks of runners that died (another process on this host)."""
 
-STATIC_KINDS = tuple(t for t, k in KINDS.items() if k.resource == "cpu")
-APP_KINDS = tuple(t for t, k in KINDS.items() if k.resource == "app")
-LLM_KINDS = tuple(t for t, k in KINDS.items() if k.resource == "llm")
+
+def kinds_of(resource: str) -> tuple[AnalysisType, ...]:
+    """The analysis types whose concurrency `resource` bounds (read from the registry)."""
+    return tuple(t for t, kind in KINDS.items() if kind.resource == resource)
 
 
 @dataclass(frozen=True)
@@ -109,8 +118,11 @@ class Engine:
         self.sink = sink
         self.on_event = on_event
         self.owner = owner or current()
-        self.service = AnalysisService(db, settings, containers)
-        self.slots = {"cpu": 1, "app": settings.batch_apps, "llm": settings.batch_llm}
+        cores = os.cpu_count() or 1
+        # One shared static run per core, each tool of it in one process: the cores stay
+        # busy while one run's slowest tool finishes, and no run waits for another.
+        self.service = AnalysisService(db, settings, containers, tool_jobs=1)
+        self.slots = {"cpu": cores, "app": settings.batch_apps, "llm": settings.batch_llm}
         self.units: dict[asyncio.Task[None], _Unit] = {}
         self.report = RunReport()
         self._touched: set[int] = set()
@@ -169,10 +181,19 @@ class Engine:
         """Claim and start units while slots are free; how many it started."""
         started = 0
         wanted = [
-            ("cpu", STATIC_KINDS, {"limit": self.settings.batch_static_apps}),
-            ("app", APP_KINDS, {"per_app": True}),
-            ("llm", LLM_KINDS, {"limit": 1}),
+            ("cpu", kinds_of("cpu"), {"limit": self.settings.batch_static_apps}),
+            ("app", kinds_of("app"), {"per_app": True}),
+            ("llm", kinds_of("llm"), {"limit": 1}),
         ]
+        static_pending = await asyncio.to_thread(
+            store.count_pending, self.db, kinds_of("cpu"), self.jobs
+        )
+        free = max(self.slots["cpu"] - self._busy("cpu"), 1)
+        # The pending static tasks split evenly over the free cores: each shared run pays
+        # pylint's start (inferring Flask, SQLAlchemy…) once, as one process over all would.
+        wanted[0][2]["limit"] = max(
+            1, min(self.settings.batch_static_apps, -(-static_pending // free))
+        )
         for resource, kinds, how in wanted:
             while self._busy(resource) < self.slots[resource]:
                 claimed = await asyncio.to_thread(
@@ -269,12 +290,18 @@ class Engine:
         if not to_run:
             return
         first = to_run[0][0]
-        ids = await asyncio.to_thread(self.service.store_pending, [new for _, new in to_run])
-        analysis_ids = await asyncio.to_thread(_row_ids, self.db, ids)
-        for (task, new), row_id in zip(to_run, analysis_ids, strict=True):
-            await asyncio.to_thread(
-                store.link_attempt, self.db, self.owner, task.id, row_id, new.cache_key
-            )
+
+        def link(session: Any, refs: list[TaskRef]) -> None:
+            store.link_attempts(session, self.owner, [
+                (task.id, ref.id, new.cache_key)
+                for (task, new), ref in zip(to_run, refs, strict=True)
+            ])  # fmt: skip
+
+        refs = await asyncio.to_thread(
+            self.service.store_pending_refs, [new for _, new in to_run], link
+        )
+        ids = [ref.task_id for ref in refs]
+        analysis_ids = [ref.id for ref in refs]
         started_app = False
         if unit.resource == "app":
             started_app = not await asyncio.to_thread(self._is_up, first)
@@ -282,7 +309,7 @@ class Engine:
         began = time.monotonic()
         try:
             async with asyncio.timeout(timeout):
-                results = await self.service.run(ids, self.sink)
+                results = await self.service.run_refs(refs, self.sink)
         except TimeoutError:
             message = f"timed out after {timeout:.0f} s (THESIS_TASK_TIMEOUT)"
             statuses = await asyncio.to_thread(_fail_unfinished, self.db, ids, message)
@@ -418,18 +445,6 @@ def _source_path(db: Database, task: Claimed) -> Path | None:
             select(g.source_path).where(g.model_slug == task.model, g.app_number == task.app_number)
         )
     return Path(value) if value else None
-
-
-def _row_ids(db: Database, task_ids: list[str]) -> list[int]:
-    with db.session() as session:
-        rows = dict(
-            session.execute(
-                select(AnalysisTask.task_id, AnalysisTask.id).where(
-                    AnalysisTask.task_id.in_(task_ids)
-                )
-            ).all()
-        )
-    return [rows[task_id] for task_id in task_ids]
 
 
 def _fail_unfinished(db: Database, task_ids: list[str], message: str) -> dict[str, str]:

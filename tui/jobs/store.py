@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from tui.db import Database
 from tui.db.models import (
@@ -78,14 +79,18 @@ def claim(
     if jobs is not None:
         where.append(t.job_id.in_(jobs))
     now = utcnow()
+    candidate = (
+        select(t.id, t.job_id, t.model_name, t.app_number, t.test_type)
+        .join(j, j.id == t.job_id)
+        .where(*where)
+        .order_by(priority_rank(j.priority).desc(), j.id, t.id)
+        .limit(1)
+    )
+    with db.session() as session:  # usually nothing to claim: look before taking the lock
+        if session.execute(candidate).first() is None:
+            return []
     with db.write_session() as session:
-        first = session.execute(
-            select(t.id, t.job_id, t.model_name, t.app_number, t.test_type)
-            .join(j, j.id == t.job_id)
-            .where(*where)
-            .order_by(priority_rank(j.priority).desc(), j.id, t.id)
-            .limit(1)
-        ).first()
+        first = session.execute(candidate).first()
         if first is None:
             return []
         together = [t.job_id == first.job_id, t.status == TaskStatus.PENDING]
@@ -143,6 +148,23 @@ def claim(
         ]
 
 
+def count_pending(
+    db: Database, types: Iterable[AnalysisType], jobs: list[int] | None = None
+) -> int:
+    """Pending tasks of `types` in claimable jobs."""
+    t, j = BatchTask, BatchJob
+    where = [t.status == TaskStatus.PENDING, t.test_type.in_(list(types)), j.status.in_(ACTIVE)]
+    if jobs is not None:
+        where.append(t.job_id.in_(jobs))
+    with db.session() as session:
+        return (
+            session.scalar(
+                select(func.count()).select_from(t).join(j, j.id == t.job_id).where(*where)
+            )
+            or 0
+        )
+
+
 def heartbeat(db: Database, owner: Owner, ids: list[int]) -> None:
     if not ids:
         return
@@ -169,9 +191,11 @@ def still_held(db: Database, owner: Owner, ids: list[int]) -> set[int]:
         )
 
 
-def link_attempt(db: Database, owner: Owner, task_id: int, analysis_id: int, key: str | None):
+def link_attempts(session: Session, owner: Owner, links: list[tuple[int, int, str | None]]) -> None:
+    """Each (task, analysis row, cache key): the analysis is the task's current attempt.
+    Written in the caller's transaction, the one that stores the analysis rows."""
     t = BatchTask
-    with db.write_session() as session:
+    for task_id, analysis_id, key in links:
         session.execute(
             update(t)
             .where(t.id == task_id, _mine(owner))
@@ -247,11 +271,24 @@ def reusable(db: Database, cache_key: str) -> tuple[int, str] | None:
 def settle(db: Database, job_ids: Iterable[int]) -> list[int]:
     """End the jobs of `job_ids` that have no open task left: completed, or failed when a
     task failed. Returns the ids of the jobs it ended."""
-    ended: list[int] = []
     t, j = BatchTask, BatchJob
+    wanted = list(set(job_ids))
+    if not wanted:
+        return []
+    with db.session() as session:  # most calls end nothing: look before taking the lock
+        still_open = set(
+            session.scalars(
+                select(t.job_id).where(t.job_id.in_(wanted), t.status.in_(OPEN)).distinct()
+            )
+        )
+        active = set(session.scalars(select(j.id).where(j.id.in_(wanted), j.status.in_(ACTIVE))))
+    candidates = sorted(active - still_open)
+    if not candidates:
+        return []
+    ended: list[int] = []
     now = utcnow()
     with db.write_session() as session:
-        for job_id in set(job_ids):
+        for job_id in candidates:
             counts = dict(
                 session.execute(
                     select(t.status, func.count()).where(t.job_id == job_id).group_by(t.status)

@@ -22,10 +22,12 @@ import contextlib
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from tui.config import Settings
 from tui.db import Database
@@ -58,10 +60,20 @@ from tui.services.owner import HEARTBEAT_SECONDS, current
 class AnalysisService:
     """Creates and runs analyses. One instance serves the TUI's workers or one CLI command."""
 
-    def __init__(self, db: Database, settings: Settings, containers: Any = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        containers: Any = None,
+        *,
+        tool_jobs: int | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
         self._containers = containers
+        self.tool_jobs = tool_jobs
+        """Processes each static tool may use (the batch engine runs several scans at once
+        and gives each one); None: a scan spreads over the cores itself."""
 
     @property
     def containers(self) -> Any:
@@ -102,41 +114,70 @@ class AnalysisService:
     def store_pending(self, items: list[NewAnalysis]) -> list[str]:
         """One pending analysis row per item, owned by this process, in one transaction;
         returns their task ids in the order given."""
-        created: list[str] = []
+        return [ref.task_id for ref in self.store_pending_refs(items)]
+
+    def store_pending_refs(
+        self,
+        items: list[NewAnalysis],
+        also: Callable[[Session, list[TaskRef]], None] | None = None,
+    ) -> list[TaskRef]:
+        """`store_pending`, returning what `run_refs` needs of each; `also` writes more in
+        the same transaction (the batch engine links its tasks to these rows)."""
+        created: list[AnalysisTask] = []
         owner = current().columns()
         g = GeneratedApplication
         with self.db.write_session() as session:
-            apps: dict[tuple[str, int], tuple[int, str | None]] = {}
+            apps: dict[tuple[str, int], tuple[int, str | None, str | None]] = {}
             for item in items:
                 model_slug, app_number = item.model_slug, item.app_number
                 if (model_slug, app_number) not in apps:
-                    row = session.execute(
-                        select(g.id, g.content_hash).where(
+                    found = session.execute(
+                        select(g.id, g.content_hash, g.source_path).where(
                             g.model_slug == model_slug, g.app_number == app_number
                         )
                     ).first()
-                    if row is None:
+                    if found is None:
                         raise NotFoundError(
                             f"No app {model_slug} app {app_number}; scan its folder first"
                         )
-                    apps[(model_slug, app_number)] = (row.id, row.content_hash)
-                app_id, content_hash = apps[(model_slug, app_number)]
-                task_id = f"{item.type}-{uuid.uuid4().hex[:12]}"
-                session.add(
-                    AnalysisTask(
-                        task_id=task_id,
-                        application_id=app_id,
-                        task_type=item.type,
-                        status=AnalysisStatus.PENDING,
-                        content_hash=item.content_hash or content_hash,
-                        cache_key=item.cache_key,
-                        config=dict(item.config),
-                        heartbeat_at=utcnow(),
-                        **owner,
+                    apps[(model_slug, app_number)] = (
+                        found.id,
+                        found.content_hash,
+                        found.source_path,
                     )
+                app_id, content_hash, _ = apps[(model_slug, app_number)]
+                task_id = f"{item.type}-{uuid.uuid4().hex[:12]}"
+                row = AnalysisTask(
+                    task_id=task_id,
+                    application_id=app_id,
+                    task_type=item.type,
+                    status=AnalysisStatus.PENDING,
+                    content_hash=item.content_hash or content_hash,
+                    cache_key=item.cache_key,
+                    config=dict(item.config),
+                    heartbeat_at=utcnow(),
+                    **owner,
                 )
-                created.append(task_id)
-        return created
+                session.add(row)
+                created.append(row)
+            session.flush()
+            refs = [
+                TaskRef(
+                    id=row.id,
+                    task_id=row.task_id,
+                    task_type=AnalysisType(row.task_type),
+                    application_id=row.application_id,
+                    model_slug=item.model_slug,
+                    app_number=item.app_number,
+                    source_path=_path(apps[(item.model_slug, item.app_number)][2]),
+                    content_hash=row.content_hash,
+                    config=dict(row.config or {}),
+                )
+                for row, item in zip(created, items, strict=True)
+            ]
+            if also is not None:
+                also(session, refs)
+            return refs
 
     def refs(self, task_ids: list[str]) -> list[TaskRef]:
         t, a = AnalysisTask, GeneratedApplication
@@ -167,7 +208,11 @@ class AnalysisService:
 
     async def run(self, task_ids: list[str], sink: LogSink | None = None) -> list[TaskResult]:
         """Run the tasks; security ones share one scan. Returns one result per task."""
-        refs = self.refs(task_ids)
+        return await self.run_refs(self.refs(task_ids), sink)
+
+    async def run_refs(self, refs: list[TaskRef], sink: LogSink | None = None) -> list[TaskResult]:
+        """`run` for tasks whose refs the caller has (it just stored them)."""
+        task_ids = [ref.task_id for ref in refs]
         static = [ref for ref in refs if ref.task_type in STATIC]
         results: dict[str, TaskResult] = {}
         heartbeat = asyncio.create_task(self._heartbeat([ref.id for ref in refs]))
@@ -189,25 +234,22 @@ class AnalysisService:
         return [results[task_id] for task_id in task_ids]
 
     async def _heartbeat(self, ids: list[int]) -> None:
-        """Claim the tasks for this process, then say every few seconds that it is alive, so
-        a process that dies is told apart from one that works (see reconcile.py)."""
-        owner = current().columns()
+        """Say every few seconds that this process is alive and works on the tasks, so a
+        process that dies is told apart from one that works (see reconcile.py). The tasks
+        were claimed when stored, or when marked running."""
 
-        def beat(claim: bool) -> None:
-            values = {"heartbeat_at": utcnow(), **(owner if claim else {})}
+        def beat() -> None:
             with self.db.write_session() as session:
                 session.execute(
                     update(AnalysisTask)
                     .where(AnalysisTask.id.in_(ids), AnalysisTask.status.in_(UNFINISHED))
-                    .values(**values)
+                    .values(heartbeat_at=utcnow())
                 )
 
-        claim = True
         while True:
-            with contextlib.suppress(ThesisError):  # a busy database: the next beat tries
-                await asyncio.to_thread(beat, claim)
-                claim = False
             await asyncio.sleep(HEARTBEAT_SECONDS)
+            with contextlib.suppress(ThesisError):  # a busy database: the next beat tries
+                await asyncio.to_thread(beat)
 
     def _log(self, ref: TaskRef, sink: LogSink | None) -> ActionLog:
         folder = app_log_dir(self.settings.logs_dir, ref.model_slug, ref.app_number)
@@ -283,7 +325,7 @@ class AnalysisService:
         if runnable:
             tee(f"== {kind} ({', '.join(tools)}) on {names}{more}")
         try:
-            scan = SecurityScan(self.settings, tee, profile=str(kind))
+            scan = SecurityScan(self.settings, tee, profile=str(kind), jobs=self.tool_jobs)
             reports = await scan.run([s for _, s in runnable], tools)
         except asyncio.CancelledError:
             tee("!! cancelled")
@@ -306,6 +348,8 @@ class AnalysisService:
     # --- storing --------------------------------------------------------------------------
 
     async def _mark_running(self, refs: list[TaskRef], logs: dict[str, Path]) -> None:
+        owner = current()
+
         def write() -> None:
             now = utcnow()
             with self.db.write_session() as session:
@@ -313,6 +357,12 @@ class AnalysisService:
                     task = session.get(AnalysisTask, ref.id)
                     if task is None:
                         continue
+                    task.owner_host, task.owner_pid, task.owner_start = (
+                        owner.host,
+                        owner.pid,
+                        owner.start,
+                    )
+                    task.heartbeat_at = now
                     task.status = AnalysisStatus.RUNNING
                     task.started_at = now
                     task.completed_at = None
@@ -384,6 +434,10 @@ class AnalysisService:
         return TaskResult(
             ref.task_id, ref.label, outcome.status, outcome.error, summary, stored_path
         )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 def _source_of(ref: TaskRef) -> Source:

@@ -56,9 +56,13 @@ and maintainability advice."""
 class SecurityScan:
     """One scan of many apps; `run` gives each app's reports, tool by tool."""
 
-    def __init__(self, settings: Settings, log: Log, *, profile: str = "security") -> None:
+    def __init__(
+        self, settings: Settings, log: Log, *, profile: str = "security", jobs: int | None = None
+    ) -> None:
         self.settings = settings
         self.log = log
+        self.jobs = jobs
+        """pylint's processes; None: by the number of files, up to the cores."""
         self.analyzers = settings.analyzers_dir
         self.pylintrc, self.eslint_config = PROFILES[profile]
         self.excerpts = SourceExcerpts()
@@ -77,6 +81,7 @@ class SecurityScan:
             "pip-audit": lambda s: pip_audit(self, s),
             "npm-audit": lambda s: npm_audit(self, s),
         }
+
         async def one(tool: str) -> tuple[Reports, float]:
             self.log(f"-- {tool}")
             started = time.monotonic()
@@ -204,7 +209,7 @@ class SecurityScan:
             sys.executable, "-m", "pylint",
             f"--rcfile={self.analyzers / self.pylintrc}",
             "--output-format=json",
-            f"--jobs={min(os.cpu_count() or 1, max(1, len(owners) // 20))}",
+            f"--jobs={self.jobs or min(os.cpu_count() or 1, max(1, len(owners) // 20))}",
             "--persistent=n",
             "--score=n",
             *map(str, owners),
