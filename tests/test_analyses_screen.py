@@ -17,6 +17,8 @@ from textual.widgets import Checkbox, Input, Static
 from tests.analysis_apps import fake_tool, write_vulnerable_app
 from tui.config import load_settings
 from tui.db.models import AnalysisStatus, AnalysisTask
+from tui.jobs.planner import create_job
+from tui.jobs.spec import JobSpec
 from tui.screens.analyses import AnalysesScreen
 from tui.screens.analysis_detail import AnalysisDetailScreen
 from tui.screens.analysis_form import AnalysisFormScreen
@@ -46,6 +48,15 @@ def vulnerable(sqlite_db, tmp_path, monkeypatch):
 def task_rows(db) -> list[AnalysisTask]:
     with db.session() as session:
         return list(session.scalars(select(AnalysisTask).order_by(AnalysisTask.id)))
+
+
+def start_now(app, db, apps: list[tuple[str, int]], *, tools: str, types: str = "security"):
+    """What the start form does: an "analyse now" job, run by the app's engine."""
+    spec = JobSpec.build(name="now", types=types, explicit=apps, options={"tools": tools},
+                         force=True)  # fmt: skip
+    job = create_job(db, load_settings(), spec, one_off=True)
+    app.start_analyses(job.id, job.tasks - job.skipped)
+    return job.id
 
 
 def untick(app, *ids: str) -> None:
@@ -134,8 +145,10 @@ async def test_marked_apps_are_analysed_together_in_one_run(vulnerable) -> None:
         assert app.screen.query_one("#apps", Input).value == "acme_vuln/1-2"
         untick(app, "tool-pylint", "tool-eslint", "tool-pip-audit", "tool-npm-audit")
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: any("2 of 2 analyses completed" in m for m in messages(app)),
-                    "both analyses")  # fmt: skip
+        finished = lambda: [m for m in messages(app) if "security completed" in m]  # noqa: E731
+        await until(pilot, lambda: len(finished()) == 2, "both analyses")
+        assert {m.split(" security")[0] for m in finished()} == {"acme_vuln app 1",
+                                                                 "acme_vuln app 2"}  # fmt: skip
         tasks = task_rows(vulnerable)
         assert [t.status for t in tasks] == [AnalysisStatus.COMPLETED] * 2
         assert all((t.summary or {}).get("high", 0) >= 2 for t in tasks)
@@ -215,15 +228,12 @@ async def test_cancel_kills_the_running_tool_and_marks_the_run_cancelled(
     app = make_app(vulnerable, start="analyses")
     async with app.run_test(size=TALL) as pilot:
         await settle(pilot)
-        await open_form(pilot, "n", apps="acme_vuln/1")
-        app.screen.query_one("#type-smoke", Checkbox).value = True  # queued behind it
+        await open_form(pilot, "n", apps="acme_vuln/1-2")  # one shared eslint run for both
         untick(app, "tool-bandit", "tool-pylint", "tool-pip-audit", "tool-npm-audit")
         await pilot.press("ctrl+s")
         pid = await hung_pid(pilot, hanging_eslint)
         await reload_table(pilot)  # not settle(): that waits for every worker, this run too
-        assert sorted(table_column(app, 4)) == ["pending", "running"]
-        running = table_column(app, 4).index("running")
-        app.screen.query_one("#table").move_cursor(row=running)
+        assert table_column(app, 4) == ["running", "running"]
         await pilot.press("c")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the confirmation")
         assert "and the 1 others started with it" in app.screen.title_text
@@ -234,7 +244,7 @@ async def test_cancel_kills_the_running_tool_and_marks_the_run_cancelled(
             "both analyses cancelled",
         )
         await until(pilot, lambda: not _alive(pid), "the tool's process to die", timeout=5)
-        assert not app.analysis_runs
+        await until(pilot, lambda: app.job_engine is None, "the runner to stop")
         await reload_table(pilot)
         assert table_column(app, 4) == ["cancelled", "cancelled"]
 
@@ -245,11 +255,7 @@ async def test_quitting_while_analyses_run_asks_then_cancels_them(
     app = make_app(vulnerable, start="analyses")
     async with app.run_test(size=TALL) as pilot:
         await settle(pilot)
-        app.run_analyses(
-            AnalysisService(vulnerable, load_settings()).create(
-                [("acme_vuln", 1)], parse_types("security"), tools="eslint"
-            )
-        )
+        start_now(app, vulnerable, [("acme_vuln", 1)], tools="eslint")
         pid = await hung_pid(pilot, hanging_eslint)
         await pilot.press("q")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the question")
@@ -288,8 +294,8 @@ async def test_the_log_of_an_analysis_run_by_another_process_is_followed_to_its_
         with log.open("a") as handle:
             handle.write("2026-11-01T09:30:01.000000Z -- bandit: 3 findings\n")
         await until(pilot, lambda: "-- bandit: 3 findings" in panel.lines, "a new line")
-        await pilot.press("c")  # not ours to cancel: the process that runs it is told apart
-        assert "runs in another process" in messages(app)[-1]
+        await pilot.press("c")  # no job runs it: the user is told where to stop it
+        await until(pilot, lambda: "is not run by a job" in messages(app)[-1], "the reason")
         with demo_db.write_session() as session:
             task = session.scalar(select(AnalysisTask).where(AnalysisTask.task_id == "sec-0001"))
             task.status = AnalysisStatus.COMPLETED
@@ -422,19 +428,18 @@ class TestAnalysesSnapshots:
                             run_before=open_detail)  # fmt: skip
 
 
-async def test_the_cursor_moves_to_a_run_just_started(demo_db) -> None:
+async def test_the_cursor_moves_to_a_run_just_started(vulnerable) -> None:
     """New rows appear above the view: the cursor goes to the run's first analysis, so `c`,
     `l` and enter act on it, not on the row that was highlighted before."""
-    with demo_db.write_session() as session:
-        app_id = session.scalar(select(AnalysisTask.application_id).limit(1))
-        session.add(AnalysisTask(task_id="smoke-new", application_id=app_id,
-                                 task_type="smoke", status=AnalysisStatus.PENDING))  # fmt: skip
-    app = make_app(demo_db, start="analyses")
+    first = AnalysisService(vulnerable, load_settings()).create(
+        [("acme_vuln", 2)], parse_types("smoke")
+    )[0]  # an older analysis, highlighted
+    app = make_app(vulnerable, start="analyses")
     async with app.run_test(size=TALL) as pilot:
         await settle(pilot)
         table = app.screen.query_one("#table")
-        table.move_cursor(row=row_keys(app).index("sec-0001"))
-        app.run_analyses(["smoke-new"])
-        await until(pilot, lambda: row_keys(app)[table.cursor_row] == "smoke-new", "the cursor")
+        assert row_keys(app)[table.cursor_row] == first
+        start_now(app, vulnerable, [("acme_vuln", 1)], tools="bandit")
+        await until(pilot, lambda: row_keys(app)[table.cursor_row].startswith("security-"),
+                    "the cursor on the new run")  # fmt: skip
         await until(pilot, lambda: app.screen.query_one(LogPanel).display, "its log")
-        await app.workers.wait_for_complete()

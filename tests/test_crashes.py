@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import thesis
 from sqlalchemy import select, update
+from test_analyses_screen import start_now
 from test_app import make_app, settle
 from test_containers_screen import until
 
@@ -30,6 +31,7 @@ from tui.services.analysis.runner import AnalysisService
 from tui.services.owner import process_start
 from tui.services.reconcile import reconcile
 from tui.services.scanner import scan_apps
+from tui.widgets.confirm import ConfirmModal
 
 
 def running(pid: int) -> bool:
@@ -193,11 +195,7 @@ async def test_sighup_quits_the_tui_and_cancels_its_analyses(sqlite_db, hanging_
     app = make_app(sqlite_db, start="analyses")
     async with app.run_test() as pilot:
         await settle(pilot)
-        app.run_analyses(
-            AnalysisService(sqlite_db, load_settings()).create(
-                [("acme", 1)], parse_types("security"), tools="eslint"
-            )
-        )
+        start_now(app, sqlite_db, [("acme", 1)], tools="eslint")
         await until(pilot, lambda: hanging_app.exists() and hanging_app.read_text(), "eslint")
         tool = int(hanging_app.read_text())
         os.kill(os.getpid(), signal.SIGHUP)  # a real hang-up, as a closed SSH session sends
@@ -206,3 +204,28 @@ async def test_sighup_quits_the_tui_and_cancels_its_analyses(sqlite_db, hanging_
     with sqlite_db.session() as session:
         (task,) = session.scalars(select(AnalysisTask)).all()
     assert task.status == AnalysisStatus.CANCELLED
+
+
+async def test_the_tuis_cancel_stops_an_analyze_running_in_another_shell(hanging_app) -> None:
+    """Cancel is a request in the database: the TUI asks, the `thesis analyze` that runs the
+    analysis kills its tool, ends it cancelled and exits 1."""
+    process, tool = start_analysis(hanging_app)
+    db = open_database(load_settings().resolved_database_url)
+    try:
+        app = make_app(db, start="analyses")
+        async with app.run_test(size=(110, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("c")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the question")
+            assert "Whichever process runs it" in app.screen.body_text
+            await pilot.press("y")
+            await until(pilot, lambda: process.poll() is not None, "analyze to stop", 10)
+        assert process.returncode == 1
+        wait_for(lambda: not running(tool), "its tool to be killed", timeout=5)
+        (row,) = listed()
+        assert row["status"] == "cancelled"
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        db.dispose()

@@ -23,7 +23,6 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
-from textual.worker import Worker, get_current_worker
 
 from tui.config import Settings
 from tui.errors import DatabaseError, DockerUnavailableError, ThesisError
@@ -130,8 +129,9 @@ class ThesisApp(App[None]):
         self.watch_docker = watch_docker
         self.docker_problem: str | None = None
         """Why Docker cannot be used right now (shown in the nav bar), or None."""
-        self.analysis_runs: dict[str, Worker[None]] = {}
-        """The worker running each analysis this TUI started and that has not ended."""
+        self.follow_job: int | None = None
+        """An "analyse now" job just started, whose first analysis the Analyses screen
+        follows once it is stored."""
         self.follow_next: str | None = None
         """An analysis just started, whose log the Analyses screen shows when it is next seen."""
         self.resume_jobs = resume_jobs
@@ -281,79 +281,42 @@ class ThesisApp(App[None]):
     # --- analyses ---------------------------------------------------------------------------
 
     def new_analyses(self, apps: list[tuple[str, int]]) -> None:
-        """Open the start form for `apps`; what it stores runs at once."""
+        """Open the start form for `apps`; the job it stores runs here at once."""
         if self._exit:  # a key typed right after `q` (`q` then `n`) opens nothing
             return
 
         from tui.screens.analysis_form import AnalysisFormScreen
 
-        def started(task_ids: list[str] | None) -> None:
-            if task_ids:
-                self.run_analyses(task_ids)
+        def started(job: tuple[int, int] | None) -> None:
+            if job:
+                self.start_analyses(*job)
 
         self.push_screen(AnalysisFormScreen(apps), started)
 
-    def run_analyses(self, task_ids: list[str]) -> None:
-        """Run stored pending analyses in a worker; the Analyses screen follows the first."""
-        self.follow_next = task_ids[0]
+    def start_analyses(self, job_id: int, count: int) -> None:
+        """Run an "analyse now" job (stored by the form) here; the Analyses screen follows
+        its first analysis once the engine has stored it."""
+        self.follow_job = job_id
         self.notify(
-            f"Started {len(task_ids)} {'analysis' if len(task_ids) == 1 else 'analyses'}"
+            f"Started {count} {'analysis' if count == 1 else 'analyses'}"
             + (
                 ""
                 if self.current_mode == "analyses"
                 else "; 4 shows it with its log"
-                if len(task_ids) == 1
+                if count == 1
                 else "; 4 shows them with their log"
             )
         )
+        self.run_jobs()
         if isinstance(self.screen, TableScreen):
             self.screen.reload()
-        self._run_analyses(task_ids)
 
-    @work(exit_on_error=False, group="analyses")
-    async def _run_analyses(self, task_ids: list[str]) -> None:
-        from tui.db.models import AnalysisStatus
-        from tui.services.analysis.runner import AnalysisService, describe_summary
-
-        worker = get_current_worker()
-        for task_id in task_ids:
-            self.analysis_runs[task_id] = worker
-        service = AnalysisService(self.db, self.settings, self.containers)
-        try:
-            results = await service.run(task_ids)
-        except ThesisError as exc:
-            self.notify(exc.msg, title=exc.title, severity="error", timeout=10)
-            return
-        finally:
-            for task_id in task_ids:
-                self.analysis_runs.pop(task_id, None)
+    def _analyses_stored(self, job_id: int, task_ids: list[str]) -> None:
+        if job_id == self.follow_job and task_ids:
+            self.follow_job = None
+            self.follow_next = task_ids[0]
             if isinstance(self.screen, TableScreen):
                 self.screen.reload()
-        failed = [r for r in results if r.status != AnalysisStatus.COMPLETED]
-        if len(results) == 1:
-            result = results[0]
-            detail = describe_summary(result.summary) if not failed else result.error
-            self.notify(
-                f"{result.label} {result.status}: {detail}",
-                severity="error" if failed else "information",
-                timeout=10,
-            )
-        else:
-            self.notify(
-                f"{len(results) - len(failed)} of {len(results)} analyses completed"
-                + (f"; {len(failed)} did not (see their error)" if failed else ""),
-                severity="warning" if failed else "information",
-                timeout=10,
-            )
-
-    def cancel_analysis(self, task_id: str) -> int:
-        """Cancel the run that holds `task_id`; how many of its analyses had not ended."""
-        worker = self.analysis_runs.get(task_id)
-        if worker is None:
-            return 0
-        pending = [t for t, w in self.analysis_runs.items() if w is worker]
-        worker.cancel()
-        return len(pending)
 
     # --- batch jobs -------------------------------------------------------------------------
 
@@ -376,7 +339,11 @@ class ThesisApp(App[None]):
             while True:
                 self._jobs_again = False
                 self.job_engine = Engine(
-                    self.db, self.settings, containers=self._containers, on_event=self._task_ended
+                    self.db,
+                    self.settings,
+                    containers=self._containers,
+                    on_event=self._task_ended,
+                    on_started=self._analyses_stored,
                 )
                 report = await self.job_engine.run()
                 if not self._jobs_again:
@@ -386,62 +353,59 @@ class ThesisApp(App[None]):
             return
         finally:
             self.job_engine = None
-        failed = sum(1 for event in report.ended if event.status == "failed")
-        self.notify(
-            f"Batch runner idle: {len(report.ended)} tasks ended here"
-            + (f", {failed} failed" if failed else ""),
-            title="Batch jobs",
-            severity="warning" if failed else "information",
-        )
+        studies = [event for event in report.ended if not event.one_off]
+        if studies:
+            failed = sum(1 for event in studies if event.status == "failed")
+            self.notify(
+                f"Batch runner idle: {len(studies)} batch tasks ended here"
+                + (f", {failed} failed" if failed else ""),
+                title="Batch jobs",
+                severity="warning" if failed else "information",
+            )
         self._refresh_jobs()
 
     def _task_ended(self, event: TaskEnded) -> None:
-        if event.status == "failed":
+        if event.one_off:  # an "analyse now": how it went, as it ends
+            self.notify(
+                f"{event.label} {event.status}: {event.detail}",
+                severity="information" if event.status == "completed" else "error",
+                timeout=10,
+            )
+        elif event.status == "failed":
             self.notify(f"Job {event.job_id}: {event.label} failed: {event.detail}",
                         severity="warning", timeout=6)  # fmt: skip
         self._refresh_jobs()
 
     def _refresh_jobs(self) -> None:
-        if self.current_mode == "batch" and isinstance(self.screen, TableScreen):
+        if self.current_mode in ("batch", "analyses") and isinstance(self.screen, TableScreen):
             self.screen.reload()
 
     async def action_quit(self) -> None:
-        """Quit; when analyses of this TUI still run, first say they will be cancelled."""
-        running = len(self.analysis_runs)
-        batch = len(self.job_engine.held()) if self.job_engine else 0
-        if not running and not batch:
+        """Quit; when work of this TUI still runs, first say what quitting does to it."""
+        held = self.job_engine.held_tasks() if self.job_engine else []
+        analyses = sum(1 for task in held if task.one_off)
+        batch = len(held) - analyses
+        if not held:
             self.exit()
             return
-        if not running:
-
-            def leave(confirmed: bool | None) -> None:
-                if confirmed:
-                    self.exit()
-
-            self.push_screen(
-                ConfirmModal(
-                    f"Quit and stop {batch} batch {'task' if batch == 1 else 'tasks'}?",
-                    "They run inside this TUI: quitting kills their tools and queues them "
-                    "again; `thesis batch run` (or this TUI, next time) goes on with them.",
-                    confirm_label="Quit",
-                ),
-                leave,
+        if analyses:
+            title = f"Quit and cancel {analyses} {'analysis' if analyses == 1 else 'analyses'}?"
+            body = (
+                "They run inside this TUI: quitting kills their tools and marks them "
+                "cancelled. For long runs use a batch job (thesis batch run) instead."
             )
-            return
+        else:
+            title = f"Quit and stop {batch} batch {'task' if batch == 1 else 'tasks'}?"
+            body = (
+                "They run inside this TUI: quitting kills their tools and queues them "
+                "again; `thesis batch run` (or this TUI, next time) goes on with them."
+            )
 
         def answer(confirmed: bool | None) -> None:
             if confirmed:
                 self.exit()
 
-        self.push_screen(
-            ConfirmModal(
-                f"Quit and cancel {running} {'analysis' if running == 1 else 'analyses'}?",
-                "They run inside this TUI: quitting kills their tools and marks them "
-                "cancelled. For long runs use `thesis analyze` or a batch job instead.",
-                confirm_label="Quit",
-            ),
-            answer,
-        )
+        self.push_screen(ConfirmModal(title, body, confirm_label="Quit"), answer)
 
     def action_show(self, mode: str) -> None:
         """A screen's key: its screen; pressed on it (or on a drill-down opened from it), back

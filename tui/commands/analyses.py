@@ -13,11 +13,10 @@ import click
 
 from tui.commands.base import Context, echo_json, handles_errors, pass_context, run_cancellable
 from tui.commands.containers import app_arguments
-from tui.db.models import AnalysisStatus
 from tui.errors import shown
 from tui.services.analyses import get_analysis, list_analyses
-from tui.services.analysis.registry import parse_types
-from tui.services.analysis.runner import AnalysisService, describe_summary
+from tui.services.analysis.runner import describe_summary
+from tui.services.batches import list_tasks
 
 
 def _progress(line: str) -> None:
@@ -78,29 +77,49 @@ def analyze(
     zap_scan: str | None,
 ) -> None:
     """Run analyses on app NUMBER of MODEL; the log streams to stderr."""  # fmt: skip
-    service = AnalysisService(context.database(), context.settings)
+    from tui.db.models import TaskStatus
+    from tui.jobs.engine import Engine
+    from tui.jobs.planner import create_job
+    from tui.jobs.spec import JobSpec
+    from tui.services.analysis.registry import KINDS
+
     options = {
+        "tools": tools,
         "model": review_model,
         "requirements": requirements,
         "users": users,
         "spawn_rate": spawn_rate,
         "duration": duration,
-        "endpoints": endpoints.split(",") if endpoints else None,
+        "endpoints": endpoints,
         "zap_scan": zap_scan,
     }
-    task_ids = service.create(
-        [(model, number)],
-        parse_types(types),
-        tools=tools,
+    # An "analyse now" is a one-off job, run here by the same engine as a study: it can be
+    # watched and cancelled from the TUI or another shell like any job.
+    spec = JobSpec.build(
+        name=f"analyze {model} {number}",
+        types=types,
+        explicit=[(model, number)],
         options={key: value for key, value in options.items() if value is not None},
+        priority="urgent",
+        force=True,
     )
-    results = run_cancellable(service.run(task_ids, _progress), "the running analysis was stopped")
-    for result in results:
-        if result.status == AnalysisStatus.COMPLETED:
-            click.echo(f"{result.task_id} completed: {describe_summary(result.summary)}")
+    db = context.database()
+    for kind in spec.types:
+        KINDS[kind].run_check(db, context.settings, spec.config_of(kind))
+    job = create_job(db, context.settings, spec, one_off=True, created_by="thesis analyze")
+    engine = Engine(db, context.settings, jobs=[job.id], sink=_progress)
+    report = run_cancellable(engine.run(), "the running analysis was stopped")
+    ended = sorted(report.ended, key=lambda event: event.task_id)
+    for event in ended:
+        name = event.analysis_task_id or event.label
+        if event.status == TaskStatus.COMPLETED:
+            click.echo(f"{name} completed: {event.detail}")
         else:
-            click.echo(f"{result.task_id} {result.status}: {result.error}")
-    if any(result.status != AnalysisStatus.COMPLETED for result in results):
+            echo(f"{name} {event.status}: {event.detail}")
+    skipped = list_tasks(db, job.id, status="skipped", count=False).rows
+    for task in skipped:
+        echo(f"{task.model} app {task.app_number} {task.type} skipped: {task.error}")
+    if skipped or any(event.status != TaskStatus.COMPLETED for event in ended):
         sys.exit(1)
 
 

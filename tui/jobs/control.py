@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from tui.db import Database
-from tui.db.models import BatchJob, BatchTask, JobStatus, TaskStatus
+from tui.db.models import AnalysisTask, BatchJob, BatchTask, JobStatus, TaskStatus
 from tui.db.types import utcnow
 from tui.errors import NotFoundError, ValidationError
-from tui.jobs.store import ACTIVE, OPEN, settle
+from tui.services.batches import ACTIVE, OPEN, settle
 
 
 @dataclass(frozen=True)
@@ -124,3 +124,42 @@ def retry(db: Database, job_id: int, *, failed_only: bool = False) -> Changed:
             .values(status=JobStatus.PENDING, completed_at=None, error_message=None)
         )
     return Changed(job_id, JobStatus.PENDING, tasks)
+
+
+@dataclass(frozen=True)
+class RunOf:
+    """The batch task that runs an analysis, and what cancelling it ends."""
+
+    job_id: int
+    task_id: int
+    one_off: bool
+    """An "analyse now": cancelling one analysis cancels the run it was started with."""
+    open_tasks: int
+
+
+def run_of(db: Database, analysis_task_id: str) -> RunOf | None:
+    """The open batch task whose current attempt is `analysis_task_id`, or None (it ended,
+    or no job runs it)."""
+    t, j, a = BatchTask, BatchJob, AnalysisTask
+    with db.session() as session:
+        row = session.execute(
+            select(t.id, t.job_id, j.one_off)
+            .join(j, j.id == t.job_id)
+            .join(a, a.id == t.analysis_task_id)
+            .where(a.task_id == analysis_task_id, t.status.in_(OPEN))
+        ).first()
+        if row is None:
+            return None
+        open_tasks = 1
+        if row.one_off:
+            open_tasks = session.scalar(
+                select(func.count()).where(t.job_id == row.job_id, t.status.in_(OPEN))
+            )
+    return RunOf(row.job_id, row.id, bool(row.one_off), int(open_tasks or 0))
+
+
+def cancel_run(db: Database, run: RunOf) -> int:
+    """Cancel what `run` names: its whole "analyse now" job, or its one task of a study."""
+    if run.one_off:
+        return cancel(db, run.job_id).tasks
+    return int(cancel_task(db, run.task_id))

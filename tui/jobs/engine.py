@@ -52,7 +52,7 @@ from tui.secrets import redact
 from tui.services.analysis.contract import NewAnalysis, TaskRef, TaskResult
 from tui.services.analysis.registry import KINDS
 from tui.services.analysis.runner import AnalysisService, describe_summary
-from tui.services.batches import progress
+from tui.services.batches import progress, settle
 from tui.services.container_logs import LogSink
 from tui.services.owner import HEARTBEAT_SECONDS, Owner, current
 from tui.services.reconcile import reconcile
@@ -80,6 +80,7 @@ class TaskEnded:
     detail: str
     reused: bool = False
     analysis_task_id: str | None = None
+    one_off: bool = False
 
 
 @dataclass
@@ -109,6 +110,7 @@ class Engine:
         jobs: list[int] | None = None,
         sink: LogSink | None = None,
         on_event: Callable[[TaskEnded], None] | None = None,
+        on_started: Callable[[int, list[str]], None] | None = None,
         containers: Any = None,
         owner: Owner | None = None,
     ) -> None:
@@ -117,6 +119,8 @@ class Engine:
         self.jobs = jobs
         self.sink = sink
         self.on_event = on_event
+        self.on_started = on_started
+        """Called with (job id, analysis task ids) when a unit's analyses are stored."""
         self.owner = owner or current()
         cores = os.cpu_count() or 1
         # One shared static run per core, each tool of it in one process: the cores stay
@@ -168,14 +172,17 @@ class Engine:
         await self._settle()
         return self.report
 
-    def held(self) -> list[int]:
+    def held_tasks(self) -> list[Claimed]:
         """The tasks this engine holds and has not ended."""
         return [
-            task.id
+            task
             for unit in self.units.values()
             for task in unit.tasks
             if task.id not in self._ended
         ]
+
+    def held(self) -> list[int]:
+        return [task.id for task in self.held_tasks()]
 
     async def _fill(self) -> int:
         """Claim and start units while slots are free; how many it started."""
@@ -240,7 +247,7 @@ class Engine:
             return
         touched, self._touched = self._touched, set()
         with contextlib.suppress(ThesisError):
-            for job_id in await asyncio.to_thread(store.settle, self.db, touched):
+            for job_id in await asyncio.to_thread(settle, self.db, touched):
                 done = (await asyncio.to_thread(progress, self.db, [job_id]))[job_id]
                 self._say(
                     job_id,
@@ -250,14 +257,23 @@ class Engine:
                 )
 
     async def _stop(self, reason: str) -> None:
+        """Kill the running tools; a study's tasks go back to the queue, an "analyse now"
+        ends cancelled (it was asked for now, not for whenever a runner comes)."""
         units = dict(self.units)
         for task in units:
             task.cancel()
         if units:
             await asyncio.gather(*units, return_exceptions=True)
-        held = [t.id for unit in units.values() for t in unit.tasks]
+        held = [t for unit in units.values() for t in unit.tasks]
         with contextlib.suppress(ThesisError):
-            await asyncio.to_thread(store.release, self.db, self.owner, held, reason)
+            await asyncio.to_thread(
+                store.release, self.db, self.owner, [t.id for t in held if not t.one_off], reason
+            )
+            await asyncio.to_thread(
+                store.cancel_held, self.db, self.owner, [t.id for t in held if t.one_off],
+                "cancelled: its run was stopped",
+            )  # fmt: skip
+            await asyncio.to_thread(settle, self.db, {t.job_id for t in held if t.one_off})
         self.units.clear()
 
     # --- one unit ---------------------------------------------------------------------
@@ -302,6 +318,8 @@ class Engine:
         )
         ids = [ref.task_id for ref in refs]
         analysis_ids = [ref.id for ref in refs]
+        if self.on_started is not None:
+            self.on_started(first.job_id, ids)
         started_app = False
         if unit.resource == "app":
             started_app = not await asyncio.to_thread(self._is_up, first)
@@ -401,7 +419,9 @@ class Engine:
         reused: bool = False,
         analysis: str | None = None,
     ) -> None:
-        event = TaskEnded(task.job_id, task.id, task.label, status, detail, reused, analysis)
+        event = TaskEnded(
+            task.job_id, task.id, task.label, status, detail, reused, analysis, task.one_off
+        )
         self.report.ended.append(event)
         self._touched.add(task.job_id)
         mark = "ok" if status == TaskStatus.COMPLETED else "!!"

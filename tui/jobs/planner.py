@@ -24,10 +24,10 @@ from tui.db.models import (
     ModelCapability,
     TaskStatus,
 )
-from tui.errors import ValidationError
+from tui.errors import NotFoundError, ValidationError
 from tui.jobs.spec import JobSpec
-from tui.jobs.store import settle
 from tui.services.analysis.registry import KINDS
+from tui.services.batches import settle
 
 MAX_TASKS = 200_000
 """More than a study of 300 models x 30 apps x every type: a typo, not a study."""
@@ -129,6 +129,9 @@ def plan(db: Database, spec: JobSpec) -> Plan:
                 ).where(g.model_slug.in_(models))
             ).all()
         }
+    for slug, number in spec.explicit:  # apps named one by one must exist
+        if (slug, number) not in apps:
+            raise NotFoundError(f"No app {slug} app {number}; scan its folder first")
     tasks = [
         PlannedTask(
             slug,

@@ -28,13 +28,8 @@ from tui.db.models import (
     TaskStatus,
 )
 from tui.db.types import utcnow
-from tui.services.batches import priority_rank
+from tui.services.batches import ACTIVE, priority_rank
 from tui.services.owner import Owner
-
-ACTIVE = (JobStatus.PENDING, JobStatus.RUNNING)
-"""Jobs whose pending tasks may be claimed."""
-OPEN = (TaskStatus.PENDING, TaskStatus.RUNNING)
-"""Tasks that have not ended."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +45,8 @@ class Claimed:
     attempts: int
     force: bool
     max_attempts: int
+    one_off: bool = False
+    """Of an "analyse now" job: stopping the runner ends it cancelled, not queued again."""
 
     @property
     def label(self) -> str:
@@ -122,7 +119,7 @@ def claim(
             .execution_options(synchronize_session=False)
         )
         rows = session.execute(
-            select(t, j.config)
+            select(t, j.config, j.one_off)
             .join(j, j.id == t.job_id)
             .where(t.id.in_(ids), t.status == TaskStatus.RUNNING, _mine(owner))
             .order_by(t.id)
@@ -143,8 +140,9 @@ def claim(
                 attempts=task.attempts,
                 force=bool((spec or {}).get("force")),
                 max_attempts=int((spec or {}).get("max_attempts") or 3),
+                one_off=bool(one_off),
             )
-            for task, spec in rows
+            for task, spec, one_off in rows
         ]
 
 
@@ -237,6 +235,19 @@ def finish(
     return bool(changed)
 
 
+def cancel_held(db: Database, owner: Owner, ids: list[int], reason: str) -> int:
+    """Tasks this runner holds end cancelled (an "analyse now" whose runner stops)."""
+    if not ids:
+        return 0
+    t = BatchTask
+    with db.write_session() as session:
+        return session.execute(
+            update(t)
+            .where(t.id.in_(ids), t.status == TaskStatus.RUNNING, _mine(owner))
+            .values(status=TaskStatus.CANCELLED, error_message=reason, completed_at=utcnow())
+        ).rowcount  # fmt: skip
+
+
 def release(db: Database, owner: Owner, ids: list[int], reason: str) -> int:
     """Tasks this runner holds back to pending (the runner stops before they end): the next
     runner runs them again, as a new attempt. Returns how many."""
@@ -268,57 +279,6 @@ def reusable(db: Database, cache_key: str) -> tuple[int, str] | None:
     return None
 
 
-def settle(db: Database, job_ids: Iterable[int]) -> list[int]:
-    """End the jobs of `job_ids` that have no open task left: completed, or failed when a
-    task failed. Returns the ids of the jobs it ended."""
-    t, j = BatchTask, BatchJob
-    wanted = list(set(job_ids))
-    if not wanted:
-        return []
-    with db.session() as session:  # most calls end nothing: look before taking the lock
-        still_open = set(
-            session.scalars(
-                select(t.job_id).where(t.job_id.in_(wanted), t.status.in_(OPEN)).distinct()
-            )
-        )
-        active = set(session.scalars(select(j.id).where(j.id.in_(wanted), j.status.in_(ACTIVE))))
-    candidates = sorted(active - still_open)
-    if not candidates:
-        return []
-    ended: list[int] = []
-    now = utcnow()
-    with db.write_session() as session:
-        for job_id in candidates:
-            counts = dict(
-                session.execute(
-                    select(t.status, func.count()).where(t.job_id == job_id).group_by(t.status)
-                ).all()
-            )
-            if any(counts.get(status) for status in OPEN):
-                continue
-            failed = counts.get(TaskStatus.FAILED, 0)
-            done = counts.get(TaskStatus.COMPLETED, 0)
-            total = sum(counts.values())
-            changed = session.execute(
-                update(j)
-                .where(j.id == job_id, j.status.in_(ACTIVE))
-                .values(
-                    status=JobStatus.FAILED if failed else JobStatus.COMPLETED,
-                    completed_at=now,
-                    progress=100,
-                    completed_tests=done,
-                    failed_tests=failed,
-                    total_tests=total,
-                    error_message=f"{failed} task{'s' if failed != 1 else ''} failed"
-                    if failed
-                    else None,
-                )
-            ).rowcount
-            if changed:
-                ended.append(job_id)
-    return ended
-
-
 def claimable_jobs(db: Database, jobs: list[int] | None = None) -> list[int]:
     """Jobs with work a runner could take now (pending tasks, not paused or cancelled), or
     tasks still running under some runner."""
@@ -344,14 +304,17 @@ def active_jobs(db: Database, jobs: list[int] | None = None) -> list[int]:
 
 
 def orphaned_jobs(db: Database) -> list[int]:
-    """Pending or running jobs with pending tasks and none running anywhere: nobody runs
-    them (their runner was killed and its tasks re-queued, or none was ever started)."""
+    """Studies (not one-off runs) pending or running, with pending tasks and none running
+    anywhere: nobody runs them (their runner was killed and its tasks re-queued, or none was
+    ever started)."""
     t, j = BatchTask, BatchJob
     running = select(t.id).where(t.job_id == j.id, t.status == TaskStatus.RUNNING).exists()
     pending = select(t.id).where(t.job_id == j.id, t.status == TaskStatus.PENDING).exists()
     with db.session() as session:
         return list(
             session.scalars(
-                select(j.id).where(j.status.in_(ACTIVE), pending, ~running).order_by(j.id)
+                select(j.id)
+                .where(j.status.in_(ACTIVE), j.one_off.is_(False), pending, ~running)
+                .order_by(j.id)
             )
         )

@@ -1,8 +1,8 @@
 """4 · Analyses: every analysis with its status, duration and findings.
 
 `n` starts analyses (on the highlighted analysis's app, or any apps typed in the form),
-`enter` opens one with its findings, `l` follows its log as it is written — whichever
-process runs it — and `c` cancels a run this TUI started.
+`enter` opens one with its findings, `l` follows its log as it is written and `c` cancels
+its run, whichever process runs it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 
 from tui.db.models import UNFINISHED
 from tui.errors import ThesisError
+from tui.jobs import control
 from tui.screens.base import Column, Query, TableScreen
 from tui.services.analyses import AnalysisRow, follow_analysis_log, list_analyses
 from tui.services.common import Page
@@ -55,7 +56,7 @@ class AnalysesScreen(TableScreen):
             "c",
             "cancel_analysis",
             "Cancel",
-            tooltip="Cancel the run of the highlighted analysis (asks first)",
+            tooltip="Cancel the highlighted analysis's run, whichever process runs it (asks first)",
         ),
     ]
     HELP_PARTS = [("The log (tab to it)", LogPanel), ("The filter", FilterBar)]
@@ -170,35 +171,53 @@ class AnalysesScreen(TableScreen):
             panel.push(f"({exc.msg})")
 
     def action_cancel_analysis(self) -> None:
-        """Cancel the run of the highlighted analysis: its tool is killed, it ends cancelled."""
+        """Cancel the run of the highlighted analysis, whichever process runs it: a request
+        in the database; its runner kills the tool and ends it cancelled."""
         row = self.require_selection()
         if row is None:
             return
         if row.status not in UNFINISHED:
             self.notify(f"{row.task_id} is {row.status}: nothing to cancel.", severity="warning")
             return
-        runs = self.thesis.analysis_runs
-        if row.task_id not in runs:
+        self._ask_to_cancel(row.task_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="read:cancel")
+    def _ask_to_cancel(self, task_id: str) -> None:
+        try:
+            run = control.run_of(self.thesis.db, task_id)
+        except ThesisError as exc:
+            self.app.call_from_thread(self.notify, exc.msg, severity="error")
+            return
+        self.app.call_from_thread(self._confirm_cancel, task_id, run)
+
+    def _confirm_cancel(self, task_id: str, run: control.RunOf | None) -> None:
+        if run is None:
             self.notify(
-                f"{row.task_id} runs in another process (thesis analyze or a batch); "
-                "stop it there.",
+                f"{task_id} is not run by a job (an older `thesis analyze`?); "
+                "stop its process there.",
                 severity="warning",
                 timeout=8,
             )
             return
-        worker = runs[row.task_id]
-        count = sum(1 for run in runs.values() if run is worker)
-        others = f" and the {count - 1} others started with it" if count > 1 else ""
+        others = run.open_tasks - 1
+        also = f" and the {others} others started with it" if others > 0 else ""
 
         def cancel(confirmed: bool | None) -> None:
-            if confirmed and self.thesis.cancel_analysis(row.task_id):
-                self.notify(f"Cancelling {row.task_id}{others}.")
+            if confirmed:
+                self.run_service(
+                    lambda: (
+                        f"Cancelling {task_id}{also}."
+                        if control.cancel_run(self.thesis.db, run)
+                        else f"{task_id} had already ended."
+                    )
+                )
 
+        where = "" if run.one_off else f" (one task of batch job {run.job_id})"
         self.app.push_screen(
             ConfirmModal(
-                f"Cancel {row.task_id}{others}?",
-                "The running tool is killed and the unfinished analyses are marked cancelled. "
-                "Finished ones keep their results.",
+                f"Cancel {task_id}{also}?",
+                f"Whichever process runs it{where} kills the running tool and marks the "
+                "unfinished analyses cancelled. Finished ones keep their results.",
                 confirm_label="Cancel run",
             ),
             cancel,

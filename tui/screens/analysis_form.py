@@ -1,8 +1,9 @@
 """Start analyses: which apps, which types, which tools, and the few options that matter.
 
-The form stores the pending tasks itself (in a thread) before it closes, so a typo in an
+The form stores an "analyse now" job itself (in a thread) before it closes, so a typo in an
 app or a bad load-test number is shown where it was typed, and nothing is stored when any
-part is wrong. It dismisses with the new task ids, which the app then runs.
+part is wrong. It dismisses with the job's id and its number of analyses; the app runs it
+with the batch engine, like any job.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from tui.db.models import AnalysisType
 from tui.errors import ThesisError, ValidationError
+from tui.jobs.planner import create_job
+from tui.jobs.spec import JobSpec
 from tui.services.analysis.options import SECURITY_TOOLS, form_fields
 from tui.services.analysis.registry import KINDS, RUNNABLE
 from tui.services.analysis.request import format_app_list, parse_app_list
-from tui.services.analysis.runner import AnalysisService
 from tui.widgets.check import Check
 from tui.widgets.dialog import FormDialog
 
@@ -37,8 +39,8 @@ OPTIONS: list[tuple[str, str, str]] = list(
 empty means the type's default."""
 
 
-class AnalysisFormScreen(FormDialog[list[str] | None]):
-    """Dismisses with the ids of the analyses it stored (pending), or None."""
+class AnalysisFormScreen(FormDialog[tuple[int, int] | None]):
+    """Dismisses with (job id, analyses) of the one-off job it stored, or None."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -122,13 +124,23 @@ class AnalysisFormScreen(FormDialog[list[str] | None]):
         tools: str,
         options: dict[str, Any],
     ) -> None:
-        service = AnalysisService(self.thesis.db, self.thesis.settings)
+        db, settings = self.thesis.db, self.thesis.settings
         try:
-            task_ids = service.create(apps, types, tools=tools, options=options)
+            spec = JobSpec.build(
+                name=f"analyse {format_app_list(apps)}"[:200],
+                types=[str(kind) for kind in types],
+                explicit=apps,
+                options={**options, "tools": tools},
+                priority="urgent",
+                force=True,
+            )
+            for kind in spec.types:
+                KINDS[kind].run_check(db, settings, spec.config_of(kind))
+            job = create_job(db, settings, spec, one_off=True, created_by="tui")
         except ThesisError as exc:
             self.app.call_from_thread(self._show_error, exc.msg)
             return
-        self.app.call_from_thread(self.dismiss, task_ids)
+        self.app.call_from_thread(self.dismiss, (job.id, job.tasks - job.skipped))
 
     def _show_error(self, message: str) -> None:
         self.show_error(message)

@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from textual.worker import Worker
-
     from tui.config import Settings
     from tui.db import Database
     from tui.services.containers import ContainerService
@@ -19,7 +17,6 @@ if TYPE_CHECKING:
 
 class Host(Protocol):
     settings: Settings
-    analysis_runs: dict[str, Worker[None]]
     follow_next: str | None
 
     @property
@@ -30,8 +27,8 @@ class Host(Protocol):
 
     def new_analyses(self, apps: list[tuple[str, int]]) -> None: ...
 
-    def cancel_analysis(self, task_id: str) -> int: ...
-
     def sync_docker(self) -> object: ...
 
     def run_jobs(self) -> None: ...
+
+    def start_analyses(self, job_id: int, count: int) -> None: ...

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, func, select, update
 
 from tui.db import Database
-from tui.db.models import AnalysisTask, BatchJob, BatchTask, JobPriority
+from tui.db.models import AnalysisTask, BatchJob, BatchTask, JobPriority, JobStatus, TaskStatus
+from tui.db.types import utcnow
 from tui.errors import NotFoundError
 from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
 
@@ -37,6 +38,11 @@ class BatchJobRow:
     description: str | None = None
     log_path: str | None = None
 
+
+ACTIVE = (JobStatus.PENDING, JobStatus.RUNNING)
+"""Jobs whose pending tasks may be claimed."""
+OPEN = (TaskStatus.PENDING, TaskStatus.RUNNING)
+"""Tasks that have not ended."""
 
 PRIORITY_RANK = {priority: rank for rank, priority in enumerate(JobPriority)}
 """low < normal < high < urgent, as the enum lists them (not as the words sort)."""
@@ -270,3 +276,54 @@ def breakdown(db: Database, job_id: int, by: str) -> dict[str, Progress]:
         if reused:
             bucket["reused"] = bucket.get("reused", 0) + number
     return {key: Progress(**values) for key, values in sorted(counts.items())}
+
+
+def settle(db: Database, job_ids: Iterable[int]) -> list[int]:
+    """End the jobs of `job_ids` that have no open task left: completed, or failed when a
+    task failed. Returns the ids of the jobs it ended."""
+    t, j = BatchTask, BatchJob
+    wanted = list(set(job_ids))
+    if not wanted:
+        return []
+    with db.session() as session:  # most calls end nothing: look before taking the lock
+        still_open = set(
+            session.scalars(
+                select(t.job_id).where(t.job_id.in_(wanted), t.status.in_(OPEN)).distinct()
+            )
+        )
+        active = set(session.scalars(select(j.id).where(j.id.in_(wanted), j.status.in_(ACTIVE))))
+    candidates = sorted(active - still_open)
+    if not candidates:
+        return []
+    ended: list[int] = []
+    now = utcnow()
+    with db.write_session() as session:
+        for job_id in candidates:
+            counts = dict(
+                session.execute(
+                    select(t.status, func.count()).where(t.job_id == job_id).group_by(t.status)
+                ).all()
+            )
+            if any(counts.get(status) for status in OPEN):
+                continue
+            failed = counts.get(TaskStatus.FAILED, 0)
+            done = counts.get(TaskStatus.COMPLETED, 0)
+            total = sum(counts.values())
+            changed = session.execute(
+                update(j)
+                .where(j.id == job_id, j.status.in_(ACTIVE))
+                .values(
+                    status=JobStatus.FAILED if failed else JobStatus.COMPLETED,
+                    completed_at=now,
+                    progress=100,
+                    completed_tests=done,
+                    failed_tests=failed,
+                    total_tests=total,
+                    error_message=f"{failed} task{'s' if failed != 1 else ''} failed"
+                    if failed
+                    else None,
+                )
+            ).rowcount
+            if changed:
+                ended.append(job_id)
+    return ended

@@ -29,6 +29,7 @@ from tui.db.models import (
     TaskStatus,
 )
 from tui.db.types import utcnow
+from tui.services.batches import settle
 from tui.services.owner import Owner, owner_of
 
 
@@ -135,25 +136,35 @@ def _requeue_batch_tasks(db: Database, stale_before) -> int:
     b, j = BatchTask, BatchJob
     with db.session() as session:
         rows = session.execute(
-            select(b.id, b.attempts, b.owner_host, b.owner_pid, b.owner_start, b.heartbeat_at,
-                   j.config)
+            select(b.id, b.job_id, b.attempts, b.owner_host, b.owner_pid, b.owner_start,
+                   b.heartbeat_at, j.config, j.one_off)
             .join(j, j.id == b.job_id)
             .where(b.status == TaskStatus.RUNNING)
         ).all()  # fmt: skip
     gone = {}
+    one_off_jobs: set[int] = set()
     for row in rows:
         owner = owner_of(row.owner_host, row.owner_pid, row.owner_start)
         why = _gone(owner, row.heartbeat_at, stale_before) if owner else "no runner holds it"
         if why:
             limit = int((row.config or {}).get("max_attempts") or 3)
-            gone[row.id] = (why, row.attempts >= limit, limit)
+            # An "analyse now" is not run again later: it ends, as a dead `thesis analyze`'s.
+            gone[row.id] = (why, row.attempts >= limit, limit, bool(row.one_off))
+            if row.one_off:
+                one_off_jobs.add(row.job_id)
     if not gone:
         return 0
     now = utcnow()
     with db.write_session() as session:
-        for task_id, (why, exhausted, limit) in gone.items():
+        for task_id, (why, exhausted, limit, one_off) in gone.items():
             owner_free = {"owner_host": None, "owner_pid": None, "owner_start": None}
-            if exhausted:
+            if one_off:
+                values = {
+                    "status": TaskStatus.FAILED,
+                    "completed_at": now,
+                    "error_message": f"interrupted: {why}",
+                }
+            elif exhausted:
                 values = {
                     "status": TaskStatus.FAILED,
                     "completed_at": now,
@@ -169,4 +180,12 @@ def _requeue_batch_tasks(db: Database, stale_before) -> int:
                 update(b).where(b.id == task_id, b.status == TaskStatus.RUNNING)
                 .values(**values, **owner_free)
             )  # fmt: skip
+        if one_off_jobs:  # the rest of a dead "analyse now" will not run either
+            session.execute(
+                update(b)
+                .where(b.job_id.in_(one_off_jobs), b.status == TaskStatus.PENDING)
+                .values(status=TaskStatus.CANCELLED, completed_at=now,
+                        error_message="not run: the run it belonged to was interrupted")
+            )  # fmt: skip
+    settle(db, one_off_jobs)
     return len(gone)
