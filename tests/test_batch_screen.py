@@ -33,6 +33,15 @@ from tui.services.batches import get_job, list_jobs
 from tui.services.reconcile import reconcile
 from tui.services.scanner import scan_apps
 from tui.widgets.confirm import ConfirmModal
+from tui.widgets.log_panel import LogPanel
+
+
+async def open_the_job(pilot) -> None:
+    """From the jobs table, enter on the highlighted job, its tasks loaded."""
+    await settle(pilot)
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, JobScreen), "the job view")
+    await settle(pilot)
 
 
 def job_status(db, job_id: int) -> str:
@@ -135,10 +144,7 @@ async def test_enter_opens_the_job_its_failures_and_their_analyses(sqlite_db, st
     await Engine(sqlite_db, load_settings(), jobs=[job_id]).run()
     app = make_app(sqlite_db, start="batch")
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, JobScreen), "the job view")
-        await settle(pilot)
+        await open_the_job(pilot)
         head = str(app.screen.query_one("#job-head").render())
         assert "5 done (0 reused) · 1 failed" in head and "acme_a 3/3" in head
         assert "6 of 6 tasks" in status_text(app)
@@ -240,3 +246,24 @@ class TestBatchSnapshots:
 
         assert snap_compare(make_app(jobs_db, start="batch"), terminal_size=SIZE,
                             run_before=open_form)  # fmt: skip
+
+
+async def test_l_follows_a_tasks_log_and_shift_l_the_jobs(sqlite_db, study) -> None:
+    scan_apps(sqlite_db, study)
+    job_id = new_job(sqlite_db, options={"tools": "bandit"}, models="acme_a")
+    await Engine(sqlite_db, load_settings(), jobs=[job_id]).run()
+    app = make_app(sqlite_db, start="batch")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_the_job(pilot)
+        panel = app.screen.query_one(LogPanel)
+        await pilot.press("L")
+        await until(pilot, lambda: len(panel.lines) == 4, "a line per task and the end")
+        assert all(f"ok acme_a app {n} security completed:" in " ".join(panel.lines)
+                   for n in (1, 2, 3))  # fmt: skip
+        assert "== job ended: 3 completed (0 reused), 0 failed" in panel.lines[-1]
+        assert not app.screen.query_one("#job-head").display
+        await pilot.press("l")  # the highlighted task's own log instead
+        await until(pilot, lambda: any(line.startswith("-- bandit") for line in panel.lines),
+                    "the task's log")  # fmt: skip
+        await pilot.press("l")
+        assert not panel.display and app.screen.query_one("#job-head").display

@@ -13,17 +13,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
 
+from tui.errors import ThesisError
 from tui.jobs import control
 from tui.screens.base import Column, Query, TableScreen
+from tui.services.analyses import follow_analysis_log
 from tui.services.batches import (
     BatchJobRow,
     BatchTaskRow,
     breakdown,
+    follow_job_log,
     get_job,
     list_jobs,
     list_tasks,
@@ -32,6 +36,7 @@ from tui.services.common import Page
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.format import NONE, duration
 from tui.widgets.format import status as fmt_status
+from tui.widgets.log_panel import LogPanel
 
 BAR = 10
 
@@ -194,9 +199,17 @@ class JobScreen(TableScreen):
     SUB_TITLE = "Batch job"
     MODE = "batch"
     NOUN = "tasks"
-    ROW_ACTIONS = frozenset({"open"})
+    ROW_ACTIONS = frozenset({"open", "task_log"})
+    HELP_PARTS = [("The log (tab to it)", LogPanel)]
     BINDINGS = [
         Binding("enter", "open", "Analysis", tooltip="The task's analysis, with its findings"),
+        Binding(
+            "l",
+            "task_log",
+            "Log",
+            tooltip="Follow the highlighted task's log, live (l again hides it)",
+        ),
+        Binding("L", "job_log", "Job log", tooltip="Follow the job's log: a line per ended task"),
         Binding("f", "failed", "Failed", tooltip="Only failed tasks (f again: all)"),
         Binding("p", "pause", "Pause", tooltip="Pause the job"),
         Binding("r", "resume", "Resume", tooltip="Resume the job and run it here"),
@@ -217,9 +230,70 @@ class JobScreen(TableScreen):
         self.job_id = job_id
         self.only_failed = False
         self.EMPTY_HINT = "No task matches."
+        self._log_key: str | None = None
 
     def compose_below_table(self) -> ComposeResult:
         yield Static("", id="job-head", markup=False)
+        yield LogPanel(id="logs")
+
+    def on_mount(self) -> None:
+        self.query_one(LogPanel).display = False
+        super().on_mount()
+
+    def _show_log(self, title: str, key: str, source: Any) -> None:
+        """Follow `source` (batches of lines) in the log panel; the same key again hides it."""
+        panel = self.query_one(LogPanel)
+        if panel.display and self._log_key == key:
+            self._hide_log()
+            return
+        panel.clear()
+        panel.set_title(title)
+        panel.display = True
+        self.query_one("#job-head").display = False
+        self._log_key = key
+        self._follow(panel, source)
+
+    def _hide_log(self) -> None:
+        self._log_key = None
+        self.workers.cancel_group(self, "log:job")
+        self.query_one(LogPanel).display = False
+        self.query_one("#job-head").display = True
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="log:job")
+    def _follow(self, panel: LogPanel, source: Any) -> None:
+        worker = get_current_worker()
+        try:
+            for batch in source(lambda: worker.is_cancelled):
+                if not worker.is_cancelled:
+                    panel.push_many(batch)
+        except ThesisError as exc:
+            panel.push(f"({exc.msg})")
+
+    def action_task_log(self) -> None:
+        row = self.require_selection()
+        if row is None:
+            return
+        if not row.analysis_task_id or row.reused:
+            why = "it reused an earlier analysis" if row.reused else "it has not started"
+            self.notify(f"{row.model} app {row.app_number} {row.type}: no log ({why})")
+            return
+        task_id, db = row.analysis_task_id, self.thesis.db
+        self._show_log(
+            f"log · {task_id}",
+            task_id,
+            lambda stopped: follow_analysis_log(db, task_id, stopped=stopped),
+        )
+
+    def action_job_log(self) -> None:
+        job_id, db = self.job_id, self.thesis.db
+        self._show_log(
+            f"job {job_id} log",
+            f"job-{job_id}",
+            lambda stopped: follow_job_log(db, job_id, stopped=stopped),
+        )
+
+    def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "log:job")
 
     def fetch(self, query: Query, count: bool = True) -> Page[Any]:
         db = self.thesis.db

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -197,13 +198,33 @@ def follow_analysis_log(
     or running — whichever process runs it (this TUI, `thesis analyze`, a batch) — then the
     rest once it ends. Stops early when `stopped()` says so (the user looked away).
     """
-    status, log_path = _log_state(db, task_id)
+
+    def state() -> tuple[bool, str | None]:
+        status, log_path = _log_state(db, task_id)
+        return status in UNFINISHED, log_path
+
+    for batch in follow_file(state, stopped=stopped, poll=poll,
+                             no_file="(this analysis left no log)"):  # fmt: skip
+        yield [_STAMP.sub("", line, count=1) for line in batch]
+
+
+def follow_file(
+    state: Callable[[], tuple[bool, str | None]],
+    *,
+    stopped: Callable[[], bool] = lambda: False,
+    poll: float = 0.1,
+    no_file: str = "(no log)",
+) -> Iterator[list[str]]:
+    """Batches of lines of the file `state()` names, followed while `state()` says its
+    writer still works (asked every few polls), then the rest; `no_file` when there is none
+    once the writer is done."""
+    live, log_path = state()
     handle = None
     partial = ""
     checked = time.monotonic()
     try:
         while not stopped():
-            if handle is None and log_path:
+            if handle is None and log_path and os.path.exists(log_path):
                 try:
                     handle = open(log_path, encoding="utf-8", errors="replace")  # noqa: SIM115
                 except OSError as exc:
@@ -213,15 +234,15 @@ def follow_analysis_log(
             if chunk:
                 lines = (partial + chunk).split("\n")
                 partial = lines.pop()
-                yield [_STAMP.sub("", line, count=1) for line in lines]
-            elif status not in UNFINISHED:
+                yield lines
+            elif not live:
                 if handle is None:
-                    yield ["(this analysis left no log)"]
+                    yield [no_file]
                 return
             else:
                 time.sleep(poll)
             if time.monotonic() - checked >= poll * 5 or handle is None:
-                status, log_path = _log_state(db, task_id)
+                live, log_path = state()
                 checked = time.monotonic()
     finally:
         if handle is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +13,7 @@ from tui.db import Database
 from tui.db.models import AnalysisTask, BatchJob, BatchTask, JobPriority, JobStatus, TaskStatus
 from tui.db.types import utcnow
 from tui.errors import NotFoundError
+from tui.services.analyses import follow_file
 from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
 
 
@@ -327,3 +328,26 @@ def settle(db: Database, job_ids: Iterable[int]) -> list[int]:
             if changed:
                 ended.append(job_id)
     return ended
+
+
+def follow_job_log(
+    db: Database,
+    job_id: int,
+    *,
+    stopped: Callable[[], bool] = lambda: False,
+    poll: float = 0.2,
+) -> Iterator[list[str]]:
+    """Batches of a job's log lines (one per ended task, from every runner), followed while
+    the job is open."""
+
+    def state() -> tuple[bool, str | None]:
+        with db.session() as session:
+            row = session.execute(
+                select(BatchJob.status, BatchJob.log_path).where(BatchJob.id == job_id)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"No batch job {job_id}")
+        return row.status in (*ACTIVE, JobStatus.PAUSED), row.log_path
+
+    yield from follow_file(state, stopped=stopped, poll=poll,
+                           no_file="(no task of this job has ended yet)")  # fmt: skip
