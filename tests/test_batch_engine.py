@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import thesis
+from conftest import remove_docker_objects, thesis, unique_slug, write_container_app
 from sqlalchemy import func, select
 from test_crashes import running, wait_for
 
@@ -171,6 +171,61 @@ def test_urgent_jobs_are_claimed_before_older_normal_ones(sqlite_db, study) -> N
         job: min(t.started_at for t in tasks_of(sqlite_db, job)) for job in (normal, urgent)
     }
     assert first_start[urgent] < first_start[normal]
+
+
+# --- an app's dynamic analyses, on the real Docker engine -------------------------------
+
+
+def test_an_apps_dynamic_analyses_run_while_it_is_up_and_a_cancel_stops_it(
+    tmp_path, monkeypatch, docker_client, busybox_image, sqlite_db
+) -> None:
+    slug = unique_slug()
+    root = tmp_path / "apps"
+    write_container_app(root, slug)
+    monkeypatch.setenv("THESIS_APPS_DIR", str(root))
+    scan_apps(sqlite_db, root)
+    job_id = new_job(sqlite_db, types="smoke,performance", models=slug, apps="1",
+                     options={"users": 2, "spawn_rate": 2, "duration": 120})  # fmt: skip
+    engine = Engine(sqlite_db, load_settings(), jobs=[job_id])
+
+    def status_of(kind: str) -> str:
+        return next(str(t.status) for t in tasks_of(sqlite_db, job_id) if t.test_type == kind)
+
+    def app_up() -> bool:
+        states = engine.service.containers.service_states(slug, 1)
+        return bool(states) and all(state.state == "running" for state in states)
+
+    async def scenario() -> None:
+        runner = asyncio.create_task(engine.run())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 120
+        while status_of("performance") != "running" or not _load_test_started(sqlite_db):
+            assert loop.time() < deadline and not runner.done(), "the load test to start"
+            await asyncio.sleep(0.1)
+        assert status_of("smoke") == "completed" and app_up(), "smoke ran while the app was up"
+        control.cancel(sqlite_db, job_id)  # as from another terminal: a row in the database
+        await asyncio.wait_for(runner, timeout=30)
+
+    try:
+        asyncio.run(scenario())
+        assert (status_of("smoke"), status_of("performance")) == ("completed", "cancelled")
+        assert get_job(sqlite_db, job_id).status == JobStatus.CANCELLED
+        assert not app_up(), "the app the job started is stopped"
+    finally:
+        engine.service.containers.close()
+        remove_docker_objects(docker_client, slug)
+
+
+def _load_test_started(db: Database) -> bool:
+    with db.session() as session:
+        return bool(
+            session.scalar(
+                select(func.count()).where(
+                    AnalysisTask.task_type == "performance",
+                    AnalysisTask.status == AnalysisStatus.RUNNING,
+                )
+            )
+        )
 
 
 # --- processes: kill -9, control from another process, two runners --------------------

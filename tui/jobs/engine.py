@@ -325,9 +325,26 @@ class Engine:
             started_app = not await asyncio.to_thread(self._is_up, first)
         timeout = self.settings.task_timeout * (len(to_run) if unit.resource == "app" else 1)
         began = time.monotonic()
+        by_analysis = {
+            ref.task_id: (task, ref.id) for (task, _), ref in zip(to_run, refs, strict=True)
+        }
+
+        async def task_ended(result: TaskResult) -> None:
+            """Each task ends as its analysis does, not when the unit's last one does."""
+            task, row_id = by_analysis[result.task_id]
+            detail = (
+                describe_summary(result.summary)
+                if result.status == AnalysisStatus.COMPLETED
+                else result.error or str(result.status)
+            )
+            await self._end(
+                task, _task_status(result), detail, time.monotonic() - began,
+                analysis_id=row_id, result=result,
+            )  # fmt: skip
+
         try:
             async with asyncio.timeout(timeout):
-                results = await self.service.run_refs(refs, self.sink)
+                await self.service.run_refs(refs, self.sink, on_result=task_ended)
         except TimeoutError:
             message = f"timed out after {timeout:.0f} s (THESIS_TASK_TIMEOUT)"
             statuses = await asyncio.to_thread(_fail_unfinished, self.db, ids, message)
@@ -342,15 +359,6 @@ class Engine:
         finally:
             if started_app:
                 await asyncio.shield(asyncio.to_thread(self._stop_app, first))
-        seconds = time.monotonic() - began
-        for (task, _), result, row_id in zip(to_run, results, analysis_ids, strict=True):
-            status = _task_status(result)
-            detail = (
-                describe_summary(result.summary)
-                if result.status == AnalysisStatus.COMPLETED
-                else result.error or str(result.status)
-            )
-            await self._end(task, status, detail, seconds, analysis_id=row_id, result=result)
 
     async def _prepare(self, task: Claimed) -> NewAnalysis | None:
         """The analysis to run for `task`, or None when it ended here (reused, or its app

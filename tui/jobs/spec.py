@@ -101,6 +101,14 @@ class JobSpec(BaseModel):
         chosen = parse_types(types)
         if isinstance(models, str):
             listed = [] if models.strip().lower() in ("", "all") else models.split(",")
+            if (
+                models.strip()
+                and models.strip().lower() != "all"
+                and not any(slug.strip() for slug in listed)
+            ):
+                raise ValidationError(
+                    f"“{models}” names no model: write all, or slugs separated by commas"
+                )
         else:
             listed = list(models)
         slugs = tuple(dict.fromkeys(slug.strip() for slug in listed if slug.strip()))

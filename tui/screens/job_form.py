@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -114,7 +115,8 @@ class JobFormScreen(FormDialog[int | None]):
         shown = [slug for slug in self.models if all(word in slug.lower() for word in words)]
         selection = self.query_one("#models", SelectionList)
         selection.clear_options()
-        selection.add_options([(slug, slug, slug in self.chosen) for slug in shown[:500]])
+        # Text, not str: a prompt string is read as markup, and slugs come from folder names.
+        selection.add_options([(Text(slug), slug, slug in self.chosen) for slug in shown[:500]])
 
     @on(SelectionList.SelectionToggled, "#models")
     def _toggled(self, event: SelectionList.SelectionToggled) -> None:

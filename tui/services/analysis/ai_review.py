@@ -171,8 +171,8 @@ def reviewing_model(db: Any, settings: Any, options: dict[str, Any]) -> str:
     model_id = str(options.get("model") or settings.review_model or "").strip()
     if not model_id:
         raise ValidationError(
-            "An AI review needs a reviewing model: fill in Review model (--model on the "
-            "command line) or set THESIS_REVIEW_MODEL"
+            "An AI review needs a reviewing model: fill in Review model (--model for "
+            "thesis analyze, --review-model for thesis batch create) or set THESIS_REVIEW_MODEL"
         )
     m = ModelCapability
     with db.session() as session:

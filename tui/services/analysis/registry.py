@@ -136,10 +136,19 @@ KINDS: dict[AnalysisType, AnalysisKind] = {
         ),
     )
 }
-"""Every type, in the order they run when several are asked for one app: static first, the
-app's dynamic types while it is up (smoke last but one before the slow scan)."""
+"""Every type, in the order the form and the CLI list them."""
 
 RUNNABLE: tuple[AnalysisType, ...] = tuple(KINDS)
+RUN_ORDER: tuple[AnalysisType, ...] = (
+    AnalysisType.SECURITY,
+    AnalysisType.QUALITY,
+    AnalysisType.SMOKE,
+    AnalysisType.PERFORMANCE,
+    AnalysisType.ZAP,
+    AnalysisType.AI_REVIEW,
+)
+"""The order an app's analyses run in: the static ones, then while the app is up the smoke
+test first (is it up at all?), the load test, the dynamic scan; the review needs no app."""
 STATIC: tuple[AnalysisType, ...] = tuple(t for t, kind in KINDS.items() if kind.static)
 
 

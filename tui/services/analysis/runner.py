@@ -22,7 +22,7 @@ import contextlib
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ from tui.services.analysis.contract import NewAnalysis, Outcome, TaskRef, TaskRe
 from tui.services.analysis.findings import count_severities, sort_findings
 from tui.services.analysis.registry import (
     KINDS,
+    RUN_ORDER,
     STATIC,
     split_options,
     task_configs,
@@ -210,19 +211,31 @@ class AnalysisService:
         """Run the tasks; security ones share one scan. Returns one result per task."""
         return await self.run_refs(self.refs(task_ids), sink)
 
-    async def run_refs(self, refs: list[TaskRef], sink: LogSink | None = None) -> list[TaskResult]:
-        """`run` for tasks whose refs the caller has (it just stored them)."""
+    async def run_refs(
+        self,
+        refs: list[TaskRef],
+        sink: LogSink | None = None,
+        on_result: Callable[[TaskResult], Awaitable[None]] | None = None,
+    ) -> list[TaskResult]:
+        """`run` for tasks whose refs the caller has (it just stored them); `on_result` is
+        awaited as each task ends (the batch engine ends its task then, not with the run)."""
         task_ids = [ref.task_id for ref in refs]
+
+        async def ended(result: TaskResult) -> None:
+            results[result.task_id] = result
+            if on_result is not None:
+                await on_result(result)
+
         static = [ref for ref in refs if ref.task_type in STATIC]
         results: dict[str, TaskResult] = {}
         heartbeat = asyncio.create_task(self._heartbeat([ref.id for ref in refs]))
         try:
             if static:
                 for result in await self._run_static(static, sink):
-                    results[result.task_id] = result
-            for ref in refs:
+                    await ended(result)
+            for ref in sorted(refs, key=lambda ref: RUN_ORDER.index(ref.task_type)):
                 if ref.task_type not in STATIC:
-                    results[ref.task_id] = await self._run_one(ref, sink)
+                    await ended(await self._run_one(ref, sink))
         except asyncio.CancelledError:
             # The tasks that had not started yet are cancelled with the run, not left pending.
             await asyncio.shield(self._cancelled([r for r in refs if r.task_id not in results]))
