@@ -379,3 +379,38 @@ def test_control_of_a_job_that_does_not_exist_or_cannot_change_is_one_line(scrip
     assert_one_line_error(thesis("batch", "retry", str(job_id), "--failed"), "no failed task")
     bad = thesis("batch", "run", "abc")
     assert bad.returncode == 2 and "is not a job id" in bad.stderr
+
+
+def test_a_killed_runners_tasks_are_queued_again_and_only_a_task_dying_alone_fails(
+    sqlite_db, study
+) -> None:
+    """A kill says nothing of any one task of the many a runner held: all go back. A task
+    interrupted max_attempts times then runs alone, and if its runner dies again, it fails."""
+    import socket
+
+    from sqlalchemy import update
+
+    from tui.services.reconcile import reconcile
+
+    scan_apps(sqlite_db, study)
+    job_id = new_job(sqlite_db, options={"tools": "bandit"})
+    ended = subprocess.Popen(["true"])  # its pid, once it has ended: a dead runner
+    ended.wait()
+    owner = {"owner_host": socket.gethostname(), "owner_pid": ended.pid, "owner_start": "gone"}
+    ids = [t.id for t in tasks_of(sqlite_db, job_id)]
+
+    def die_holding(task_ids: list[int], attempts: int) -> None:
+        with sqlite_db.write_session() as session:
+            session.execute(
+                update(BatchTask)
+                .where(BatchTask.id.in_(task_ids))
+                .values(status=TaskStatus.RUNNING, attempts=attempts, **owner)
+            )
+        reconcile(sqlite_db, load_settings())
+
+    die_holding(ids, attempts=9)  # many tasks, many times: none is to blame
+    assert {t.status for t in tasks_of(sqlite_db, job_id)} == {TaskStatus.PENDING}
+    die_holding(ids[:1], attempts=4)  # alone, after 3 interruptions with others
+    first, *rest = tasks_of(sqlite_db, job_id)
+    assert first.status == TaskStatus.FAILED and "its runner died each time" in first.error_message
+    assert {t.status for t in rest} == {TaskStatus.PENDING}

@@ -77,7 +77,7 @@ def claim(
         where.append(t.job_id.in_(jobs))
     now = utcnow()
     candidate = (
-        select(t.id, t.job_id, t.model_name, t.app_number, t.test_type)
+        select(t.id, t.job_id, t.model_name, t.app_number, t.test_type, t.attempts, j.config)
         .join(j, j.id == t.job_id)
         .where(*where)
         .order_by(priority_rank(j.priority).desc(), j.id, t.id)
@@ -104,6 +104,10 @@ def claim(
                 select(t.id).where(*together).order_by(t.id).limit(None if per_app else limit)
             ).all()
         )
+        if first.attempts >= int((first.config or {}).get("max_attempts") or 3):
+            # Interrupted that often with others: it runs alone now, so that if it is what
+            # kills its runner, only it is charged (reconcile.py fails it after that).
+            ids = [first.id]
         session.execute(
             update(t)
             .where(t.id.in_(ids), t.status == TaskStatus.PENDING)
@@ -250,7 +254,7 @@ def cancel_held(db: Database, owner: Owner, ids: list[int], reason: str) -> int:
 
 def release(db: Database, owner: Owner, ids: list[int], reason: str) -> int:
     """Tasks this runner holds back to pending (the runner stops before they end): the next
-    runner runs them again, as a new attempt. Returns how many."""
+    runner runs them again; the attempt is not counted. Returns how many."""
     if not ids:
         return 0
     t = BatchTask
@@ -259,7 +263,7 @@ def release(db: Database, owner: Owner, ids: list[int], reason: str) -> int:
             update(t)
             .where(t.id.in_(ids), t.status == TaskStatus.RUNNING, _mine(owner))
             .values(status=TaskStatus.PENDING, error_message=reason, owner_host=None,
-                    owner_pid=None, owner_start=None)
+                    owner_pid=None, owner_start=None, attempts=t.attempts - 1)
         ).rowcount  # fmt: skip
 
 

@@ -131,8 +131,10 @@ def reconcile(db: Database, settings: Settings) -> ReconcileReport:
 
 def _requeue_batch_tasks(db: Database, stale_before) -> int:
     """Running batch tasks whose runner is gone go back to pending, as a new attempt next
-    time; after the job's max_attempts they fail instead, so a task that kills its runner
-    every time (a tool eating all memory) does not loop for ever."""
+    time. A runner killed while it held many tasks says nothing of any one of them (a kill,
+    a reboot): they are all queued again. A task interrupted max_attempts times runs alone
+    (store.claim), and if its runner dies while it holds only that task, the task fails:
+    one that kills its runner every time (a tool eating all memory) does not loop for ever."""
     b, j = BatchTask, BatchJob
     with db.session() as session:
         rows = session.execute(
@@ -141,6 +143,10 @@ def _requeue_batch_tasks(db: Database, stale_before) -> int:
             .join(j, j.id == b.job_id)
             .where(b.status == TaskStatus.RUNNING)
         ).all()  # fmt: skip
+    held: dict[tuple[str | None, int | None, str | None], int] = {}
+    for row in rows:
+        key = (row.owner_host, row.owner_pid, row.owner_start)
+        held[key] = held.get(key, 0) + 1
     gone = {}
     one_off_jobs: set[int] = set()
     for row in rows:
@@ -149,7 +155,9 @@ def _requeue_batch_tasks(db: Database, stale_before) -> int:
         if why:
             limit = int((row.config or {}).get("max_attempts") or 3)
             # An "analyse now" is not run again later: it ends, as a dead `thesis analyze`'s.
-            gone[row.id] = (why, row.attempts >= limit, limit, bool(row.one_off))
+            alone = held[(row.owner_host, row.owner_pid, row.owner_start)] == 1
+            exhausted = alone and row.attempts > limit
+            gone[row.id] = (why, exhausted, limit, bool(row.one_off))
             if row.one_off:
                 one_off_jobs.add(row.job_id)
     if not gone:
@@ -168,7 +176,8 @@ def _requeue_batch_tasks(db: Database, stale_before) -> int:
                 values = {
                     "status": TaskStatus.FAILED,
                     "completed_at": now,
-                    "error_message": f"interrupted {limit} times; last: {why}",
+                    "error_message": f"its runner died each time it ran ({limit} times with "
+                    f"other tasks, then alone); last: {why}",
                 }
             else:
                 values = {
