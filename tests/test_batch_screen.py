@@ -61,15 +61,19 @@ async def test_n_plans_a_job_that_the_tui_runs_while_the_table_follows(sqlite_db
         form.query_one("#type-quality").value = False
         for tool in ("pylint", "eslint", "pip-audit", "npm-audit"):
             form.query_one(f"#tool-{tool}").value = False
-        await until(pilot, lambda: "Creates 6 tasks: 6 to run, 0 skipped"
-                    in str(form.query_one("#job-plan").render()), "the plan's count")  # fmt: skip
+        plan = lambda: str(form.query_one("#job-plan").render())  # noqa: E731
+        await until(pilot, lambda: "Creates 6 tasks: 6 to run, 0 skipped" in plan(), "the count")
+        form.query_one("#model-filter").focus()
+        await pilot.press(*"_b", "tab", "space")  # the filter leaves acme_b: space ticks it
+        await until(pilot, lambda: "Creates 3 tasks: 3 to run" in plan(), "one model's count")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: not isinstance(app.screen, JobFormScreen), "the job stored")
         (job,) = list_jobs(sqlite_db).rows
         job_id = job.id
         await until(pilot, lambda: job_status(sqlite_db, job_id) == "completed", "the TUI's run")
         await until(pilot, lambda: "100%" in " ".join(table_column(app, "progress")), "100%")
-        assert table_column(app, "done") == ["6/6"] and table_column(app, "name") == ["tui study"]
+        assert table_column(app, "done") == ["3/3"] and table_column(app, "name") == ["tui study"]
+        assert {t.model_name for t in tasks_of(sqlite_db, job_id)} == {"acme_b"}
         assert app.job_engine is None, "the runner stops when nothing is left"
 
 

@@ -23,6 +23,7 @@ from tui.errors import ThesisError
 from tui.jobs import control
 from tui.screens.base import Column, Query, TableScreen
 from tui.services.analyses import follow_analysis_log
+from tui.services.analysis.runner import describe_summary
 from tui.services.batches import (
     BatchJobRow,
     BatchTaskRow,
@@ -310,7 +311,8 @@ class JobScreen(TableScreen):
         self.query_one("#job-head", Static).update(getattr(self, "_head", ""))
 
     def row_cells(self, row: BatchTaskRow) -> tuple[str, tuple[Any, ...]]:
-        detail = row.error or ("reused" if row.reused else "")
+        outcome = describe_summary(row.summary) if row.summary else ""
+        detail = row.error or (f"reused: {outcome}" if row.reused else outcome)
         return str(row.id), (
             row.model,
             str(row.app_number),

@@ -117,6 +117,8 @@ class JobFormScreen(FormDialog[int | None]):
         selection.clear_options()
         # Text, not str: a prompt string is read as markup, and slugs come from folder names.
         selection.add_options([(Text(slug), slug, slug in self.chosen) for slug in shown[:500]])
+        if shown:  # space ticks the first match at once
+            selection.highlighted = 0
 
     @on(SelectionList.SelectionToggled, "#models")
     def _toggled(self, event: SelectionList.SelectionToggled) -> None:

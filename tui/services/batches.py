@@ -177,6 +177,8 @@ class BatchTaskRow:
     started_at: datetime | None
     completed_at: datetime | None
     owner: str | None
+    summary: dict[str, Any] | None = None
+    """Its analysis's summary (finding counts, requests/s, …)."""
 
 
 def get_job(db: Database, job_id: int) -> BatchJobRow:
@@ -208,7 +210,7 @@ def list_tasks(
     status and error."""
     t, a = BatchTask, AnalysisTask
     statement = (
-        select(t, a.task_id)
+        select(t, a.task_id, a.summary)
         .outerjoin(a, a.id == t.analysis_task_id)
         .where(t.job_id == job_id)
         .order_by(t.id)
@@ -252,8 +254,9 @@ def list_tasks(
                     started_at=task.started_at,
                     completed_at=task.completed_at,
                     owner=f"{task.owner_pid}@{task.owner_host}" if task.owner_host else None,
+                    summary=dict(summary) if summary else None,
                 )
-                for task, analysis in rows
+                for task, analysis, summary in rows
             ],
             total,
         )
