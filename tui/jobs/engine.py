@@ -2,7 +2,8 @@
 
 One `Engine` runs in the TUI (an app-level worker) or in `thesis batch run`; several may run
 at once on one database, since every claim and every ending is a conditional UPDATE
-(store.py). Work is claimed in units:
+(store.py, behind the Queue of queue.py: the seam a queue for several machines plugs
+into). Work is claimed in units:
 
 - a static unit: tasks of one job and static type (the pending ones split evenly over the
   free cores, at most THESIS_BATCH_STATIC_APPS), run as one shared scan: one process per
@@ -44,15 +45,15 @@ from tui.db.models import (
     utcnow,
 )
 from tui.errors import ThesisError
-from tui.jobs import store
 from tui.jobs.cache import cache_key
 from tui.jobs.planner import job_log_path
+from tui.jobs.queue import Queue, SqlQueue
 from tui.jobs.store import Claimed
 from tui.secrets import redact
 from tui.services.analysis.contract import NewAnalysis, TaskRef, TaskResult
 from tui.services.analysis.registry import KINDS
 from tui.services.analysis.runner import AnalysisService, describe_summary
-from tui.services.batches import progress, settle
+from tui.services.batches import progress
 from tui.services.container_logs import LogSink
 from tui.services.owner import HEARTBEAT_SECONDS, Owner, current
 from tui.services.reconcile import reconcile
@@ -113,6 +114,7 @@ class Engine:
         on_started: Callable[[int, list[str]], None] | None = None,
         containers: Any = None,
         owner: Owner | None = None,
+        queue: Queue | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -122,6 +124,8 @@ class Engine:
         self.on_started = on_started
         """Called with (job id, analysis task ids) when a unit's analyses are stored."""
         self.owner = owner or current()
+        self.queue: Queue = queue or SqlQueue(db, self.owner)
+        """Where tasks come from and go back to (queue.py): the executor seam."""
         cores = os.cpu_count() or 1
         # One shared static run per core, each tool of it in one process: the cores stay
         # busy while one run's slowest tool finishes, and no run waits for another.
@@ -138,14 +142,14 @@ class Engine:
     async def run(self, *, until_idle: bool = True) -> RunReport:
         """Run until no task of the jobs is open (or, `until_idle` off, until cancelled)."""
         await asyncio.to_thread(reconcile, self.db, self.settings)
-        self._touched.update(await asyncio.to_thread(store.active_jobs, self.db, self.jobs))
+        self._touched.update(await asyncio.to_thread(self.queue.active_jobs, self.jobs))
         last_beat = last_reconcile = time.monotonic()
         try:
             while True:
                 await self._notice_cancels()
                 started = await self._fill()
                 if until_idle and not self.units and not started:
-                    open_jobs = await asyncio.to_thread(store.claimable_jobs, self.db, self.jobs)
+                    open_jobs = await asyncio.to_thread(self.queue.claimable_jobs, self.jobs)
                     if not open_jobs:
                         break
                 if self.units:
@@ -160,7 +164,7 @@ class Engine:
                 if now - last_beat >= HEARTBEAT_SECONDS:
                     last_beat = now
                     with contextlib.suppress(ThesisError):
-                        await asyncio.to_thread(store.heartbeat, self.db, self.owner, self.held())
+                        await asyncio.to_thread(self.queue.heartbeat, self.held())
                 if now - last_reconcile >= RECONCILE_SECONDS:
                     last_reconcile = now
                     with contextlib.suppress(ThesisError):
@@ -193,7 +197,7 @@ class Engine:
             ("llm", kinds_of("llm"), {"limit": 1}),
         ]
         static_pending = await asyncio.to_thread(
-            store.count_pending, self.db, kinds_of("cpu"), self.jobs
+            self.queue.count_pending, kinds_of("cpu"), self.jobs
         )
         free = max(self.slots["cpu"] - self._busy("cpu"), 1)
         # The pending static tasks split evenly over the free cores: each shared run pays
@@ -203,9 +207,7 @@ class Engine:
         )
         for resource, kinds, how in wanted:
             while self._busy(resource) < self.slots[resource]:
-                claimed = await asyncio.to_thread(
-                    store.claim, self.db, self.owner, kinds, jobs=self.jobs, **how
-                )
+                claimed = await asyncio.to_thread(self.queue.claim, kinds, jobs=self.jobs, **how)
                 if not claimed:
                     break
                 unit = _Unit(resource, claimed)
@@ -226,14 +228,14 @@ class Engine:
         if error is not None:  # a bug of ours: its tasks go back to the queue, once
             self._say(unit.tasks[0].job_id, f"!! internal error: {error!r}")
             with contextlib.suppress(ThesisError):
-                store.release(self.db, self.owner, [t.id for t in unit.tasks], repr(error))
+                self.queue.release([t.id for t in unit.tasks], repr(error))
 
     async def _notice_cancels(self) -> None:
         held = self.held()
         if not held:
             return
         try:
-            still = await asyncio.to_thread(store.still_held, self.db, self.owner, held)
+            still = await asyncio.to_thread(self.queue.still_held, held)
         except ThesisError:
             return
         for task, unit in self.units.items():
@@ -247,7 +249,7 @@ class Engine:
             return
         touched, self._touched = self._touched, set()
         with contextlib.suppress(ThesisError):
-            for job_id in await asyncio.to_thread(settle, self.db, touched):
+            for job_id in await asyncio.to_thread(self.queue.settle, touched):
                 done = (await asyncio.to_thread(progress, self.db, [job_id]))[job_id]
                 self._say(
                     job_id,
@@ -267,13 +269,13 @@ class Engine:
         held = [t for unit in units.values() for t in unit.tasks]
         with contextlib.suppress(ThesisError):
             await asyncio.to_thread(
-                store.release, self.db, self.owner, [t.id for t in held if not t.one_off], reason
+                self.queue.release, [t.id for t in held if not t.one_off], reason
             )
             await asyncio.to_thread(
-                store.cancel_held, self.db, self.owner, [t.id for t in held if t.one_off],
+                self.queue.cancel_held, [t.id for t in held if t.one_off],
                 "cancelled: its run was stopped",
             )  # fmt: skip
-            await asyncio.to_thread(settle, self.db, {t.job_id for t in held if t.one_off})
+            await asyncio.to_thread(self.queue.settle, {t.job_id for t in held if t.one_off})
         self.units.clear()
 
     # --- one unit ---------------------------------------------------------------------
@@ -288,7 +290,7 @@ class Engine:
                 others = [t.id for t in unit.tasks if t.id not in unit.cancelled]
                 await asyncio.shield(
                     asyncio.to_thread(
-                        store.release, self.db, self.owner, others,
+                        self.queue.release, others,
                         "its shared run was stopped by a cancel; queued again",
                     )
                 )  # fmt: skip
@@ -308,7 +310,7 @@ class Engine:
         first = to_run[0][0]
 
         def link(session: Any, refs: list[TaskRef]) -> None:
-            store.link_attempts(session, self.owner, [
+            self.queue.link_attempts(session, [
                 (task.id, ref.id, new.cache_key)
                 for (task, new), ref in zip(to_run, refs, strict=True)
             ])  # fmt: skip
@@ -383,7 +385,7 @@ class Engine:
                 self.settings.analyzers_dir,
             )  # fmt: skip
         if key and not task.force:
-            found = await asyncio.to_thread(store.reusable, self.db, key)
+            found = await asyncio.to_thread(self.queue.reusable, key)
             if found is not None:
                 row_id, analysis = found
                 await self._end(
@@ -409,7 +411,7 @@ class Engine:
         self._ended.add(task.id)
         try:
             ended = await asyncio.to_thread(
-                store.finish, self.db, self.owner, task.id, status,
+                self.queue.finish, task.id, status,
                 error=error, seconds=round(seconds, 3), analysis_id=analysis_id,
                 reused=reused, cache_key=cache_key,
             )  # fmt: skip

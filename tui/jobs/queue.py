@@ -1,0 +1,108 @@
+"""The seam between the engine and where its tasks come from.
+
+The engine claims, holds, ends and releases tasks only through a `Queue`. `SqlQueue` is the
+queue in our own tables (store.py), shared by every runner on one database; a later queue
+(procrastinate on a shared PostgreSQL, for several machines) implements the same methods and
+the engine does not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from tui.db import Database
+from tui.db.models import AnalysisType, TaskStatus
+from tui.jobs import store
+from tui.jobs.store import Claimed
+from tui.services.batches import settle
+from tui.services.owner import Owner
+
+
+class Queue(Protocol):
+    """What a runner asks of the queue; every call may block (the engine runs it in a
+    thread)."""
+
+    owner: Owner
+
+    def active_jobs(self, jobs: list[int] | None) -> list[int]: ...
+
+    def claimable_jobs(self, jobs: list[int] | None) -> list[int]: ...
+
+    def count_pending(self, types: Iterable[AnalysisType], jobs: list[int] | None) -> int: ...
+
+    def claim(
+        self,
+        types: Iterable[AnalysisType],
+        *,
+        jobs: list[int] | None = None,
+        per_app: bool = False,
+        limit: int = 1,
+    ) -> list[Claimed]: ...
+
+    def heartbeat(self, ids: list[int]) -> None: ...
+
+    def still_held(self, ids: list[int]) -> set[int]: ...
+
+    def link_attempts(self, session: Any, links: list[tuple[int, int, str | None]]) -> None: ...
+
+    def reusable(self, cache_key: str) -> tuple[int, str] | None: ...
+
+    def finish(self, task_id: int, status: TaskStatus, **details: Any) -> bool: ...
+
+    def release(self, ids: list[int], reason: str) -> int: ...
+
+    def cancel_held(self, ids: list[int], reason: str) -> int: ...
+
+    def settle(self, job_ids: Iterable[int]) -> list[int]: ...
+
+
+class SqlQueue:
+    """The queue in batch_tasks, shared by every runner on the database."""
+
+    def __init__(self, db: Database, owner: Owner) -> None:
+        self.db = db
+        self.owner = owner
+
+    def active_jobs(self, jobs: list[int] | None) -> list[int]:
+        return store.active_jobs(self.db, jobs)
+
+    def claimable_jobs(self, jobs: list[int] | None) -> list[int]:
+        return store.claimable_jobs(self.db, jobs)
+
+    def count_pending(self, types: Iterable[AnalysisType], jobs: list[int] | None) -> int:
+        return store.count_pending(self.db, types, jobs)
+
+    def claim(
+        self,
+        types: Iterable[AnalysisType],
+        *,
+        jobs: list[int] | None = None,
+        per_app: bool = False,
+        limit: int = 1,
+    ) -> list[Claimed]:
+        return store.claim(self.db, self.owner, types, jobs=jobs, per_app=per_app, limit=limit)
+
+    def heartbeat(self, ids: list[int]) -> None:
+        store.heartbeat(self.db, self.owner, ids)
+
+    def still_held(self, ids: list[int]) -> set[int]:
+        return store.still_held(self.db, self.owner, ids)
+
+    def link_attempts(self, session: Any, links: list[tuple[int, int, str | None]]) -> None:
+        store.link_attempts(session, self.owner, links)
+
+    def reusable(self, cache_key: str) -> tuple[int, str] | None:
+        return store.reusable(self.db, cache_key)
+
+    def finish(self, task_id: int, status: TaskStatus, **details: Any) -> bool:
+        return store.finish(self.db, self.owner, task_id, status, **details)
+
+    def release(self, ids: list[int], reason: str) -> int:
+        return store.release(self.db, self.owner, ids, reason)
+
+    def cancel_held(self, ids: list[int], reason: str) -> int:
+        return store.cancel_held(self.db, self.owner, ids, reason)
+
+    def settle(self, job_ids: Iterable[int]) -> list[int]:
+        return settle(self.db, job_ids)
