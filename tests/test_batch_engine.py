@@ -6,6 +6,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -414,3 +415,22 @@ def test_a_killed_runners_tasks_are_queued_again_and_only_a_task_dying_alone_fai
     first, *rest = tasks_of(sqlite_db, job_id)
     assert first.status == TaskStatus.FAILED and "its runner died each time" in first.error_message
     assert {t.status for t in rest} == {TaskStatus.PENDING}
+
+
+def test_quality_of_alike_apps_in_one_shared_run_reports_no_copy_across_apps(
+    sqlite_db, study
+) -> None:
+    """pylint's duplicate-code compares every file of a run: in a run over many apps it would
+    call one app's code a copy of another's."""
+    scan_apps(sqlite_db, study)
+    job_id = new_job(sqlite_db, types="quality")
+    run_engine(sqlite_db, [job_id])
+    assert get_job(sqlite_db, job_id).completed == 6
+    with sqlite_db.session() as session:
+        paths = session.scalars(select(AnalysisTask.results_path)).all()
+    rules = {
+        finding["rule_id"]
+        for path in paths
+        for finding in json.loads(Path(path).read_text())["findings"]
+    }
+    assert rules and not any("duplicate-code" in rule for rule in rules)
