@@ -126,10 +126,15 @@ class Engine:
         self.owner = owner or current()
         self.queue: Queue = queue or SqlQueue(db, self.owner)
         """Where tasks come from and go back to (queue.py): the executor seam."""
+        self._in_flight: dict[str, tuple[Claimed, int]] = {}
+        """Each analysis running now: its task and its row id."""
+        self._finished: dict[int, bool] = {}
+        """Tasks ended in their analysis's own transaction, and whether they were still ours."""
         cores = os.cpu_count() or 1
         # One shared static run per core, each tool of it in one process: the cores stay
         # busy while one run's slowest tool finishes, and no run waits for another.
         self.service = AnalysisService(db, settings, containers, tool_jobs=1)
+        self.service.on_store = self._finish_in_store
         self.slots = {"cpu": cores, "app": settings.batch_apps, "llm": settings.batch_llm}
         self.units: dict[asyncio.Task[None], _Unit] = {}
         self.report = RunReport()
@@ -330,6 +335,7 @@ class Engine:
         by_analysis = {
             ref.task_id: (task, ref.id) for (task, _), ref in zip(to_run, refs, strict=True)
         }
+        self._in_flight.update(by_analysis)
 
         async def task_ended(result: TaskResult) -> None:
             """Each task ends as its analysis does, not when the unit's last one does."""
@@ -359,6 +365,9 @@ class Engine:
                 )  # fmt: skip
             return
         finally:
+            for analysis, (task, _) in by_analysis.items():
+                self._in_flight.pop(analysis, None)
+                self._finished.pop(task.id, None)
             if started_app:
                 await asyncio.shield(asyncio.to_thread(self._stop_app, first))
 
@@ -409,6 +418,10 @@ class Engine:
     ) -> None:
         error = None if status == TaskStatus.COMPLETED else detail
         self._ended.add(task.id)
+        if task.id in self._finished:  # ended with its analysis, in one transaction
+            if self._finished.pop(task.id):
+                self._event(task, status, detail, reused, result.task_id if result else None)
+            return
         try:
             ended = await asyncio.to_thread(
                 self.queue.finish, task.id, status,
@@ -420,6 +433,22 @@ class Engine:
             return
         if ended:
             self._event(task, status, detail, reused, result.task_id if result else None)
+
+    def _finish_in_store(
+        self, session: Any, ref: TaskRef, result: TaskResult, seconds: float
+    ) -> None:
+        """In the transaction that stores an analysis (a worker thread): end its task."""
+        entry = self._in_flight.get(ref.task_id)
+        if entry is None:
+            return
+        task, row_id = entry
+        status = _task_status(result)
+        error = None if status == TaskStatus.COMPLETED else result.error or str(result.status)
+        # Before the commit: the loop must not take the task's end for a cancel.
+        self._ended.add(task.id)
+        self._finished[task.id] = self.queue.finish_in(
+            session, task.id, status, error=error, seconds=round(seconds, 3), analysis_id=row_id
+        )
 
     def _event(
         self,

@@ -50,6 +50,8 @@ class Queue(Protocol):
 
     def finish(self, task_id: int, status: TaskStatus, **details: Any) -> bool: ...
 
+    def finish_in(self, session: Any, task_id: int, status: TaskStatus, **details: Any) -> bool: ...
+
     def release(self, ids: list[int], reason: str) -> int: ...
 
     def cancel_held(self, ids: list[int], reason: str) -> int: ...
@@ -97,6 +99,9 @@ class SqlQueue:
 
     def finish(self, task_id: int, status: TaskStatus, **details: Any) -> bool:
         return store.finish(self.db, self.owner, task_id, status, **details)
+
+    def finish_in(self, session: Any, task_id: int, status: TaskStatus, **details: Any) -> bool:
+        return store.finish_in(session, self.owner, task_id, status, **details)
 
     def release(self, ids: list[int], reason: str) -> int:
         return store.release(self.db, self.owner, ids, reason)

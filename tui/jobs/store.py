@@ -205,8 +205,14 @@ def link_attempts(session: Session, owner: Owner, links: list[tuple[int, int, st
         )
 
 
-def finish(
-    db: Database,
+def finish(db: Database, owner: Owner, task_id: int, status: TaskStatus, **details: Any) -> bool:
+    """End a task this runner holds; False when it no longer held it (cancelled meanwhile)."""
+    with db.write_session() as session:
+        return finish_in(session, owner, task_id, status, **details)
+
+
+def finish_in(
+    session: Session,
     owner: Owner,
     task_id: int,
     status: TaskStatus,
@@ -217,7 +223,7 @@ def finish(
     reused: bool = False,
     cache_key: str | None = None,
 ) -> bool:
-    """End a task this runner holds; False when it no longer held it (cancelled meanwhile)."""
+    """`finish` in the caller's transaction: the one that stores the task's analysis."""
     t = BatchTask
     values: dict[str, Any] = {
         "status": status,
@@ -231,11 +237,10 @@ def finish(
         values["analysis_task_id"] = analysis_id
     if cache_key is not None:
         values["cache_key"] = cache_key
-    with db.write_session() as session:
-        changed = session.execute(
-            update(t).where(t.id == task_id, t.status == TaskStatus.RUNNING, _mine(owner))
-            .values(**values)
-        ).rowcount  # fmt: skip
+    changed = session.execute(
+        update(t).where(t.id == task_id, t.status == TaskStatus.RUNNING, _mine(owner))
+        .values(**values)
+    ).rowcount  # fmt: skip
     return bool(changed)
 
 

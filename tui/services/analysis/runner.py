@@ -72,6 +72,9 @@ class AnalysisService:
         self.db = db
         self.settings = settings
         self._containers = containers
+        self.on_store: Callable[[Session, TaskRef, TaskResult, float], None] | None = None
+        """Called in the transaction that stores each task's outcome (the batch engine ends
+        its own task there: one transaction, not two)."""
         self.tool_jobs = tool_jobs
         """Processes each static tool may use (the batch engine runs several scans at once
         and gives each one); None: a scan spreads over the cores itself."""
@@ -444,9 +447,12 @@ class AnalysisService:
             task.error_message = outcome.error
             if outcome.typed_row is not None:
                 session.add(outcome.typed_row(ref, outcome, seconds))
-        return TaskResult(
-            ref.task_id, ref.label, outcome.status, outcome.error, summary, stored_path
-        )
+            result = TaskResult(
+                ref.task_id, ref.label, outcome.status, outcome.error, summary, stored_path
+            )
+            if self.on_store is not None:
+                self.on_store(session, ref, result, seconds)
+        return result
 
 
 def _path(value: str | None) -> Path | None:
