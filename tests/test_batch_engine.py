@@ -297,7 +297,7 @@ def test_kill_9_mid_job_then_resume_runs_every_task_exactly_once(scripted: Path)
 def test_pause_and_cancel_from_another_process_reach_the_runner(scripted: Path) -> None:
     job_id = batch_create()
     pace = scripted / "pace"
-    pace.write_text("#!/bin/sh\nsleep 1.5\n")
+    pace.write_text("#!/bin/sh\nsleep 3\n")
     pace.chmod(0o755)
     runner = start_runner(job_id)
     wait_for(lambda: any(t.status == TaskStatus.COMPLETED for t in job_tasks(job_id)),

@@ -98,7 +98,7 @@ async def test_a_bad_job_form_says_why_and_stores_nothing(sqlite_db, study) -> N
 
 async def test_the_tuis_keys_pause_a_headless_runner_and_resume_it_here(scripted: Path) -> None:
     pace = scripted / "pace"
-    pace.write_text("#!/bin/sh\nsleep 1.5\n")
+    pace.write_text("#!/bin/sh\nsleep 3\n")
     pace.chmod(0o755)
     job_id = batch_create()
     db = open_database(os.environ["THESIS_DATABASE_URL"])

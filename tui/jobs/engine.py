@@ -230,10 +230,13 @@ class Engine:
         if task.cancelled():
             return
         error = task.exception()
-        if error is not None:  # a bug of ours: its tasks go back to the queue, once
+        if error is not None:  # a bug of ours: its tasks fail with it (retry queues them)
             self._say(unit.tasks[0].job_id, f"!! internal error: {error!r}")
-            with contextlib.suppress(ThesisError):
-                self.queue.release([t.id for t in unit.tasks], repr(error))
+            for claimed in unit.tasks:
+                with contextlib.suppress(ThesisError):
+                    if self.queue.finish(claimed.id, TaskStatus.FAILED,
+                                         error=f"internal error: {error!r}"):  # fmt: skip
+                        self._event(claimed, TaskStatus.FAILED, f"internal error: {error!r}")
 
     async def _notice_cancels(self) -> None:
         held = self.held()
