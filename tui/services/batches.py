@@ -54,6 +54,19 @@ def priority_rank(column: ColumnElement[Any]) -> ColumnElement[int]:
     return case({str(p): rank for p, rank in PRIORITY_RANK.items()}, value=column, else_=-1)
 
 
+def _live_progress(j: type[BatchJob]) -> ColumnElement[Any]:
+    """A job's share of ended tasks now (the stored `progress` is written when it ends)."""
+    t = BatchTask
+    ended = (
+        select(func.count())
+        .where(t.job_id == j.id, t.status.not_in(OPEN))
+        .correlate(j)
+        .scalar_subquery()
+    )
+    total = select(func.count()).where(t.job_id == j.id).correlate(j).scalar_subquery()
+    return ended * 100.0 / func.nullif(total, 0)
+
+
 def list_jobs(
     db: Database,
     *,
@@ -76,7 +89,7 @@ def list_jobs(
             "name": j.name,
             "status": j.status,
             "priority": priority_rank(j.priority),
-            "progress": j.progress,
+            "progress": _live_progress(j),
             "failed": j.failed_tests,
             "created": j.created_at,
         },
