@@ -81,7 +81,6 @@ def analyze(
     from tui.jobs.engine import Engine
     from tui.jobs.planner import create_job
     from tui.jobs.spec import JobSpec
-    from tui.services.analysis.registry import KINDS
 
     options = {
         "tools": tools,
@@ -104,8 +103,6 @@ def analyze(
         force=True,
     )
     db = context.database()
-    for kind in spec.types:
-        KINDS[kind].run_check(db, context.settings, spec.config_of(kind))
     job = create_job(db, context.settings, spec, one_off=True, created_by="thesis analyze")
     engine = Engine(db, context.settings, jobs=[job.id], sink=_progress)
     report = run_cancellable(engine.run(), "the running analysis was stopped")

@@ -89,7 +89,6 @@ def create(
     """Plan a job; prints its id (it runs with `thesis batch run` or in the TUI)."""
     from tui.jobs.planner import create_job
     from tui.jobs.spec import JobSpec
-    from tui.services.analysis.registry import KINDS
 
     options = {
         "tools": tools,
@@ -110,8 +109,6 @@ def create(
         force=force,
     )
     db = context.database()
-    for kind in spec.types:
-        KINDS[kind].run_check(db, context.settings, spec.config_of(kind))
     created = create_job(db, context.settings, spec, created_by="cli")
     if as_json:
         echo_json({"id": created.id, "tasks": created.tasks, "skipped": created.skipped})

@@ -156,7 +156,10 @@ def create_job(
     one_off: bool = False,
     created_by: str | None = None,
 ) -> JobCreated:
-    """Store the job and its planned tasks in one transaction."""
+    """Store the job and its planned tasks in one transaction, once every type's options
+    pass the checks only the database can make (a reviewing model in the catalogue)."""
+    for kind in spec.types:
+        KINDS[kind].run_check(db, settings, spec.config_of(kind))
     planned = plan(db, spec)
     with db.write_session() as session:
         job = BatchJob(
