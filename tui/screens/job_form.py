@@ -19,23 +19,19 @@ from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Stati
 from tui.errors import ThesisError, ValidationError
 from tui.jobs.planner import create_job, plan
 from tui.jobs.spec import JobSpec
-from tui.services.analysis.options import SECURITY_TOOLS, form_fields
-from tui.services.analysis.registry import KINDS, RUNNABLE
 from tui.services.apps import model_slugs
+from tui.widgets.analysis_choices import AnalysisChoices
 from tui.widgets.check import Check
 from tui.widgets.dialog import FormDialog
 
 if TYPE_CHECKING:
     from tui.screens.host import Host
 
-OPTIONS: list[tuple[str, str, str]] = list(
-    dict.fromkeys(field for kind in KINDS.values() for field in form_fields(kind.options))
-)
-PRIORITIES = ("low", "normal", "high", "urgent")
-
 
 class JobFormScreen(FormDialog[int | None]):
     """Dismisses with the id of the job it stored, or None."""
+
+    SUBMIT = "create"
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -70,19 +66,7 @@ class JobFormScreen(FormDialog[int | None]):
                     yield Input(placeholder="filter; none ticked means all", id="model-filter",
                                 compact=True)  # fmt: skip
                 yield SelectionList[str](id="models", compact=True)
-                yield Label("Types", classes="form-section")
-                with Grid(classes="form-checks", id="types"):
-                    for kind in RUNNABLE:
-                        yield Check(str(kind), str(kind) in self.types, id=f"type-{kind}",
-                                    compact=True)  # fmt: skip
-                yield Label("Security tools", classes="form-section")
-                with Grid(classes="form-checks", id="tools"):
-                    for tool in SECURITY_TOOLS:
-                        yield Check(tool, True, id=f"tool-{tool}", compact=True)
-                with Grid(classes="form-grid form-options"):
-                    for option, label, placeholder in OPTIONS:
-                        yield Label(label)
-                        yield Input(placeholder=placeholder, id=f"option-{option}", compact=True)
+                yield AnalysisChoices(self.types)
                 yield Check("Run even where an earlier result could be reused", False,
                             id="force", compact=True)  # fmt: skip
             yield Static("", id="job-plan")
@@ -138,21 +122,11 @@ class JobFormScreen(FormDialog[int | None]):
 
     def spec(self) -> JobSpec:
         """The job as typed; raises ValidationError with one line."""
-        types = [str(kind) for kind in RUNNABLE if self.query_one(f"#type-{kind}", Checkbox).value]
-        if not types:
-            raise ValidationError("Choose at least one analysis type")
-        tools = [tool for tool in SECURITY_TOOLS if self.query_one(f"#tool-{tool}", Checkbox).value]
-        if "security" in types and not tools:
-            raise ValidationError("Choose at least one security tool (or untick security)")
-        options: dict[str, Any] = {"tools": ",".join(tools)}
-        for option, _label, _ in OPTIONS:
-            text = self.query_one(f"#option-{option}", Input).value.strip()
-            if text:
-                options[option] = text
+        types, options = self.query_one(AnalysisChoices).chosen()
         name = self.query_one("#name", Input).value.strip() or "study"
         return JobSpec.build(
             name=name,
-            types=types,
+            types=[str(kind) for kind in types],
             models=sorted(self.chosen) or "all",
             apps=self.query_one("#apps", Input).value,
             options=options,
@@ -200,29 +174,8 @@ class JobFormScreen(FormDialog[int | None]):
     def _create(self, spec: JobSpec) -> None:
         db, settings = self.thesis.db, self.thesis.settings
         try:
-            for kind in spec.types:
-                KINDS[kind].run_check(db, settings, spec.config_of(kind))
             created = create_job(db, settings, spec, created_by="tui")
         except ThesisError as exc:
-            self.app.call_from_thread(self._refused, exc.msg)
+            self.app.call_from_thread(self.refused, exc.msg)
             return
         self.app.call_from_thread(self.dismiss, created.id)
-
-    def _refused(self, message: str) -> None:
-        self.show_error(message)
-        self.query_one("#create", Button).disabled = False
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#create")
-    def _create_pressed(self) -> None:
-        self.action_create()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_create()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
@@ -38,6 +37,8 @@ FLAGS: list[tuple[str, str]] = [
 
 class ModelFormScreen(FormDialog[ModelCreate | ModelUpdate | None]):
     """Dismisses with a validated ModelCreate (new) or ModelUpdate (edit), or None."""
+
+    SUBMIT = "save"
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -105,18 +106,3 @@ class ModelFormScreen(FormDialog[ModelCreate | ModelUpdate | None]):
             self.show_error(exc.msg)
             return
         self.dismiss(result)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_save()

@@ -26,6 +26,7 @@ from tui.services.analysis.options import (
     ReviewOptions,
     StaticOptions,
     ZapOptions,
+    form_fields,
     parse_options,
 )
 
@@ -150,6 +151,13 @@ RUN_ORDER: tuple[AnalysisType, ...] = (
 """The order an app's analyses run in: the static ones, then while the app is up the smoke
 test first (is it up at all?), the load test, the dynamic scan; the review needs no app."""
 STATIC: tuple[AnalysisType, ...] = tuple(t for t, kind in KINDS.items() if kind.static)
+
+
+FORM_OPTIONS: list[tuple[str, str, str]] = list(
+    dict.fromkeys(field for kind in KINDS.values() for field in form_fields(kind.options))
+)
+"""(option, label, placeholder) of every type's text options, once each, as the start
+forms show them; empty means the type's default."""
 
 
 def kind_of(name: str | AnalysisType) -> AnalysisKind:
