@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_apps_listing import postgres_schema
+from bench_security import timed, tool_commands
 from corpus import write_corpus
 
 from tui.config import load_settings
@@ -51,23 +51,10 @@ async def noop(_context, _ref, _log) -> Outcome:
     return Outcome(summary={"noop": 1})
 
 
-def timed(argv: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(argv, capture_output=True, check=False, cwd="/")
-    return time.perf_counter() - started
-
-
 def floor_parts(settings, root: Path) -> dict[str, float]:
     python = sorted(str(p) for p in root.rglob("*.py"))
     javascript = sorted(str(p) for p in root.rglob("*.jsx"))
-    analyzers = settings.analyzers_dir
-    commands = {
-        "bandit": [sys.executable, "-m", "bandit", "-q", "-f", "json", *python],
-        "pylint": [sys.executable, "-m", "pylint", f"--rcfile={analyzers / 'pylintrc'}",
-                   "--output-format=json", "--persistent=n", "--score=n", *python],
-        "eslint": [str(analyzers / "node_modules" / ".bin" / "eslint"), "--config",
-                   str(analyzers / "eslint.config.mjs"), "--format", "json", *javascript],
-    }  # fmt: skip
+    commands = tool_commands(settings, python, javascript)
     return {tool: timed(argv) for tool, argv in commands.items()}
 
 
