@@ -201,15 +201,16 @@ class Engine:
             ("app", kinds_of("app"), {"per_app": True}),
             ("llm", kinds_of("llm"), {"limit": 1}),
         ]
-        static_pending = await asyncio.to_thread(
-            self.queue.count_pending, kinds_of("cpu"), self.jobs
-        )
-        free = max(self.slots["cpu"] - self._busy("cpu"), 1)
-        # The pending static tasks split evenly over the free cores: each shared run pays
-        # pylint's start (inferring Flask, SQLAlchemy…) once, as one process over all would.
-        wanted[0][2]["limit"] = max(
-            1, min(self.settings.batch_static_apps, -(-static_pending // free))
-        )
+        free = self.slots["cpu"] - self._busy("cpu")
+        if free > 0:
+            # The pending static tasks split evenly over the free cores: each shared run pays
+            # pylint's start (inferring Flask, SQLAlchemy…) once, as one process over all would.
+            static_pending = await asyncio.to_thread(
+                self.queue.count_pending, kinds_of("cpu"), self.jobs
+            )
+            wanted[0][2]["limit"] = max(
+                1, min(self.settings.batch_static_apps, -(-static_pending // free))
+            )
         for resource, kinds, how in wanted:
             while self._busy(resource) < self.slots[resource]:
                 claimed = await asyncio.to_thread(self.queue.claim, kinds, jobs=self.jobs, **how)
@@ -309,8 +310,9 @@ class Engine:
 
     async def _run_tasks(self, unit: _Unit) -> None:
         to_run: list[tuple[Claimed, NewAnalysis]] = []
+        paths = await asyncio.to_thread(_source_paths, self.db, unit.tasks)
         for task in unit.tasks:
-            prepared = await self._prepare(task)
+            prepared = await self._prepare(task, paths.get((task.model, task.app_number)))
             if prepared is not None:
                 to_run.append((task, prepared))
         if not to_run:
@@ -374,13 +376,12 @@ class Engine:
             if started_app:
                 await asyncio.shield(asyncio.to_thread(self._stop_app, first))
 
-    async def _prepare(self, task: Claimed) -> NewAnalysis | None:
-        """The analysis to run for `task`, or None when it ended here (reused, or its app
-        cannot be read)."""
+    async def _prepare(self, task: Claimed, path: Path | None) -> NewAnalysis | None:
+        """The analysis to run for `task` (its app's folder at `path`), or None when it ended
+        here (reused, or its app cannot be read)."""
         kind = KINDS[task.type]
         key = content = None
         if kind.cacheable or kind.static:
-            path = await asyncio.to_thread(_source_path, self.db, task)
             if path is None or not path.is_dir():
                 await self._end(task, TaskStatus.FAILED, "the app's folder is missing", 0.0)
                 return None
@@ -500,13 +501,15 @@ def _task_status(result: TaskResult) -> TaskStatus:
     return TaskStatus.FAILED
 
 
-def _source_path(db: Database, task: Claimed) -> Path | None:
+def _source_paths(db: Database, tasks: list[Claimed]) -> dict[tuple[str, int], Path]:
+    """The folder of each task's app, in one query for the unit."""
     g = GeneratedApplication
+    models = {task.model for task in tasks}
     with db.session() as session:
-        value = session.scalar(
-            select(g.source_path).where(g.model_slug == task.model, g.app_number == task.app_number)
-        )
-    return Path(value) if value else None
+        rows = session.execute(
+            select(g.model_slug, g.app_number, g.source_path).where(g.model_slug.in_(models))
+        ).all()
+    return {(slug, number): Path(path) for slug, number, path in rows if path}
 
 
 def _fail_unfinished(db: Database, task_ids: list[str], message: str) -> dict[str, str]:

@@ -157,21 +157,27 @@ def progress(db: Database, job_ids: Iterable[int]) -> dict[int, Progress]:
     ids = list(set(job_ids))
     if not ids:
         return {}
+    counted = _count_tasks(db, BatchTask.job_id, BatchTask.job_id.in_(ids))
+    return {job_id: counted.get(job_id, Progress()) for job_id in ids}
+
+
+def _count_tasks(db: Database, key: Any, where: Any) -> dict[Any, Progress]:
+    """Tasks matching `where`, counted by status (and reused) for each value of `key`."""
     t = BatchTask
-    counts: dict[int, dict[str, int]] = {job_id: {} for job_id in ids}
     with db.session() as session:
         rows = session.execute(
-            select(t.job_id, t.status, t.reused, func.count())
-            .where(t.job_id.in_(ids))
-            .group_by(t.job_id, t.status, t.reused)
+            select(key, t.status, t.reused, func.count())
+            .where(where)
+            .group_by(key, t.status, t.reused)
         ).all()
-    for job_id, status, reused, number in rows:
-        bucket = counts[job_id]
+    counts: dict[Any, dict[str, int]] = {}
+    for value, status, reused, number in rows:
+        bucket = counts.setdefault(value, {})
         bucket["total"] = bucket.get("total", 0) + number
         bucket[str(status)] = bucket.get(str(status), 0) + number
         if reused:
             bucket["reused"] = bucket.get("reused", 0) + number
-    return {job_id: Progress(**values) for job_id, values in counts.items()}
+    return {value: Progress(**values) for value, values in counts.items()}
 
 
 @dataclass(frozen=True)
@@ -279,20 +285,8 @@ def breakdown(db: Database, job_id: int, by: str) -> dict[str, Progress]:
     """A job's tasks counted by status per model (`by="model"`) or per type."""
     t = BatchTask
     column = t.model_name if by == "model" else t.test_type
-    counts: dict[str, dict[str, int]] = {}
-    with db.session() as session:
-        rows = session.execute(
-            select(column, t.status, t.reused, func.count())
-            .where(t.job_id == job_id)
-            .group_by(column, t.status, t.reused)
-        ).all()
-    for key, status, reused, number in rows:
-        bucket = counts.setdefault(str(key), {})
-        bucket["total"] = bucket.get("total", 0) + number
-        bucket[str(status)] = bucket.get(str(status), 0) + number
-        if reused:
-            bucket["reused"] = bucket.get("reused", 0) + number
-    return {key: Progress(**values) for key, values in sorted(counts.items())}
+    counted = _count_tasks(db, column, t.job_id == job_id)
+    return {str(key): done for key, done in sorted(counted.items(), key=lambda kv: str(kv[0]))}
 
 
 def settle(db: Database, job_ids: Iterable[int]) -> list[int]:
