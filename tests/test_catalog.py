@@ -22,10 +22,9 @@ from typing import Any
 
 import pytest
 from conftest import assert_one_line_error, free_port, thesis
-from pydantic import SecretStr
 
 from tests.conftest import StandInHandler, loopback_server
-from tui.config import load_settings
+from tui.config import Secret, load_settings
 from tui.db import Database
 from tui.db.models import GeneratedApplication
 from tui.errors import NotFoundError, RemoteServiceError, ValidationError
@@ -35,11 +34,11 @@ from tui.services.catalog import (
     create_model,
     delete_model,
     get_model,
-    list_models,
     load_models_file,
     sync_models,
     update_model,
 )
+from tui.services.model_listing import list_models
 from tui.services.openrouter import OpenRouterClient, fetch_openrouter_models, normalise_slug
 from tui.services.schemas import ModelCreate, ModelUpdate, parse_input
 
@@ -110,7 +109,7 @@ def openrouter() -> Iterator[StandInOpenRouter]:
 
 def client_for(standin: StandInOpenRouter, **options: Any) -> OpenRouterClient:
     defaults: dict[str, Any] = {"timeout": 5.0, "max_attempts": 3, "backoff_base": 0.01}
-    return OpenRouterClient(standin.base_url, SecretStr(API_KEY), **(defaults | options))
+    return OpenRouterClient(standin.base_url, Secret(API_KEY), **(defaults | options))
 
 
 def fetch_error(standin: StandInOpenRouter, **options: Any) -> str:

@@ -75,7 +75,7 @@ def list_(context: Context, as_json: bool) -> None:
     Prices are USD per 1M tokens; caps are V(ision) F(unction calling) J(SON mode)
     S(treaming).
     """
-    from tui.services.catalog import list_models
+    from tui.services.model_listing import list_models
 
     rows = list_models(context.database(), limit=None).rows
     if as_json:

@@ -15,8 +15,8 @@ from tui.widgets.confirm import ConfirmModal
 from tui.widgets.format import flags, money, number
 
 if TYPE_CHECKING:
-    from tui.services.catalog import ModelRow
     from tui.services.common import Page
+    from tui.services.model_listing import ModelRow
     from tui.services.schemas import ModelCreate, ModelRead, ModelUpdate
 
 # The first screen: what it needs only to act (the catalogue service, the form, OpenRouter,
@@ -65,7 +65,7 @@ class ModelsScreen(TableScreen):
     ]
 
     def fetch(self, query: Query, count: bool = True) -> Page[Any]:
-        from tui.services.catalog import list_models
+        from tui.services.model_listing import list_models
 
         return list_models(
             self.thesis.db,

@@ -1,4 +1,5 @@
-"""The model catalogue: listing, adding / editing / deleting by hand, and syncing.
+"""The model catalogue: adding / editing / deleting by hand, and syncing (the listing is in
+model_listing.py).
 
 A sync (from OpenRouter or from a file of the same shape) is one transaction: every entry
 is read and checked first, so one malformed entry stops the sync before anything is
@@ -10,8 +11,8 @@ and are marked unavailable.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,113 +25,22 @@ from tui.db import Database
 from tui.db.models import GeneratedApplication, ModelCapability
 from tui.db.types import utcnow
 from tui.errors import NotFoundError, ThesisError, ValidationError
-from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
+from tui.services.model_listing import COLUMN_OF, public_fields
 from tui.services.openrouter import extract_entries, parse_model_entry
 from tui.services.schemas import ModelCreate, ModelRead, ModelUpdate, parse_input
 from tui.services.untrusted import read_regular
 
-
-@dataclass(frozen=True)
-class ModelRow:
-    id: int
-    slug: str
-    provider: str
-    name: str
-    parameters_billions: float | None
-    context_length: int | None
-    price_prompt: float | None
-    price_completion: float | None
-    vision: bool
-    function_calling: bool
-    json_mode: bool
-    streaming: bool
-    is_free: bool
-    is_available: bool
-    app_count: int
-    model_id_openrouter: str | None = None
-    max_output_tokens: int | None = None
-    last_synced_at: datetime | None = None
-
-
-# Public field name -> ModelCapability column, where they differ (the rest are the same).
-_COLUMN_OF = {
-    "slug": "canonical_slug",
-    "name": "display_name",
-    "price_prompt": "pricing_prompt",
-    "price_completion": "pricing_completion",
-    "vision": "supports_vision",
-    "function_calling": "supports_function_calling",
-    "json_mode": "supports_json_mode",
-    "streaming": "supports_streaming",
-}
-
-
-def _public_fields(model: ModelCapability, names: Iterable[str]) -> dict[str, Any]:
-    """The model's columns under the names ModelRow / ModelRead use."""
-    return {name: getattr(model, _COLUMN_OF.get(name, name)) for name in names}
-
-
-def list_models(
-    db: Database,
-    *,
-    search: str | None = None,
-    sort: str | None = None,
-    descending: bool = False,
-    limit: int | None = DEFAULT_LIMIT,
-    count: bool = True,
-) -> Page[ModelRow]:
-    """Models with their number of apps, by provider then slug unless sorted (`limit=None`:
-    all)."""
-    apps = (
-        select(GeneratedApplication.model_slug, func.count().label("n"))
-        .group_by(GeneratedApplication.model_slug)
-        .subquery()
-    )
-    m = ModelCapability
-    statement = (
-        select(m, func.coalesce(apps.c.n, 0))
-        .outerjoin(apps, apps.c.model_slug == m.canonical_slug)
-        .order_by(m.provider, m.canonical_slug)
-    )
-    statement = apply_sort(
-        statement,
-        sort,
-        descending,
-        {
-            "slug": m.canonical_slug,
-            "provider": m.provider,
-            "name": m.display_name,
-            "params": m.parameters_billions,
-            "context": m.context_length,
-            "in": m.pricing_prompt,
-            "out": m.pricing_completion,
-            "apps": func.coalesce(apps.c.n, 0),
-        },
-        tiebreak=[m.canonical_slug],
-    )
-    where = search_clause(search, [m.canonical_slug, m.provider, m.display_name])
-    if where is not None:
-        statement = statement.where(where)
-    with db.session() as session:
-        rows, total = count_and_page(session, statement, limit, count)  # type: ignore[arg-type]
-        return Page(
-            [ModelRow(**_public_fields(model, _ROW_FIELDS), app_count=n) for model, n in rows],
-            total,
-        )
-
-
 # --- one model: the add / edit / delete form ----------------------------------------
-
-# Schema field → column, where the names differ (the schemas use the names the UI shows).
 
 
 def _columns(data: ModelCreate | ModelUpdate, *, only_given: bool = False) -> dict[str, Any]:
+    """The schema's fields as ModelCapability columns (the schemas use the names the UI shows)."""
     values = data.model_dump(exclude_unset=only_given)
-    return {_COLUMN_OF.get(field, field): value for field, value in values.items()}
+    return {COLUMN_OF.get(field, field): value for field, value in values.items()}
 
 
 def _read(model: ModelCapability, app_count: int) -> ModelRead:
-    return ModelRead(**_public_fields(model, _READ_FIELDS), app_count=app_count)
+    return ModelRead(**public_fields(model, _READ_FIELDS), app_count=app_count)
 
 
 def _find(session: Session, slug: str) -> ModelCapability:
@@ -368,6 +278,5 @@ def load_models_file(path: str | Path) -> list[dict[str, Any]]:
         raise ValidationError(f"Models file {path} holds {exc}") from None
 
 
-# The fields ModelRow and ModelRead take from a ModelCapability (app_count is counted).
-_ROW_FIELDS = [field.name for field in fields(ModelRow) if field.name != "app_count"]
+# The fields ModelRead takes from a ModelCapability (app_count is counted).
 _READ_FIELDS = [name for name in ModelRead.model_fields if name != "app_count"]

@@ -32,11 +32,10 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
 from tui import __version__
-from tui.config import Settings
+from tui.config import Secret, Settings
 from tui.errors import RemoteServiceError, ValidationError
 from tui.services.schemas import ModelCreate, check_slug, describe_errors
 from tui.services.untrusted import plain
@@ -76,7 +75,7 @@ class OpenRouterClient:
     def __init__(
         self,
         base_url: str,
-        api_key: SecretStr | str | None = None,
+        api_key: Secret | str | None = None,
         *,
         timeout: float = 30.0,
         max_attempts: int = 4,
@@ -87,7 +86,7 @@ class OpenRouterClient:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.base_url = base_url.rstrip("/")
-        key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+        key = api_key.get_secret_value() if isinstance(api_key, Secret) else api_key
         self._key = (key or "").strip()
         self.timeout = timeout
         self.max_attempts = max_attempts
