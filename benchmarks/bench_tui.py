@@ -110,7 +110,7 @@ async def in_app(url: str, repeat: int) -> dict[str, list[float]]:
     from tui.widgets.filter_bar import FilterBar
 
     settings = load_settings(database_url=url)
-    app = ThesisApp(open_database(url), settings, watch_docker=False)
+    app = ThesisApp(open_database(url), settings, watch_docker=False, warm_screens=True)
     times: dict[str, list[float]] = {"keystroke": [], "switch": [], "first switch": []}
     loop = asyncio.get_running_loop()
 

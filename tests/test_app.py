@@ -127,6 +127,27 @@ class TestNavigation:
             assert isinstance(app.screen, screen_class)
             assert app.screen.query_one(DataTable).row_count > 0
 
+    async def test_the_other_screens_are_made_after_the_first_rows_and_open_with_rows(
+        self, demo_db
+    ) -> None:
+        app = ThesisApp(demo_db, load_settings(), watch_docker=False, warm_screens=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await until(pilot, lambda: len(app.screens_made) == 5, "every screen made")
+            await until(
+                pilot,
+                lambda: all(not (w.is_running and w.group == "refresh") for w in app.workers),
+                "their first rows loaded",
+            )
+            await pilot.press("2")
+            await pilot.pause()
+            # No load to wait for: the rows are there as the screen shows (and refresh).
+            assert isinstance(app.screen, ApplicationsScreen)
+            assert app.screen.query_one(DataTable).row_count == 4
+            await pilot.press("5")
+            await pilot.pause()
+            assert app.screen.query_one(DataTable).row_count > 0
+
     async def test_app_opens_on_the_models_screen(self, demo_db) -> None:
         async with make_app(demo_db).run_test(size=SIZE) as pilot:
             await settle(pilot)

@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,14 @@ from sqlalchemy import select
 
 from tui.config import load_settings
 from tui.db import open_database
-from tui.db.models import ModelCapability
+from tui.db.models import AppStatus, ModelCapability
 from tui.errors import ValidationError
 from tui.services.analyses import get_analysis
 from tui.services.analysis.results import write_results
+from tui.services.apps import list_applications
 from tui.services.catalog import load_models_file, sync_models
-from tui.services.docker_engine import container_name, image_tag
+from tui.services.container_status import StatusSync
+from tui.services.docker_names import container_name, image_tag
 
 
 @pytest.mark.parametrize(
@@ -239,3 +242,64 @@ def test_an_engine_that_accepts_but_never_answers_is_unavailable_quickly(tmp_pat
             connection.close()
         server.close()
     assert_one_line_error(run, "Docker is unavailable", "did not answer within 1s")
+
+
+class _Engine(BaseHTTPRequestHandler):
+    """A stand-in engine on loopback that pings fine and then lists nonsense."""
+
+    listing: tuple[int, bytes] = (200, b"[]")
+
+    def do_GET(self) -> None:
+        status, body = (200, b"OK") if self.path == "/_ping" else self.listing
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "needle"),
+    [
+        (500, b'{"message": "engine exploded\\nsecond line"}', "list containers: engine exploded"),
+        (200, b"<html>not json</html>", "list containers: the engine's answer is not JSON"),
+        (200, b'{"a": 1}', "list containers: the engine's container list is not a list"),
+    ],
+)
+def test_an_engine_over_tcp_that_answers_nonsense_is_one_line(status, body, needle) -> None:
+    thesis("apps", "list")  # the database, made first
+    handler = type("Engine", (_Engine,), {"listing": (status, body)})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        run = thesis(
+            "containers", "status", THESIS_DOCKER_HOST=f"tcp://127.0.0.1:{server.server_port}"
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert_one_line_error(run, needle)
+
+
+def test_an_engine_over_tcp_lists_containers_for_the_status_sync(demo_db) -> None:
+    listing = [
+        {"Labels": {"thesis.model": "openai_gpt-4o-mini", "thesis.app": "1"}, "State": "running"},
+        {"Labels": "not a dict", "State": "running"},
+        {"Labels": {"thesis.model": "openai_gpt-4o-mini", "thesis.app": "x"}, "State": "dead"},
+    ]
+    handler = type("Engine", (_Engine,), {"listing": (200, json.dumps(listing).encode())})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = load_settings(docker_host=f"tcp://127.0.0.1:{server.server_port}")
+        report = StatusSync(demo_db, settings).sync()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (report.checked, report.containers) == (4, 1)
+    statuses = {(a.model_slug, a.app_number): a.status for a in list_applications(demo_db).rows}
+    assert statuses[("openai_gpt-4o-mini", 1)] == AppStatus.RUNNING
+    assert statuses[("anthropic_claude-3.5-sonnet", 1)] == AppStatus.NOT_CREATED

@@ -38,6 +38,7 @@ from tui.widgets.theme import THEMES, VARIABLES, pick_theme
 if TYPE_CHECKING:
     from tui.db import Database
     from tui.jobs.engine import Engine, TaskEnded
+    from tui.services.container_status import StatusSync
     from tui.services.containers import ContainerService
 
 PRELOAD = (
@@ -52,6 +53,8 @@ PRELOAD = (
 )
 """What the other screens need to list their rows: imported in a thread once the first
 rows are on screen, so the first switch to another screen does not wait for imports."""
+WARM_STEP = 0.15
+"""Seconds between making one screen and the next in the idle time after the first rows."""
 
 SCREEN_CLASSES = {
     "models": "tui.screens.models:ModelsScreen",
@@ -112,6 +115,7 @@ class ThesisApp(App[None]):
         start: str = "models",
         watch_docker: bool = True,
         resume_jobs: bool = False,
+        warm_screens: bool = False,
     ) -> None:
         super().__init__()
         self._open: Callable[[], Database] | None = db if callable(db) else None
@@ -125,6 +129,7 @@ class ThesisApp(App[None]):
         self.settings = settings
         self.start_mode = start
         self._containers: ContainerService | None = None
+        self._status: StatusSync | None = None
         self._preloaded = False
         self.watch_docker = watch_docker
         self.docker_problem: str | None = None
@@ -135,6 +140,9 @@ class ThesisApp(App[None]):
         self.follow_next: str | None = None
         """An analysis just started, whose log the Analyses screen shows when it is next seen."""
         self.resume_jobs = resume_jobs
+        self.warm_screens = warm_screens
+        """Make the other screens in the idle time after the first rows (`thesis` does; the
+        tests mostly do not, as each of their apps lives a few seconds)."""
         """Once the database is open, run jobs left with pending tasks and no runner (a
         runner killed mid-job, a job created headless and never run)."""
         self.job_engine: Engine | None = None
@@ -224,6 +232,35 @@ class ThesisApp(App[None]):
     def _preload(self) -> None:
         for module in PRELOAD:
             importlib.import_module(module)
+        if self.warm_screens:
+            self.call_from_thread(self._warm_next_mode)
+
+    @property
+    def screens_made(self) -> list[str]:
+        """The screens of the nav bar made so far (visited, or warmed)."""
+        made = getattr(self, "_screen_stacks", {})
+        return [mode for mode in SCREEN_CLASSES if made.get(mode)]
+
+    def _warm_next_mode(self) -> None:
+        """Make the next screen of the nav bar not yet made, then the next, a little apart.
+
+        The first switch to a screen makes it: its widgets, their CSS added to the
+        stylesheet (which Textual then parses again, whole) and applied, its first rows
+        loaded; about 200-300 ms of the event loop. Done here, in the idle time after the
+        first rows, one screen per step so keys typed meanwhile wait at most one step, the
+        first switch is as quick as any other. `_init_mode` is Textual's own first step of
+        `switch_mode` (Textual is pinned exactly in pyproject.toml).
+        """
+        made = getattr(self, "_screen_stacks", None)
+        init_mode = getattr(self, "_init_mode", None)
+        quitting = getattr(self, "_exit", False) or self._closing
+        if made is None or init_mode is None or not self.is_running or quitting:
+            return
+        for mode in SCREEN_CLASSES:
+            if not made.get(mode):
+                init_mode(mode)
+                self.set_timer(WARM_STEP, self._warm_next_mode, name="warm screens")
+                return
 
     def on_mount(self) -> None:
         self.switch_mode(self.start_mode)
@@ -246,14 +283,24 @@ class ThesisApp(App[None]):
                 loop.remove_signal_handler(number)
         if self._containers is not None:
             self._containers.close()
+        if self._status is not None:
+            self._status.close()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="docker-sync")
     def sync_docker(self) -> None:
         """Every app's status from one Docker call; off the event loop, never in the way."""
         try:
-            report = self.containers.sync_status()
+            if self._status is None:
+                from tui.services.container_status import StatusSync
+
+                self._status = StatusSync(self.db, self.settings)
+            # The listing is the engine's HTTP API over its socket: the Docker SDK is
+            # imported only when a container action runs.
+            busy = self._containers.busy() if self._containers is not None else set()
+            report = self._status.sync(skip=busy)
         except DockerUnavailableError as exc:
-            self.containers.close()  # reconnect on the next tick
+            if self._status is not None:
+                self._status.close()  # reconnect (and ping) on the next tick
             self.call_from_thread(self._docker_state, exc.msg)
             return
         except ThesisError as exc:

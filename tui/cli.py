@@ -87,7 +87,7 @@ def run_tui(context: Context) -> None:
 
     # The database opens in the TUI, after its first frame; if it cannot, the TUI stops and
     # the reason is this command's one-line error.
-    app = ThesisApp(open_database, settings, resume_jobs=True)
+    app = ThesisApp(open_database, settings, resume_jobs=True, warm_screens=True)
     app.run()
     if app.fatal_error:
         raise DatabaseError(app.fatal_error)

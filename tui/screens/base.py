@@ -177,8 +177,9 @@ class TableScreen(Screen):
         yield from ()
 
     def on_mount(self) -> None:
-        self.query_one("#empty").display = False
-        self.query_one(FilterBar).display = False
+        # query, not query_one: a screen made while the app quits may have no children
+        self.query("#empty").set(display=False)
+        self.query(FilterBar).set(display=False)
         self.reload()
         interval = self.thesis.settings.refresh_interval
         self.set_interval(interval, self._auto_refresh, name="auto-refresh")

@@ -1,19 +1,27 @@
 """App status from Docker: one listing of every labelled container, one bulk update.
 
-The rules are plain functions so they can be read (and tested) apart from Docker.
+The rules are plain functions so they can be read (and tested) apart from Docker. The
+listing goes through docker_api.py, not the SDK: the TUI syncs from its first screen on.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
-import docker
 from sqlalchemy import select, update
 
+from tui.config import Settings
 from tui.db import Database
 from tui.db.models import AppStatus, GeneratedApplication
 from tui.db.types import utcnow
-from tui.services.docker_engine import LABEL_APP, LABEL_INSTANCE, LABEL_MODEL, docker_errors
+from tui.services.docker_api import EngineAPI, connect_api, list_labelled, supported
+from tui.services.docker_names import LABEL_APP, LABEL_INSTANCE, LABEL_MODEL
+from tui.services.instance import instance_id
+
+Listing = Callable[[], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -53,10 +61,9 @@ def next_status(current: AppStatus, observed: AppStatus | None) -> AppStatus:
     return observed
 
 
-def sync_all(
-    db: Database, client: docker.DockerClient, *, skip: set[int], instance: str
-) -> SyncReport:
-    """Every app's status and last_status_check from one Docker call, in one transaction.
+def sync_all(db: Database, listing: Listing, *, skip: Collection[int], instance: str) -> SyncReport:
+    """Every app's status and last_status_check from one Docker call (`listing`: the
+    engine's entries of the containers labelled with an app), in one transaction.
 
     Apps in `skip` (an action of ours is running on them) are left to that action. Only
     this instance's containers count (and unlabelled ones of our apps, made by versions
@@ -66,14 +73,15 @@ def sync_all(
     with db.write_session() as session:
         # Listing inside the write transaction: an action's final status write waits for
         # it, so a listing taken before the action ended never overwrites what it wrote.
-        with docker_errors("list containers"):
-            listed = client.containers.list(all=True, sparse=True, filters={"label": LABEL_APP})
+        listed = listing()
         rows = session.execute(select(g.id, g.model_slug, g.app_number, g.status)).all()
         ours = {(row.model_slug, row.app_number) for row in rows}
         states: dict[tuple[str, int], list[str]] = {}
         counted = 0
         for container in listed:
-            labels = container.attrs.get("Labels") or {}
+            labels = container.get("Labels") or {}
+            if not isinstance(labels, dict):
+                continue
             number = labels.get(LABEL_APP, "")
             if not (number.isdigit() and labels.get(LABEL_MODEL)):
                 continue
@@ -82,7 +90,7 @@ def sync_all(
             if owner != instance and (owner is not None or key not in ours):
                 continue
             counted += 1
-            states.setdefault(key, []).append(str(container.attrs.get("State", "")))
+            states.setdefault(key, []).append(str(container.get("State", "")))
         now = utcnow()
         changes = []
         for row in rows:
@@ -96,3 +104,47 @@ def sync_all(
         if changes:
             session.execute(update(g), changes)
     return SyncReport(checked=len(rows), changed=len(changes), containers=counted)
+
+
+class StatusSync:
+    """Apps' statuses from the engine in the settings, for the TUI's timer and
+    `thesis containers status`; thread-safe; connects on first use and after close()."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._api: EngineAPI | None = None
+        self._client: Any = None  # the SDK's, for hosts docker_api does not reach (ssh://)
+
+    def _listing(self) -> list[dict[str, Any]]:
+        host = self.settings.docker_host
+        if supported(host):
+            with self._lock:
+                if self._api is None:
+                    self._api = connect_api(host, self.settings.docker_timeout)
+                api = self._api
+            return list_labelled(api, LABEL_APP)
+        from tui.services.docker_engine import connect, docker_errors
+
+        with self._lock:
+            if self._client is None:
+                self._client = connect(self.settings)
+            client = self._client
+        with docker_errors("list containers"):
+            listed: list[dict[str, Any]] = client.api.containers(
+                all=True, filters={"label": LABEL_APP}
+            )
+        return listed
+
+    def sync(self, skip: Collection[int] = ()) -> SyncReport:
+        """Every app's status at once; apps in `skip` are left to the action running on them."""
+        return sync_all(self.db, self._listing, skip=skip, instance=instance_id(self.db))
+
+    def close(self) -> None:
+        """Forget the connection: the next sync connects (and pings) again."""
+        with self._lock:
+            self._api = None
+            if self._client is not None:
+                self._client.close()
+                self._client = None

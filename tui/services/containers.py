@@ -34,17 +34,16 @@ from tui.services.apps import PORTS_OF_APP
 from tui.services.audit import audited
 from tui.services.compose import ComposePlan, ServiceSpec, find_compose_file, load_compose
 from tui.services.container_logs import ActionLog, LogFollower, LogSink, app_log_dir
-from tui.services.container_status import SyncReport, observed_status, sync_all
-from tui.services.docker_engine import (
+from tui.services.container_status import StatusSync, SyncReport, observed_status
+from tui.services.docker_engine import connect, docker_errors
+from tui.services.docker_names import (
     LABEL_CONFIG,
     LABEL_ROLE,
     LABEL_SERVICE,
     app_filter,
     app_labels,
     config_hash,
-    connect,
     container_name,
-    docker_errors,
     project_name,
 )
 from tui.services.images import build_images
@@ -111,6 +110,7 @@ class ContainerService:
         self._client: docker.DockerClient | None = None
         self._lock = threading.Lock()
         self._busy: set[int] = set()
+        self.status = StatusSync(db, settings)
 
     @property
     def client(self) -> docker.DockerClient:
@@ -120,10 +120,16 @@ class ContainerService:
             return self._client
 
     def close(self) -> None:
+        self.status.close()
         with self._lock:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+
+    def busy(self) -> set[int]:
+        """The apps an action of this service is running on now."""
+        with self._lock:
+            return set(self._busy)
 
     # --- looking things up --------------------------------------------------------------
 
@@ -541,9 +547,7 @@ class ContainerService:
 
         Apps with an action in progress here are left to that action.
         """
-        with self._lock:
-            busy = set(self._busy)
-        return sync_all(self.db, self.client, skip=busy, instance=self.instance)
+        return self.status.sync(skip=self.busy())
 
     # --- logs -------------------------------------------------------------------------------
 

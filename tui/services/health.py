@@ -23,7 +23,8 @@ from tui.errors import ContainerError
 from tui.services.audit import audited
 from tui.services.container_logs import LogSink
 from tui.services.containers import ContainerService
-from tui.services.docker_engine import LABEL_ROLE, docker_errors
+from tui.services.docker_engine import docker_errors
+from tui.services.docker_names import LABEL_ROLE
 
 PROBE_TIMEOUT = 2.0
 

@@ -17,13 +17,8 @@ from tui.config import Settings
 from tui.errors import ContainerError, ThesisError
 from tui.services.compose import ComposePlan, ServiceSpec
 from tui.services.container_logs import ActionLog
-from tui.services.docker_engine import (
-    LABEL_APP,
-    LABEL_MODEL,
-    LABEL_SERVICE,
-    docker_errors,
-    image_tag,
-)
+from tui.services.docker_engine import docker_errors
+from tui.services.docker_names import LABEL_APP, LABEL_MODEL, LABEL_SERVICE, image_tag
 from tui.services.untrusted import read_app_file
 
 MIN_FREE_DISK = 512 * 1024 * 1024
