@@ -14,7 +14,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import remove_docker_objects, thesis, unique_slug, write_container_app
+from conftest import (
+    BUSYBOX_IMAGE,
+    remove_docker_objects,
+    thesis,
+    unique_slug,
+    write_container_app,
+)
 from sqlalchemy import func, select
 from test_crashes import running, wait_for
 
@@ -217,6 +223,46 @@ def test_an_apps_dynamic_analyses_run_while_it_is_up_and_a_cancel_stops_it(
         remove_docker_objects(docker_client, slug)
 
 
+HANGING_BACKEND = f"""\
+FROM {BUSYBOX_IMAGE}
+CMD ["sh", "-c", "echo backend starting; exec nc -ll -p 5000 -e sleep 3600"]
+"""
+"""A backend that takes every connection and never answers it."""
+
+
+def test_a_hanging_app_fails_its_tasks_with_a_reason_and_the_job_goes_on(
+    tmp_path, monkeypatch, docker_client, busybox_image, sqlite_db
+) -> None:
+    slug = unique_slug()
+    root = tmp_path / "apps"
+    write_container_app(root, slug, 1, backend_dockerfile=HANGING_BACKEND)
+    write_container_app(root, slug, 2)
+    monkeypatch.setenv("THESIS_APPS_DIR", str(root))
+    monkeypatch.setenv("THESIS_HEALTH_TIMEOUT", "3")
+    scan_apps(sqlite_db, root)
+    job_id = new_job(sqlite_db, types="smoke,performance", models=slug, apps="1-2",
+                     options={"users": 1, "spawn_rate": 1, "duration": 2})  # fmt: skip
+    engine = Engine(sqlite_db, load_settings(), jobs=[job_id])
+    try:
+        asyncio.run(asyncio.wait_for(engine.run(), timeout=240))
+        tasks = {(t.app_number, t.test_type): t for t in tasks_of(sqlite_db, job_id)}
+        assert tasks[(2, "smoke")].status == TaskStatus.COMPLETED
+        assert tasks[(2, "performance")].status == TaskStatus.COMPLETED
+        hung = tasks[(1, "smoke")]
+        assert hung.status == TaskStatus.FAILED
+        assert "backend" in hung.error_message and "\n" not in hung.error_message
+        # The load test ran its 2 s against an app that answers nothing, and said so.
+        load = tasks[(1, "performance")]
+        assert load.status == TaskStatus.FAILED and "backend" in load.error_message
+        assert get_job(sqlite_db, job_id).status == JobStatus.FAILED
+        for number in (1, 2):
+            states = engine.service.containers.service_states(slug, number)
+            assert not any(state.state == "running" for state in states), "stopped after"
+    finally:
+        engine.service.containers.close()
+        remove_docker_objects(docker_client, slug)
+
+
 def _load_test_started(db: Database) -> bool:
     with db.session() as session:
         return bool(
@@ -322,6 +368,38 @@ def test_pause_and_cancel_from_another_process_reach_the_runner(scripted: Path) 
     statuses = {t.status for t in job_tasks(job_id)}
     assert TaskStatus.RUNNING not in statuses and TaskStatus.CANCELLED in statuses
     assert "cancelled" in thesis("batch", "show", str(job_id)).stdout
+
+
+ASK_AND_DIE = """
+import os
+from tui.config import load_settings
+from tui.db import open_database
+from tui.jobs.planner import create_job
+from tui.jobs.spec import JobSpec
+
+spec = JobSpec.build(name="now", types="security", models="acme_a", apps="1",
+                     options={"tools": ["eslint"]})
+settings = load_settings()
+job = create_job(open_database(settings.resolved_database_url), settings, spec, one_off=True)
+print(job.id, flush=True)
+os._exit(0)  # as a kill before its runner claimed anything
+"""
+
+
+def test_an_analyse_now_whose_process_died_before_its_run_began_ends_at_the_next_start(
+    scripted: Path,
+) -> None:
+    asked = subprocess.run([sys.executable, "-c", ASK_AND_DIE], capture_output=True, text=True,
+                           check=True)  # fmt: skip
+    job_id = int(asked.stdout.split()[-1])
+    assert [t.status for t in job_tasks(job_id)] == [TaskStatus.PENDING]
+    shown = thesis("batch", "show", str(job_id))  # any start puts it right
+    assert shown.returncode == 0, shown.stderr
+    [task] = job_tasks(job_id)
+    assert task.status == TaskStatus.FAILED
+    assert task.error_message.startswith("interrupted: process ")
+    assert "ended before its run began" in task.error_message
+    assert "failed" in shown.stdout.splitlines()[0]
 
 
 def test_two_runners_on_one_sqlite_file_share_a_job_without_running_a_task_twice(

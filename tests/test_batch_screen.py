@@ -125,6 +125,41 @@ async def test_the_tuis_keys_pause_a_headless_runner_and_resume_it_here(scripted
     assert [t.status for t in job_tasks(job_id)] == [TaskStatus.COMPLETED] * 6
 
 
+async def test_a_tui_runner_and_a_headless_one_share_a_job_at_once_never_running_a_task_twice(
+    scripted: Path,
+) -> None:
+    pace = scripted / "pace"
+    pace.write_text("#!/bin/sh\nsleep 1\n")
+    pace.chmod(0o755)
+    job_id = batch_create()  # 6 tasks, one app per static run
+    db = open_database(os.environ["THESIS_DATABASE_URL"])
+    runner = start_runner(job_id)
+    ended_here = []
+    try:
+        app = make_app(db, start="batch")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            app.run_jobs()  # as after `n`: this TUI runs the open jobs too
+            await until(pilot, lambda: app.job_engine is not None, "the TUI's runner")
+            engine = app.job_engine
+            await until(pilot, lambda: job_status(db, job_id) == "completed", "the job", 120)
+            ended_here = [event.task_id for event in engine.report.ended]
+        _, err = runner.communicate(timeout=60)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+        runner.wait()
+        db.dispose()
+    assert runner.returncode == 0, err
+    ended_there = [line for line in err.splitlines() if line.startswith(f"ok job {job_id} ")]
+    tasks = job_tasks(job_id)
+    assert [t.status for t in tasks] == [TaskStatus.COMPLETED] * 6
+    assert [t.attempts for t in tasks] == [1] * 6, "no task was claimed twice"
+    assert ended_here and ended_there, "both runners ran some of the job"
+    assert len(ended_here) + len(ended_there) == 6
+    assert len(set(ended_here)) == len(ended_here)
+
+
 async def test_c_cancels_a_job_after_asking(sqlite_db, study) -> None:
     scan_apps(sqlite_db, study)
     job_id = new_job(sqlite_db, options={"tools": "bandit"})

@@ -110,7 +110,10 @@ def test_sigterm_and_sighup_cancel_the_analysis_like_ctrl_c(hanging_app, number)
     assert "Traceback" not in stderr
     assert not running(tool)
     (row,) = listed()
-    assert (row["status"], row["error_message"]) == ("cancelled", "cancelled by the user")
+    assert (row["status"], row["error_message"]) == (
+        "cancelled",
+        "stopped with its runner (ctrl+c, SIGTERM, the TUI quit)",
+    )
 
 
 def dead_owner() -> tuple[int, str]:

@@ -514,6 +514,11 @@ class BatchJob(TimestampMixin, Base):
     log_path: Mapped[str | None] = mapped_column(String(500))
     one_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """An "analyse now" of the TUI or `thesis analyze`: a job of its own, listed apart."""
+    owner_host: Mapped[str | None] = mapped_column(String(255))
+    owner_pid: Mapped[int | None]
+    owner_start: Mapped[str | None] = mapped_column(String(64))
+    """The process that asked for a one-off job and runs it (migration 0006): dead before a
+    runner claimed the job's tasks, the next start ends them."""
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
 

@@ -271,6 +271,9 @@ class Engine:
         """Kill the running tools; a study's tasks go back to the queue, an "analyse now"
         ends cancelled (it was asked for now, not for whenever a runner comes)."""
         units = dict(self.units)
+        # Not "cancelled by the user": the analyses say their runner stopped (the batch task
+        # says whether it was queued again).
+        self.service.cancel_reason = "stopped with its runner (ctrl+c, SIGTERM, the TUI quit)"
         for task in units:
             task.cancel()
         if units:

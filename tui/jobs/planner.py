@@ -28,6 +28,7 @@ from tui.errors import NotFoundError, ValidationError
 from tui.jobs.spec import JobSpec
 from tui.services.analysis.registry import KINDS
 from tui.services.batches import settle
+from tui.services.owner import current
 
 MAX_TASKS = 200_000
 """More than a study of 300 models x 30 apps x every type: a typo, not a study."""
@@ -171,6 +172,8 @@ def create_job(
             total_tests=len(planned.tasks),
             created_by=created_by,
             one_off=one_off,
+            # The asking process runs a one-off job: dead before it began, the job ends.
+            **(current().columns() if one_off else {}),
         )
         session.add(job)
         session.flush()

@@ -6,7 +6,10 @@ owner.py). At every start, rows whose owner is gone end:
 - an analysis `failed` with "interrupted: process N on HOST ended" (or, for an owner on
   another host, "stopped answering" once its heartbeat is older than the timeout);
 - an app `building` goes back to `not_created`, which the next status sync with Docker
-  turns into what Docker shows; its status_detail says the build was interrupted.
+  turns into what Docker shows; its status_detail says the build was interrupted;
+- a batch task a dead runner held goes back to pending (`_requeue_batch_tasks`), and an
+  "analyse now" job whose asking process died before a runner claimed it ends
+  (`_end_unclaimed_one_offs`).
 """
 
 from __future__ import annotations
@@ -103,6 +106,7 @@ def reconcile(db: Database, settings: Settings) -> ReconcileReport:
         if why:
             ended_builds[row.id] = f"build interrupted: {why}"
     requeued = _requeue_batch_tasks(db, stale_before)
+    _end_unclaimed_one_offs(db)
     if not ended_tasks and not ended_builds:
         return ReconcileReport(requeued=requeued)
     with db.write_session() as session:
@@ -198,3 +202,37 @@ def _requeue_batch_tasks(db: Database, stale_before) -> int:
             )  # fmt: skip
     settle(db, one_off_jobs)
     return len(gone)
+
+
+def _end_unclaimed_one_offs(db: Database) -> set[int]:
+    """One-off jobs whose asking process (on this host) died before any of their tasks was
+    claimed: their pending tasks fail as interrupted, as a dead `thesis analyze`'s running
+    ones do. A process on another host is not judged from here (it has no heartbeat while
+    it waits for a free slot); a job with a running task is its runner's to end."""
+    b, j = BatchTask, BatchJob
+    with db.session() as session:
+        rows = session.execute(
+            select(j.id, j.owner_host, j.owner_pid, j.owner_start).where(
+                j.one_off.is_(True),
+                j.owner_host.is_not(None),
+                j.id.in_(select(b.job_id).where(b.status == TaskStatus.PENDING)),
+                j.id.not_in(select(b.job_id).where(b.status == TaskStatus.RUNNING)),
+            )
+        ).all()
+    dead: dict[int, str] = {}
+    for row in rows:
+        owner = owner_of(row.owner_host, row.owner_pid, row.owner_start)
+        if owner is not None and owner.is_local() and not owner.alive():
+            dead[row.id] = f"interrupted: {owner.describe()} ended before its run began"
+    if not dead:
+        return set()
+    now = utcnow()
+    with db.write_session() as session:
+        for job_id, message in dead.items():
+            session.execute(
+                update(b)
+                .where(b.job_id == job_id, b.status == TaskStatus.PENDING)
+                .values(status=TaskStatus.FAILED, completed_at=now, error_message=message)
+            )
+    settle(db, dead)
+    return set(dead)

@@ -75,6 +75,9 @@ class AnalysisService:
         self.on_store: Callable[[Session, TaskRef, TaskResult, float], None] | None = None
         """Called in the transaction that stores each task's outcome (the batch engine ends
         its own task there: one transaction, not two)."""
+        self.cancel_reason = "cancelled by the user"
+        """What an analysis stopped by a cancel of its run says (its runner stopping sets
+        its own)."""
         self.tool_jobs = tool_jobs
         """Processes each static tool may use (the batch engine runs several scans at once
         and gives each one); None: a scan spreads over the cores itself."""
@@ -398,7 +401,7 @@ class AnalysisService:
                     if task is not None and task.status in UNFINISHED:
                         task.status = AnalysisStatus.CANCELLED
                         task.completed_at = now
-                        task.error_message = "cancelled by the user"
+                        task.error_message = self.cancel_reason
 
         await asyncio.to_thread(write)
 
