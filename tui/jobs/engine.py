@@ -92,6 +92,13 @@ class RunReport:
         return sum(1 for event in self.ended if event.status == status)
 
 
+@dataclass(frozen=True)
+class _Unreadable:
+    """Why a task's app could not be hashed (its task fails with this)."""
+
+    reason: str
+
+
 @dataclass
 class _Unit:
     resource: str
@@ -149,9 +156,15 @@ class Engine:
         await asyncio.to_thread(reconcile, self.db, self.settings)
         self._touched.update(await asyncio.to_thread(self.queue.active_jobs, self.jobs))
         last_beat = last_reconcile = time.monotonic()
+        last_poll = 0.0
         try:
             while True:
-                await self._notice_cancels()
+                # Cancels and job endings are looked for every POLL_SECONDS, not each time a
+                # unit ends: a study of quick tasks ends many a second.
+                polled = time.monotonic() - last_poll >= POLL_SECONDS or not self.units
+                if polled:
+                    last_poll = time.monotonic()
+                    await self._notice_cancels()
                 started = await self._fill()
                 if until_idle and not self.units and not started:
                     open_jobs = await asyncio.to_thread(self.queue.claimable_jobs, self.jobs)
@@ -174,7 +187,8 @@ class Engine:
                     last_reconcile = now
                     with contextlib.suppress(ThesisError):
                         await asyncio.to_thread(reconcile, self.db, self.settings)
-                await self._settle()
+                if polled:
+                    await self._settle()
         except asyncio.CancelledError:
             await asyncio.shield(self._stop("the runner stopped before it ended; queued again"))
             raise
@@ -195,27 +209,29 @@ class Engine:
 
     async def _fill(self) -> int:
         """Claim and start units while slots are free; how many it started."""
-        started = 0
+        free = {r: self.slots[r] - self._busy(r) for r in self.slots}
+        if not any(number > 0 for number in free.values()):
+            return 0
+        # One count of the pending work: a claim is tried only for a resource that has some.
+        pending = await asyncio.to_thread(self.queue.pending_by_type, self.jobs)
+        waiting = {r: sum(pending.get(str(t), 0) for t in kinds_of(r)) for r in self.slots}
+        # The pending static tasks split evenly over the free cores: each shared run pays
+        # pylint's start (inferring Flask, SQLAlchemy…) once, as one process over all would.
+        per_core = -(-waiting["cpu"] // max(free["cpu"], 1))
         wanted = [
-            ("cpu", kinds_of("cpu"), {"limit": self.settings.batch_static_apps}),
-            ("app", kinds_of("app"), {"per_app": True}),
-            ("llm", kinds_of("llm"), {"limit": 1}),
+            ("cpu", {"limit": max(1, min(self.settings.batch_static_apps, per_core))}),
+            ("app", {"per_app": True}),
+            ("llm", {"limit": 1}),
         ]
-        free = self.slots["cpu"] - self._busy("cpu")
-        if free > 0:
-            # The pending static tasks split evenly over the free cores: each shared run pays
-            # pylint's start (inferring Flask, SQLAlchemy…) once, as one process over all would.
-            static_pending = await asyncio.to_thread(
-                self.queue.count_pending, kinds_of("cpu"), self.jobs
-            )
-            wanted[0][2]["limit"] = max(
-                1, min(self.settings.batch_static_apps, -(-static_pending // free))
-            )
-        for resource, kinds, how in wanted:
-            while self._busy(resource) < self.slots[resource]:
-                claimed = await asyncio.to_thread(self.queue.claim, kinds, jobs=self.jobs, **how)
+        started = 0
+        for resource, how in wanted:
+            while waiting[resource] > 0 and self._busy(resource) < self.slots[resource]:
+                claimed = await asyncio.to_thread(
+                    self.queue.claim, kinds_of(resource), jobs=self.jobs, **how
+                )
                 if not claimed:
                     break
+                waiting[resource] -= len(claimed)
                 unit = _Unit(resource, claimed)
                 self._touched.update(task.job_id for task in claimed)
                 self.units[asyncio.create_task(self._run_unit(unit))] = unit
@@ -312,12 +328,7 @@ class Engine:
             raise
 
     async def _run_tasks(self, unit: _Unit) -> None:
-        to_run: list[tuple[Claimed, NewAnalysis]] = []
-        paths = await asyncio.to_thread(_source_paths, self.db, unit.tasks)
-        for task in unit.tasks:
-            prepared = await self._prepare(task, paths.get((task.model, task.app_number)))
-            if prepared is not None:
-                to_run.append((task, prepared))
+        to_run = await self._prepare(unit.tasks)
         if not to_run:
             return
         first = to_run[0][0]
@@ -379,20 +390,55 @@ class Engine:
             if started_app:
                 await asyncio.shield(asyncio.to_thread(self._stop_app, first))
 
-    async def _prepare(self, task: Claimed, path: Path | None) -> NewAnalysis | None:
-        """The analysis to run for `task` (its app's folder at `path`), or None when it ended
-        here (reused, or its app cannot be read)."""
-        kind = KINDS[task.type]
-        key = content = None
-        if kind.cacheable or kind.static:
+    async def _prepare(self, tasks: list[Claimed]) -> list[tuple[Claimed, NewAnalysis]]:
+        """The analyses to run for `tasks`; the others end here (reused: the same content
+        was analysed the same way; or their app cannot be read). Hashing and the lookup of
+        reusable analyses are one thread hop and one query for the unit."""
+        keyed = await asyncio.to_thread(self._keys, tasks)
+        keys = [key for task, key, _ in keyed if key and not task.force]
+        found = await asyncio.to_thread(self.queue.reusable, keys)
+        to_run = []
+        for task, key, content in keyed:
+            if isinstance(content, _Unreadable):
+                await self._end(task, TaskStatus.FAILED, content.reason, 0.0)
+                continue
+            if key and not task.force and key in found:
+                row_id, analysis = found[key]
+                await self._end(
+                    task, TaskStatus.COMPLETED, f"reused {analysis} (same content)", 0.0,
+                    analysis_id=row_id, reused=True, cache_key=key,
+                )  # fmt: skip
+                continue
+            new = NewAnalysis(task.model, task.app_number, task.type, task.config, key, content)
+            to_run.append((task, new))
+        return to_run
+
+    def _keys(
+        self, tasks: list[Claimed]
+    ) -> list[tuple[Claimed, str | None, str | _Unreadable | None]]:
+        """(task, cache key, content hash) for each task; the content is _Unreadable when the
+        app's folder cannot be read. In a worker thread."""
+        paths = _source_paths(self.db, tasks)
+        hashes: dict[Path, str | _Unreadable] = {}
+        keyed: list[tuple[Claimed, str | None, str | _Unreadable | None]] = []
+        for task in tasks:
+            kind = KINDS[task.type]
+            if not (kind.cacheable or kind.static):
+                keyed.append((task, None, None))
+                continue
+            path = paths.get((task.model, task.app_number))
             if path is None or not path.is_dir():
-                await self._end(task, TaskStatus.FAILED, "the app's folder is missing", 0.0)
-                return None
-            try:
-                content = await asyncio.to_thread(content_hash, path)
-            except OSError as exc:
-                await self._end(task, TaskStatus.FAILED, f"cannot read the app: {exc}", 0.0)
-                return None
+                keyed.append((task, None, _Unreadable("the app's folder is missing")))
+                continue
+            if path not in hashes:
+                try:
+                    hashes[path] = content_hash(path)
+                except OSError as exc:
+                    hashes[path] = _Unreadable(f"cannot read the app: {exc}")
+            content = hashes[path]
+            if isinstance(content, _Unreadable):
+                keyed.append((task, None, content))
+                continue
             config = dict(task.config)
             if task.type == "ai_review":
                 config["model"] = config.get("model") or self.settings.review_model
@@ -400,16 +446,8 @@ class Engine:
                 (task.model, task.app_number), task.type, config, content,
                 self.settings.analyzers_dir,
             )  # fmt: skip
-        if key and not task.force:
-            found = await asyncio.to_thread(self.queue.reusable, key)
-            if found is not None:
-                row_id, analysis = found
-                await self._end(
-                    task, TaskStatus.COMPLETED, f"reused {analysis} (same content)", 0.0,
-                    analysis_id=row_id, reused=True, cache_key=key,
-                )  # fmt: skip
-                return None
-        return NewAnalysis(task.model, task.app_number, task.type, task.config, key, content)
+            keyed.append((task, key, content))
+        return keyed
 
     async def _end(
         self,

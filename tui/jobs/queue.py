@@ -29,7 +29,7 @@ class Queue(Protocol):
 
     def claimable_jobs(self, jobs: list[int] | None) -> list[int]: ...
 
-    def count_pending(self, types: Iterable[AnalysisType], jobs: list[int] | None) -> int: ...
+    def pending_by_type(self, jobs: list[int] | None) -> dict[str, int]: ...
 
     def claim(
         self,
@@ -46,7 +46,7 @@ class Queue(Protocol):
 
     def link_attempts(self, session: Any, links: list[tuple[int, int, str | None]]) -> None: ...
 
-    def reusable(self, cache_key: str) -> tuple[int, str] | None: ...
+    def reusable(self, keys: Iterable[str]) -> dict[str, tuple[int, str]]: ...
 
     def finish(self, task_id: int, status: TaskStatus, **details: Any) -> bool: ...
 
@@ -72,8 +72,8 @@ class SqlQueue:
     def claimable_jobs(self, jobs: list[int] | None) -> list[int]:
         return store.claimable_jobs(self.db, jobs)
 
-    def count_pending(self, types: Iterable[AnalysisType], jobs: list[int] | None) -> int:
-        return store.count_pending(self.db, types, jobs)
+    def pending_by_type(self, jobs: list[int] | None) -> dict[str, int]:
+        return store.pending_by_type(self.db, jobs)
 
     def claim(
         self,
@@ -94,8 +94,8 @@ class SqlQueue:
     def link_attempts(self, session: Any, links: list[tuple[int, int, str | None]]) -> None:
         store.link_attempts(session, self.owner, links)
 
-    def reusable(self, cache_key: str) -> tuple[int, str] | None:
-        return store.reusable(self.db, cache_key)
+    def reusable(self, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
+        return store.reusable(self.db, keys)
 
     def finish(self, task_id: int, status: TaskStatus, **details: Any) -> bool:
         return store.finish(self.db, self.owner, task_id, status, **details)

@@ -150,21 +150,22 @@ def claim(
         ]
 
 
-def count_pending(
-    db: Database, types: Iterable[AnalysisType], jobs: list[int] | None = None
-) -> int:
-    """Pending tasks of `types` in claimable jobs."""
+def pending_by_type(db: Database, jobs: list[int] | None = None) -> dict[str, int]:
+    """How many tasks of each type are pending in claimable jobs (one query: the engine
+    asks before it claims, and claims only for a resource with work)."""
     t, j = BatchTask, BatchJob
-    where = [t.status == TaskStatus.PENDING, t.test_type.in_(list(types)), j.status.in_(ACTIVE)]
+    where = [t.status == TaskStatus.PENDING, j.status.in_(ACTIVE)]
     if jobs is not None:
         where.append(t.job_id.in_(jobs))
     with db.session() as session:
-        return (
-            session.scalar(
-                select(func.count()).select_from(t).join(j, j.id == t.job_id).where(*where)
-            )
-            or 0
-        )
+        rows = session.execute(
+            select(t.test_type, func.count())
+            .select_from(t)
+            .join(j, j.id == t.job_id)
+            .where(*where)
+            .group_by(t.test_type)
+        ).all()
+    return {str(kind): number for kind, number in rows}
 
 
 def heartbeat(db: Database, owner: Owner, ids: list[int]) -> None:
@@ -272,20 +273,24 @@ def release(db: Database, owner: Owner, ids: list[int], reason: str) -> int:
         ).rowcount  # fmt: skip
 
 
-def reusable(db: Database, cache_key: str) -> tuple[int, str] | None:
-    """A completed analysis stored under `cache_key` whose results are on disk: (id, task id)."""
+def reusable(db: Database, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """For each of `keys` that has one, the newest completed analysis stored under it whose
+    results are on disk: key -> (id, task id). One query for a whole unit."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
     a = AnalysisTask
     with db.session() as session:
         rows = session.execute(
-            select(a.id, a.task_id, a.results_path)
-            .where(a.cache_key == cache_key, a.status == AnalysisStatus.COMPLETED)
+            select(a.cache_key, a.id, a.task_id, a.results_path)
+            .where(a.cache_key.in_(wanted), a.status == AnalysisStatus.COMPLETED)
             .order_by(a.completed_at.desc(), a.id.desc())
-            .limit(3)
         ).all()
+    found: dict[str, tuple[int, str]] = {}
     for row in rows:
-        if row.results_path and Path(row.results_path).is_file():
-            return row.id, row.task_id
-    return None
+        if row.cache_key not in found and row.results_path and Path(row.results_path).is_file():
+            found[row.cache_key] = (row.id, row.task_id)
+    return found
 
 
 def claimable_jobs(db: Database, jobs: list[int] | None = None) -> list[int]:

@@ -23,6 +23,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -321,16 +322,18 @@ class AnalysisService:
         logs: dict[str, ActionLog] = {}
         results: list[TaskResult] = []
         runnable: list[tuple[TaskRef, Source]] = []
-        for ref in refs:
+        unreadable: list[tuple[TaskRef, Outcome]] = []
+        for ref, source in zip(refs, await asyncio.to_thread(_sources_of, refs), strict=True):
             try:
                 logs[ref.task_id] = self._log(ref, None)
-                source = await asyncio.to_thread(_source_of, ref)
             except ThesisError as exc:
-                results.append(
-                    await self._finish(ref, Outcome(AnalysisStatus.FAILED, error=str(exc)), 0.0)
-                )
-                continue
-            runnable.append((ref, source))
+                source = exc
+            if isinstance(source, ThesisError):
+                unreadable.append((ref, Outcome(AnalysisStatus.FAILED, error=str(source))))
+            else:
+                runnable.append((ref, source))
+        if unreadable:
+            results.extend(await asyncio.to_thread(self._store_many, unreadable, 0.0))
         await self._mark_running([ref for ref, _ in runnable], {k: v.path for k, v in logs.items()})
 
         def tee(line: str) -> None:
@@ -353,13 +356,13 @@ class AnalysisService:
                 log.close()
             raise
         seconds = time.monotonic() - started
-        for ref, source in runnable:
-            outcome = security_outcome(tools, reports[source.root], kind)
-            result = await self._finish(ref, outcome, seconds)
+        outcomes = [
+            (ref, security_outcome(tools, reports[source.root], kind)) for ref, source in runnable
+        ]
+        for result in await asyncio.to_thread(self._store_many, outcomes, seconds):
             results.append(result)
-            tee(_verdict(result)) if len(runnable) == 1 else logs[ref.task_id].note(
-                _verdict(result)
-            )
+            verdict = _verdict(result)
+            tee(verdict) if len(runnable) == 1 else logs[result.task_id].note(verdict)
         for log in logs.values():
             log.close()
         return results
@@ -409,7 +412,42 @@ class AnalysisService:
         return await asyncio.to_thread(self._store, ref, outcome, seconds)
 
     def _store(self, ref: TaskRef, outcome: Outcome, seconds: float) -> TaskResult:
+        return self._store_many([(ref, outcome)], seconds)[0]
+
+    def _store_many(self, items: list[tuple[TaskRef, Outcome]], seconds: float) -> list[TaskResult]:
+        """Each outcome's results file, then every row in one transaction (a shared static
+        run ends hundreds of analyses at once: one commit, not one each)."""
         now = utcnow()
+        written = [(ref, outcome, self._write_results(ref, outcome, seconds, now))
+                   for ref, outcome in items]  # fmt: skip
+        results = []
+        with self.db.write_session() as session:
+            for ref, outcome, (summary, stored_path) in written:
+                task = session.get(AnalysisTask, ref.id)
+                if task is None:
+                    raise NotFoundError(f"The analysis {ref.task_id} was deleted while it ran")
+                task.status = outcome.status
+                task.completed_at = now
+                task.started_at = task.started_at or now
+                task.progress = 100
+                task.summary = summary
+                task.results_path = stored_path
+                task.error_message = outcome.error
+                if outcome.typed_row is not None:
+                    session.add(outcome.typed_row(ref, outcome, seconds))
+                result = TaskResult(
+                    ref.task_id, ref.label, outcome.status, outcome.error, summary, stored_path
+                )
+                if self.on_store is not None:
+                    self.on_store(session, ref, result, seconds)
+                results.append(result)
+        return results
+
+    def _write_results(
+        self, ref: TaskRef, outcome: Outcome, seconds: float, now: datetime
+    ) -> tuple[dict[str, Any], str | None]:
+        """The outcome's results file (its summary, and where it is; None when it could not
+        be written, and then the outcome failed saying why)."""
         findings = sort_findings(outcome.findings)
         summary = redact_value(dict(outcome.summary))
         outcome.error = redact(outcome.error) if outcome.error else outcome.error
@@ -432,34 +470,27 @@ class AnalysisService:
             "metrics": outcome.metrics,
             "findings": [finding.as_dict() for finding in findings],
         }
-        stored_path: str | None = str(path)
         try:
             write_results(path, document)
         except ThesisError as exc:
-            outcome.status, outcome.error, stored_path = AnalysisStatus.FAILED, str(exc), None
-        with self.db.write_session() as session:
-            task = session.get(AnalysisTask, ref.id)
-            if task is None:
-                raise NotFoundError(f"The analysis {ref.task_id} was deleted while it ran")
-            task.status = outcome.status
-            task.completed_at = now
-            task.started_at = task.started_at or now
-            task.progress = 100
-            task.summary = summary
-            task.results_path = stored_path
-            task.error_message = outcome.error
-            if outcome.typed_row is not None:
-                session.add(outcome.typed_row(ref, outcome, seconds))
-            result = TaskResult(
-                ref.task_id, ref.label, outcome.status, outcome.error, summary, stored_path
-            )
-            if self.on_store is not None:
-                self.on_store(session, ref, result, seconds)
-        return result
+            outcome.status, outcome.error = AnalysisStatus.FAILED, str(exc)
+            return summary, None
+        return summary, str(path)
 
 
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
+
+
+def _sources_of(refs: list[TaskRef]) -> list[Source | ThesisError]:
+    """Each ref's source (or why it cannot be read), in one thread hop for a whole run."""
+    sources: list[Source | ThesisError] = []
+    for ref in refs:
+        try:
+            sources.append(_source_of(ref))
+        except ThesisError as exc:
+            sources.append(exc)
+    return sources
 
 
 def _source_of(ref: TaskRef) -> Source:

@@ -1,7 +1,7 @@
 """Static security analysis: bandit, pylint, eslint, pip-audit and npm audit on app sources.
 
-Nothing here imports or runs the generated code. bandit parses it in-process; pylint and
-eslint run as subprocesses with *our* configuration (`analyzers/pylintrc`,
+Nothing here imports or runs the generated code. bandit (bandit_run.py), pylint and eslint
+run as subprocesses that only parse it, with *our* configuration (`analyzers/pylintrc`,
 `analyzers/eslint.config.mjs`) passed explicitly, so an app's own pylintrc (init-hook) or
 eslint.config.js (JavaScript) is never loaded; inline suppressions (`# nosec`,
 `/* eslint-disable */`) are ignored.
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import sys
 import time
@@ -89,7 +88,7 @@ class SecurityScan:
             self._log_outcome(tool, list(by_root.values()))
             return by_root, time.monotonic() - started
 
-        # The tools run side by side (bandit in a thread, the others as processes), so the
+        # The tools run side by side, each a process of its own, so the
         # cores stay busy while the slowest one (pylint) runs.
         async with asyncio.TaskGroup() as group:
             running = {tool: group.create_task(one(tool)) for tool in tools}
@@ -162,14 +161,19 @@ class SecurityScan:
             for s in sources
         }
 
-    # --- bandit (in-process: it only parses) ---------------------------------------------
+    # --- bandit (a process of its own: bandit_run.py) ------------------------------------
 
     async def bandit(self, sources: list[Source]) -> Reports:
         reports = self.per_source(sources, "bandit", "python", "no Python files")
         owners = self.owners(sources, "python")
         if not owners:
             return reports
-        issues, skipped = await asyncio.to_thread(_run_bandit, [str(p) for p in owners])
+        argv = [sys.executable, "-m", "tui.services.analysis.bandit_run", *map(str, owners)]
+        output = await run_tool(argv, timeout=self.settings.tool_timeout, cwd="/")
+        if output.returncode != 0:
+            raise ScanError(f"bandit failed (exit {output.returncode}): {last_line(output.stderr)}")
+        report = _json(output.stdout, "bandit", expect=dict)
+        issues, skipped = report.get("issues") or [], report.get("skipped") or []
         for name, reason in skipped:
             self.log(f"bandit: skipped {name}: {reason}")
         for issue in issues:
@@ -284,19 +288,6 @@ class SecurityScan:
 
 def _all_timed_out(reports: Iterable[ToolReport]) -> bool:
     return all(r.status == "failed" and TIMED_OUT in r.reason for r in reports)
-
-
-def _run_bandit(files: list[str]) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
-    from bandit.core import config as bandit_config
-    from bandit.core import manager as bandit_manager
-
-    logging.getLogger("bandit").setLevel(logging.ERROR)
-    manager = bandit_manager.BanditManager(
-        bandit_config.BanditConfig(), "file", ignore_nosec=True, quiet=True
-    )
-    manager.discover_files(files, recursive=False)
-    manager.run_tests()
-    return [issue.as_dict() for issue in manager.get_issue_list()], list(manager.skipped)
 
 
 def _json(text: str, tool: str, *, expect: type) -> Any:
