@@ -74,7 +74,7 @@ async def test_n_plans_a_job_that_the_tui_runs_while_the_table_follows(sqlite_db
         await until(pilot, lambda: "100%" in " ".join(table_column(app, "progress")), "100%")
         assert table_column(app, "done") == ["3/3"] and table_column(app, "name") == ["tui study"]
         assert {t.model_name for t in tasks_of(sqlite_db, job_id)} == {"acme_b"}
-        assert app.job_engine is None, "the runner stops when nothing is left"
+        await until(pilot, lambda: app.job_engine is None, "the runner to stop: nothing is left")
 
 
 async def test_a_bad_job_form_says_why_and_stores_nothing(sqlite_db, study) -> None:
