@@ -280,6 +280,31 @@ class TestTables:
             await reload_and_settle(pilot)
             assert len(table_column(app, 0)) == 3
 
+    async def test_a_refresh_keeps_the_rows_and_count_on_screen_until_the_new_ones_come(
+        self, demo_db
+    ) -> None:
+        import threading
+
+        app = make_app(demo_db, start="applications")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            before = status_text(app)
+            assert before.startswith("4 of 4 apps")
+            screen, table = app.screen, app.screen.query_one(DataTable)
+            # The real query, held back until the frames below are seen: a slow database.
+            release, real_fetch = threading.Event(), screen.fetch
+            screen.fetch = lambda *a, **k: release.wait(10) and real_fetch(*a, **k)
+            screen.loaded = False
+            await pilot.press("ctrl+r")
+            seen = []
+            for _ in range(5):
+                await pilot.pause(0.02)
+                seen.append((status_text(app), table.row_count))
+            release.set()
+            await settle(pilot)
+            assert set(seen) == {(before, 4)}, "no blank table, no lost count, no flicker"
+            assert status_text(app) == before and table.row_count == 4
+
     async def test_refresh_picks_up_rows_written_elsewhere(self, demo_db) -> None:
         app = make_app(demo_db)
         async with app.run_test(size=SIZE) as pilot:

@@ -148,3 +148,18 @@ async def test_an_empty_table_offers_no_action_on_a_row(sqlite_db) -> None:
         await reload_and_settle(pilot)
         await pilot.pause()
         assert "e Edit" in bar(app) and "enter Apps" in bar(app)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+@pytest.mark.parametrize("mode", ["models", "applications", "ports", "analyses", "batch"])
+async def test_the_key_bar_never_writes_the_screens_last_cell(long_slugs_db, mode, size) -> None:
+    """A terminal that writes its bottom-right cell may scroll or leave a stale glyph there
+    (`^p palettel` over SSH): the key bar holds the bottom row and leaves its last column."""
+    app = make_app(long_slugs_db, start=mode)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        assert (bar.region.right, bar.region.bottom) == size, "the bar holds the bottom row"
+        lines = bar.render().split()
+        assert lines and all(line.plain for line in lines)
+        assert max(line.cell_len for line in lines) <= size[0] - 1

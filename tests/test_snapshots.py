@@ -70,6 +70,24 @@ class TestSixteenColours:
         app = make_app(long_slugs_db, start="applications", theme="thesis-16")
         assert snap_compare(app, terminal_size=SIZE, run_before=press_then_settle("question_mark"))
 
+    def test_palette(self, long_slugs_db, snap_compare) -> None:
+        """ctrl+p: the screen's actions by name, each with its key."""
+
+        async def run(pilot) -> None:
+            from textual.command import CommandList
+
+            await settle(pilot)
+            await pilot.press("ctrl+p", *"sync")
+            found = pilot.app.screen.query_one(CommandList)
+            for _ in range(200):  # the palette searches in a worker: until it lists
+                if found.option_count:
+                    break
+                await pilot.pause(0.02)
+            await pilot.pause()
+
+        app = make_app(long_slugs_db, theme="thesis-16")
+        assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
 
 def test_analysis_form_at_60x20_keeps_its_buttons(long_slugs_db, snap_compare) -> None:
     app = make_app(long_slugs_db, start="applications")

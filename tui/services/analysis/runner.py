@@ -424,8 +424,12 @@ class AnalysisService:
         with self.db.write_session() as session:
             for ref, outcome, (summary, stored_path) in written:
                 task = session.get(AnalysisTask, ref.id)
-                if task is None:
-                    raise NotFoundError(f"The analysis {ref.task_id} was deleted while it ran")
+                if task is None:  # deleted while it ran: the others are stored all the same
+                    gone = f"the analysis {ref.task_id} was deleted while it ran"
+                    results.append(TaskResult(
+                        ref.task_id, ref.label, AnalysisStatus.FAILED, gone, summary, None
+                    ))  # fmt: skip
+                    continue
                 task.status = outcome.status
                 task.completed_at = now
                 task.started_at = task.started_at or now
