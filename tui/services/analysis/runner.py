@@ -22,12 +22,12 @@ import contextlib
 import time
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from tui.config import Settings
@@ -135,23 +135,23 @@ class AnalysisService:
         owner = current().columns()
         g = GeneratedApplication
         with self.db.write_session() as session:
+            # Every app of the run in one query (a shared static run stores hundreds).
+            wanted = {(item.model_slug, item.app_number) for item in items}
             apps: dict[tuple[str, int], tuple[int, str | None, str | None]] = {}
+            for chunk in _chunks(sorted(wanted), 400):
+                for row in session.execute(
+                    select(g.model_slug, g.app_number, g.id, g.content_hash, g.source_path).where(
+                        tuple_(g.model_slug, g.app_number).in_(chunk)
+                    )
+                ):
+                    apps[(row.model_slug, row.app_number)] = (
+                        row.id, row.content_hash, row.source_path
+                    )  # fmt: skip
             for item in items:
                 model_slug, app_number = item.model_slug, item.app_number
                 if (model_slug, app_number) not in apps:
-                    found = session.execute(
-                        select(g.id, g.content_hash, g.source_path).where(
-                            g.model_slug == model_slug, g.app_number == app_number
-                        )
-                    ).first()
-                    if found is None:
-                        raise NotFoundError(
-                            f"No app {model_slug} app {app_number}; scan its folder first"
-                        )
-                    apps[(model_slug, app_number)] = (
-                        found.id,
-                        found.content_hash,
-                        found.source_path,
+                    raise NotFoundError(
+                        f"No app {model_slug} app {app_number}; scan its folder first"
                     )
                 app_id, content_hash, _ = apps[(model_slug, app_number)]
                 task_id = f"{item.type}-{uuid.uuid4().hex[:12]}"
@@ -484,6 +484,11 @@ class AnalysisService:
 
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _sources_of(refs: list[TaskRef]) -> list[Source | ThesisError]:
