@@ -103,7 +103,8 @@ class AnalysesScreen(TableScreen):
 
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
-        self._follow_started()
+        if self.is_current:  # not when `thesis` makes the screen ahead, out of sight
+            self._follow_started()
 
     def reload(self) -> None:
         super().reload()
