@@ -68,18 +68,10 @@ class UnitRunner:
     _finished: dict[int, bool]
     _ended: set[int]
 
-    def _event(
-        self,
-        task: Claimed,
-        status: TaskStatus,
-        detail: str,
-        reused: bool = False,
-        analysis: str | None = None,
-    ) -> None:
-        raise NotImplementedError
-
-    def _say(self, job_id: int, line: str) -> None:
-        raise NotImplementedError
+    _event: Callable[..., None]
+    """Says a task ended: (task, status, detail, reused, analysis task id); Engine's."""
+    _say: Callable[[int, str], None]
+    """Writes a line of a job's log: (job id, line); Engine's."""
 
     async def _run_unit(self, unit: Unit) -> None:
         try:
