@@ -151,6 +151,9 @@ async def test_a_tui_runner_and_a_headless_one_share_a_job_at_once_never_running
             await until(pilot, lambda: running() == 4, "the TUI's tasks beside them", 60)
             go.touch()
             await until(pilot, lambda: job_status(db, job_id) == "completed", "the job", 120)
+            # The job may be counted complete by the other runner a moment before this one
+            # has told its last ending: its report is read once it has stopped.
+            await until(pilot, lambda: app.job_engine is None, "the TUI's runner to stop")
             ended_here = [event.task_id for event in engine.report.ended]
         _, err = runner.communicate(timeout=60)
     finally:

@@ -289,6 +289,10 @@ def test_an_engine_over_tcp_lists_containers_for_the_status_sync(demo_db) -> Non
         {"Labels": {"thesis.model": "openai_gpt-4o-mini", "thesis.app": "1"}, "State": "running"},
         {"Labels": "not a dict", "State": "running"},
         {"Labels": {"thesis.model": "openai_gpt-4o-mini", "thesis.app": "x"}, "State": "dead"},
+        {"Labels": {"thesis.model": "openai_gpt-4o-mini", "thesis.app": "²"}, "State": "dead"},
+        {"Labels": {"thesis.model": 7, "thesis.app": 2}, "State": "dead"},
+        {"State": "dead"},
+        "not an object",
     ]
     handler = type("Engine", (_Engine,), {"listing": (200, json.dumps(listing).encode())})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)

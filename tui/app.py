@@ -140,11 +140,11 @@ class ThesisApp(App[None]):
         self.follow_next: str | None = None
         """An analysis just started, whose log the Analyses screen shows when it is next seen."""
         self.resume_jobs = resume_jobs
+        """Once the database is open, run jobs left with pending tasks and no runner (a
+        runner killed mid-job, a job created headless and never run)."""
         self.warm_screens = warm_screens
         """Make the other screens in the idle time after the first rows (`thesis` does; the
         tests mostly do not, as each of their apps lives a few seconds)."""
-        """Once the database is open, run jobs left with pending tasks and no runner (a
-        runner killed mid-job, a job created headless and never run)."""
         self.job_engine: Engine | None = None
         """The batch engine running jobs in this TUI, while it runs."""
         self._jobs_again = False

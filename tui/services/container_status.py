@@ -82,10 +82,13 @@ def sync_all(db: Database, listing: Listing, *, skip: Collection[int], instance:
             labels = container.get("Labels") or {}
             if not isinstance(labels, dict):
                 continue
-            number = labels.get(LABEL_APP, "")
-            if not (number.isdigit() and labels.get(LABEL_MODEL)):
+            number, model = labels.get(LABEL_APP), labels.get(LABEL_MODEL)
+            # What an engine lists is data from outside: labels anyone could have set.
+            if not (isinstance(number, str) and number.isascii() and number.isdigit()):
                 continue
-            key = (labels[LABEL_MODEL], int(number))
+            if not (isinstance(model, str) and model):
+                continue
+            key = (model, int(number))
             owner = labels.get(LABEL_INSTANCE)
             if owner != instance and (owner is not None or key not in ours):
                 continue
