@@ -251,13 +251,14 @@ class ThesisApp(App[None]):
         first switch is as quick as any other. `_init_mode` is Textual's own first step of
         `switch_mode` (Textual is pinned exactly in pyproject.toml).
         """
-        made = getattr(self, "_screen_stacks", None)
         init_mode = getattr(self, "_init_mode", None)
         quitting = getattr(self, "_exit", False) or self._closing
-        if made is None or init_mode is None or not self.is_running or quitting:
+        internals = init_mode is not None and hasattr(self, "_screen_stacks")
+        if not internals or not self.is_running or quitting:
             return
+        made = self.screens_made
         for mode in SCREEN_CLASSES:
-            if not made.get(mode):
+            if mode not in made:
                 init_mode(mode)
                 self.set_timer(WARM_STEP, self._warm_next_mode, name="warm screens")
                 return

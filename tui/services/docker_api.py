@@ -115,23 +115,30 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def no_engine(host: str, reason: str) -> DockerUnavailableError:
+    """The error of an engine that does not answer at `host` (a THESIS_DOCKER_HOST value),
+    for this client and the SDK's (docker_engine.connect) alike."""
+    where = host or f"the local socket ({DEFAULT_SOCKET})"
+    return DockerUnavailableError(
+        f"Docker is unavailable: no engine answers at {where} ({reason}). "
+        "Start dockerd or set THESIS_DOCKER_HOST."
+    )
+
+
+def silent_for(timeout: float) -> str:
+    """The reason of an engine that accepted the connection and never answered."""
+    return f"it did not answer within {timeout:g}s (THESIS_DOCKER_TIMEOUT)"
+
+
 def connect_api(host: str, timeout: float) -> EngineAPI:
     """A client of the engine at `host` that answered a ping within `timeout` seconds, or
-    DockerUnavailableError saying why not (in the words of docker_engine.connect)."""
-    where = host or f"the local socket ({DEFAULT_SOCKET})"
+    DockerUnavailableError saying why not."""
     api = EngineAPI(host)
     try:
         api.ping(timeout)
     except (OSError, http.client.HTTPException, _Refused) as exc:
-        reason = (
-            f"it did not answer within {timeout:g}s (THESIS_DOCKER_TIMEOUT)"
-            if isinstance(exc, TimeoutError)
-            else _reason(exc)
-        )
-        raise DockerUnavailableError(
-            f"Docker is unavailable: no engine answers at {where} ({reason}). "
-            "Start dockerd or set THESIS_DOCKER_HOST."
-        ) from None
+        reason = silent_for(timeout) if isinstance(exc, TimeoutError) else _reason(exc)
+        raise no_engine(host, reason) from None
     return api
 
 

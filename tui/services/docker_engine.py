@@ -16,13 +16,11 @@ import urllib3.exceptions
 
 from tui.config import Settings
 from tui.errors import ContainerError, DockerUnavailableError
-
-API_TIMEOUT = 60
+from tui.services.docker_api import API_TIMEOUT, no_engine, silent_for
 
 
 def connect(settings: Settings) -> docker.DockerClient:
     """A client for the engine in the settings, or DockerUnavailableError saying why not."""
-    where = settings.docker_host or "the local socket (/var/run/docker.sock)"
     base_url = settings.docker_host or None
     try:
         # A probe with a short timeout: an engine that accepts but never answers is
@@ -37,15 +35,8 @@ def connect(settings: Settings) -> docker.DockerClient:
         client = docker.DockerClient(base_url=base_url, timeout=API_TIMEOUT, version=version)
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         timed_out = isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc)
-        reason = (
-            f"it did not answer within {settings.docker_timeout:g}s (THESIS_DOCKER_TIMEOUT)"
-            if timed_out
-            else _reason(exc)
-        )
-        raise DockerUnavailableError(
-            f"Docker is unavailable: no engine answers at {where} ({reason}). "
-            "Start dockerd or set THESIS_DOCKER_HOST."
-        ) from None
+        reason = silent_for(settings.docker_timeout) if timed_out else _reason(exc)
+        raise no_engine(settings.docker_host, reason) from None
     return client
 
 
