@@ -9,9 +9,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, tuple_, update
 
 from tui.config import Settings
 from tui.db import Database
@@ -61,52 +62,87 @@ def next_status(current: AppStatus, observed: AppStatus | None) -> AppStatus:
     return observed
 
 
-def sync_all(db: Database, listing: Listing, *, skip: Collection[int], instance: str) -> SyncReport:
-    """Every app's status and last_status_check from one Docker call (`listing`: the
-    engine's entries of the containers labelled with an app), in one transaction.
+# Statuses that say an app has containers: a sync with none of them listed changes these.
+# Every other app can change only when a container of it is listed.
+_WITH_CONTAINERS = (AppStatus.CREATED, AppStatus.RUNNING, AppStatus.STOPPED)
+# An app's "Last check" is refreshed at least this often; an app whose status can change
+# (one listed, or said to have containers) on every sync. A study has thousands of apps:
+# rewriting every row every few seconds would hold the write lock and bloat the tables.
+STAMP_EVERY = timedelta(seconds=60)
+_KEYS_PER_QUERY = 400  # (model, number) pairs in one IN list, under SQLite's variable limit
 
-    Apps in `skip` (an action of ours is running on them) are left to that action. Only
-    this instance's containers count (and unlabelled ones of our apps, made by versions
-    before instance labels): another ThesisApp on the same engine is not ours to count.
+
+def _listed(listing: list[dict[str, Any]]) -> list[tuple[tuple[str, int], Any, str]]:
+    """(app key, instance label, state) of each container whose labels name an app."""
+    entries = []
+    for container in listing:
+        labels = container.get("Labels") or {}
+        if not isinstance(labels, dict):
+            continue
+        number, model = labels.get(LABEL_APP), labels.get(LABEL_MODEL)
+        # What an engine lists is data from outside: labels anyone could have set.
+        if not (isinstance(number, str) and number.isascii() and number.isdigit()):
+            continue
+        if not (isinstance(model, str) and model):
+            continue
+        key = (model, int(number))
+        entries.append((key, labels.get(LABEL_INSTANCE), str(container.get("State", ""))))
+    return entries
+
+
+def sync_all(db: Database, listing: Listing, *, skip: Collection[int], instance: str) -> SyncReport:
+    """Every app's status from one Docker call (`listing`: the engine's entries of the
+    containers labelled with an app), in one transaction.
+
+    Only the apps whose status can change are read: those with a container listed and
+    those said to have containers. Apps in `skip` (an action of ours is running on them)
+    are left to that action. Only this instance's containers count (and unlabelled ones of
+    our apps, made by versions before instance labels): another ThesisApp on the same
+    engine is not ours to count.
     """
     g = GeneratedApplication
+    columns = (g.id, g.model_slug, g.app_number, g.status)
     with db.write_session() as session:
         # Listing inside the write transaction: an action's final status write waits for
         # it, so a listing taken before the action ended never overwrites what it wrote.
-        listed = listing()
-        rows = session.execute(select(g.id, g.model_slug, g.app_number, g.status)).all()
-        ours = {(row.model_slug, row.app_number) for row in rows}
+        entries = _listed(listing())
+        keys = sorted({key for key, _, _ in entries})
+        rows = {
+            r.id: r for r in session.execute(select(*columns).where(g.status.in_(_WITH_CONTAINERS)))
+        }
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            chunk = keys[start : start + _KEYS_PER_QUERY]
+            found = session.execute(
+                select(*columns).where(tuple_(g.model_slug, g.app_number).in_(chunk))
+            )
+            rows.update((r.id, r) for r in found)
+        ours = {(row.model_slug, row.app_number) for row in rows.values()}
         states: dict[tuple[str, int], list[str]] = {}
         counted = 0
-        for container in listed:
-            labels = container.get("Labels") or {}
-            if not isinstance(labels, dict):
-                continue
-            number, model = labels.get(LABEL_APP), labels.get(LABEL_MODEL)
-            # What an engine lists is data from outside: labels anyone could have set.
-            if not (isinstance(number, str) and number.isascii() and number.isdigit()):
-                continue
-            if not (isinstance(model, str) and model):
-                continue
-            key = (model, int(number))
-            owner = labels.get(LABEL_INSTANCE)
+        for key, owner, state in entries:
             if owner != instance and (owner is not None or key not in ours):
                 continue
             counted += 1
-            states.setdefault(key, []).append(str(container.get("State", "")))
+            states.setdefault(key, []).append(state)
         now = utcnow()
-        changes = []
-        for row in rows:
+        stamps, changes = [], []
+        for row in rows.values():
             if row.id in skip:
                 continue
             observed = observed_status(states.get((row.model_slug, row.app_number), []))
             status = next_status(row.status, observed)
-            if status != row.status:
-                changes.append({"id": row.id, "status": status, "updated_at": now})
-        session.execute(update(g).where(g.id.not_in(skip)).values(last_status_check=now))
-        if changes:
-            session.execute(update(g), changes)
-    return SyncReport(checked=len(rows), changed=len(changes), containers=counted)
+            stamp = {"id": row.id, "last_status_check": now}
+            if status == row.status:
+                stamps.append(stamp)
+            else:
+                changes.append({**stamp, "status": status, "updated_at": now})
+        for batch in (changes, stamps):
+            if batch:
+                session.execute(update(g), batch)
+        stale = or_(g.last_status_check.is_(None), g.last_status_check < now - STAMP_EVERY)
+        session.execute(update(g).where(stale, g.id.not_in(skip)).values(last_status_check=now))
+        total = session.scalar(select(func.count()).select_from(g))
+    return SyncReport(checked=total or 0, changed=len(changes), containers=counted)
 
 
 class StatusSync:
