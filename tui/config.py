@@ -348,10 +348,10 @@ class Settings:
     batch_llm: int = setting(_whole(1, 64), 4)
     """AI reviews a batch runner has in flight at once."""
 
-    batch_static_apps: int = setting(_whole(1, 10_000), 200)
-    """The most apps one shared static run (security, quality) covers. A batch runner splits
-    a job's pending static tasks evenly over the cores up to this: more share the tools'
-    start-up (pylint's is seconds) better, fewer show results sooner."""
+    batch_static_apps: int = setting(_whole(1, 10_000), 500)
+    """The most apps one shared static run (security, quality) covers; its pylint uses the
+    cores. More share the tools' start-up (pylint's is seconds) better; fewer show results
+    sooner and keep pylint's memory down."""
 
     def __post_init__(self) -> None:
         if self.backend_ports.overlaps(self.frontend_ports):

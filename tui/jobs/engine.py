@@ -5,9 +5,9 @@ at once on one database, since every claim and every ending is a conditional UPD
 (store.py, behind the Queue of queue.py: the seam a queue for several machines plugs
 into). Work is claimed in units:
 
-- a static unit: tasks of one job and static type (the pending ones split evenly over the
-  free cores, at most THESIS_BATCH_STATIC_APPS), run as one shared scan: one process per
-  tool for all their apps, side by side (security.py); as many at once as there are cores;
+- a static unit: tasks of one job and static type (at most THESIS_BATCH_STATIC_APPS), run
+  as one shared scan: one process per tool for all their apps, side by side, pylint's
+  spread over the cores (security.py); as many units at once as there are cores;
 - an app unit: every dynamic task of one app of one job (smoke, load test, dynamic scan),
   run in order while the app is up, then the app stopped if this unit started it; at most
   THESIS_BATCH_APPS at once;
@@ -113,9 +113,10 @@ class Engine(UnitRunner):
         self._finished: dict[int, bool] = {}
         """Tasks ended in their analysis's own transaction, and whether they were still ours."""
         cores = os.cpu_count() or 1
-        # One shared static run per core, each tool of it in one process: the cores stay
-        # busy while one run's slowest tool finishes, and no run waits for another.
-        self.service = AnalysisService(db, settings, containers, tool_jobs=1)
+        # A shared static run's pylint spreads over the cores itself (its start-up, seconds
+        # of inferring Flask and SQLAlchemy, paid once), beside one bandit and one eslint:
+        # splitting a job's apps into a run per core would pay every tool's start per core.
+        self.service = AnalysisService(db, settings, containers)
         self.service.on_store = self._finish_in_store
         self.slots = {"cpu": cores, "app": settings.batch_apps, "llm": settings.batch_llm}
         self.units: dict[asyncio.Task[None], Unit] = {}
@@ -190,11 +191,8 @@ class Engine(UnitRunner):
         # One count of the pending work: a claim is tried only for a resource that has some.
         pending = await asyncio.to_thread(self.queue.pending_by_type, self.jobs)
         waiting = {r: sum(pending.get(str(t), 0) for t in kinds_of(r)) for r in self.slots}
-        # The pending static tasks split evenly over the free cores: each shared run pays
-        # pylint's start (inferring Flask, SQLAlchemy…) once, as one process over all would.
-        per_core = -(-waiting["cpu"] // max(free["cpu"], 1))
         wanted = [
-            ("cpu", {"limit": max(1, min(self.settings.batch_static_apps, per_core))}),
+            ("cpu", {"limit": self.settings.batch_static_apps}),
             ("app", {"per_app": True}),
             ("llm", {"limit": 1}),
         ]

@@ -224,8 +224,10 @@ def finish_in(
     reused: bool = False,
     cache_key: str | None = None,
 ) -> bool:
-    """`finish` in the caller's transaction: the one that stores the task's analysis."""
-    t = BatchTask
+    """`finish` in the caller's transaction: the one that stores the task's analysis. A
+    Core statement: a shared static run ends hundreds of tasks in one transaction, and the
+    ORM's bookkeeping for each would cost more than the update."""
+    t = BatchTask.__table__
     values: dict[str, Any] = {
         "status": status,
         "error_message": error,
@@ -238,8 +240,9 @@ def finish_in(
         values["analysis_task_id"] = analysis_id
     if cache_key is not None:
         values["cache_key"] = cache_key
+    mine = and_(t.c.owner_host == owner.host, t.c.owner_pid == owner.pid)
     changed = session.execute(
-        update(t).where(t.id == task_id, t.status == TaskStatus.RUNNING, _mine(owner))
+        update(t).where(t.c.id == task_id, t.c.status == TaskStatus.RUNNING, mine)
         .values(**values)
     ).rowcount  # fmt: skip
     return bool(changed)

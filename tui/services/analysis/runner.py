@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from tui.config import Settings
@@ -311,6 +311,19 @@ class AnalysisService:
             results.extend(await self._static_group(group, kind, chosen, sink))
         return results
 
+    def _sources_and_logs(
+        self, refs: list[TaskRef]
+    ) -> list[tuple[Source | ThesisError, ActionLog | None]]:
+        """Each ref's source (or why it cannot be read) and its log; in a worker thread."""
+        opened: list[tuple[Source | ThesisError, ActionLog | None]] = []
+        for ref, source in zip(refs, _sources_of(refs), strict=True):
+            try:
+                log: ActionLog | None = self._log(ref, None)
+            except ThesisError as exc:
+                source, log = exc, None
+            opened.append((source, log))
+        return opened
+
     async def _static_group(
         self,
         refs: list[TaskRef],
@@ -323,11 +336,11 @@ class AnalysisService:
         results: list[TaskResult] = []
         runnable: list[tuple[TaskRef, Source]] = []
         unreadable: list[tuple[TaskRef, Outcome]] = []
-        for ref, source in zip(refs, await asyncio.to_thread(_sources_of, refs), strict=True):
-            try:
-                logs[ref.task_id] = self._log(ref, None)
-            except ThesisError as exc:
-                source = exc
+        # Reading the sources and opening a log per analysis: one thread hop for the run.
+        opened = await asyncio.to_thread(self._sources_and_logs, refs)
+        for ref, (source, log) in zip(refs, opened, strict=True):
+            if log is not None:
+                logs[ref.task_id] = log
             if isinstance(source, ThesisError):
                 unreadable.append((ref, Outcome(AnalysisStatus.FAILED, error=str(source))))
             else:
@@ -370,28 +383,41 @@ class AnalysisService:
     # --- storing --------------------------------------------------------------------------
 
     async def _mark_running(self, refs: list[TaskRef], logs: dict[str, Path]) -> None:
+        """The analyses of `refs` running here from now, in one statement (a shared static
+        run marks hundreds at once, right before its tools start)."""
+        if not refs:
+            return
         owner = current()
+        table = AnalysisTask.__table__
+        mark = (
+            update(table)
+            .where(table.c.id == bindparam("row"))
+            .values(
+                owner_host=owner.host,
+                owner_pid=owner.pid,
+                owner_start=owner.start,
+                status=AnalysisStatus.RUNNING,
+                heartbeat_at=bindparam("now"),
+                started_at=bindparam("now"),
+                completed_at=None,
+                error_message=None,
+                progress=0,
+                log_path=func.coalesce(bindparam("log"), table.c.log_path),
+            )
+        )
 
         def write() -> None:
             now = utcnow()
+            rows = [
+                {
+                    "row": ref.id,
+                    "now": now,
+                    "log": str(logs[ref.task_id]) if ref.task_id in logs else None,
+                }
+                for ref in refs
+            ]
             with self.db.write_session() as session:
-                for ref in refs:
-                    task = session.get(AnalysisTask, ref.id)
-                    if task is None:
-                        continue
-                    task.owner_host, task.owner_pid, task.owner_start = (
-                        owner.host,
-                        owner.pid,
-                        owner.start,
-                    )
-                    task.heartbeat_at = now
-                    task.status = AnalysisStatus.RUNNING
-                    task.started_at = now
-                    task.completed_at = None
-                    task.error_message = None
-                    task.progress = 0
-                    if ref.task_id in logs:
-                        task.log_path = str(logs[ref.task_id])
+                session.execute(mark, rows)  # a deleted row matches nothing: skipped
 
         await asyncio.to_thread(write)
 
@@ -421,9 +447,15 @@ class AnalysisService:
         written = [(ref, outcome, self._write_results(ref, outcome, seconds, now))
                    for ref, outcome in items]  # fmt: skip
         results = []
+        stored: list[tuple[TaskRef, TaskResult]] = []
         with self.db.write_session() as session:
+            ids = [ref.id for ref, _, _ in written]
+            rows: dict[int, AnalysisTask] = {}
+            for chunk in _chunks(ids, 500):  # a query per 500, not one per analysis
+                found = session.scalars(select(AnalysisTask).where(AnalysisTask.id.in_(chunk)))
+                rows.update((task.id, task) for task in found)
             for ref, outcome, (summary, stored_path) in written:
-                task = session.get(AnalysisTask, ref.id)
+                task = rows.get(ref.id)
                 if task is None:  # deleted while it ran: the others are stored all the same
                     gone = f"the analysis {ref.task_id} was deleted while it ran"
                     results.append(TaskResult(
@@ -442,9 +474,12 @@ class AnalysisService:
                 result = TaskResult(
                     ref.task_id, ref.label, outcome.status, outcome.error, summary, stored_path
                 )
-                if self.on_store is not None:
-                    self.on_store(session, ref, result, seconds)
+                stored.append((ref, result))
                 results.append(result)
+            if self.on_store is not None:
+                session.flush()  # every row in one flush, not one per hook's statement
+                for ref, result in stored:
+                    self.on_store(session, ref, result, seconds)
         return results
 
     def _write_results(
