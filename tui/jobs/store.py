@@ -83,9 +83,10 @@ def claim(
         .order_by(priority_rank(j.priority).desc(), j.id, t.id)
         .limit(1)
     )
-    with db.session() as session:  # usually nothing to claim: look before taking the lock
-        if session.execute(candidate).first() is None:
-            return []
+    if db.dialect == "sqlite":  # SQLite's write lock is the whole file: look before taking it
+        with db.session() as session:
+            if session.execute(candidate).first() is None:
+                return []
     with db.write_session() as session:
         first = session.execute(candidate).first()
         if first is None:
@@ -108,45 +109,48 @@ def claim(
             # Interrupted that often with others: it runs alone now, so that if it is what
             # kills its runner, only it is charged (reconcile.py fails it after that).
             ids = [first.id]
+        # Core statements: the ORM's bookkeeping would cost more than the work here, and a
+        # runner of short tasks claims many times a second.
+        tasks, jobs_ = BatchTask.__table__, BatchJob.__table__
         session.execute(
-            update(t)
-            .where(t.id.in_(ids), t.status == TaskStatus.PENDING)
+            update(tasks)
+            .where(tasks.c.id.in_(ids), tasks.c.status == TaskStatus.PENDING)
             .values(
                 status=TaskStatus.RUNNING,
                 started_at=now,
                 completed_at=None,
                 heartbeat_at=now,
-                attempts=t.attempts + 1,
+                attempts=tasks.c.attempts + 1,
                 progress=0,
                 **owner.columns(),
             )
-            .execution_options(synchronize_session=False)
         )
         rows = session.execute(
-            select(t, j.config, j.one_off)
+            select(t.id, t.job_id, t.model_name, t.app_number, t.test_type, t.config,
+                   t.attempts, j.config.label("spec"), j.one_off)
             .join(j, j.id == t.job_id)
             .where(t.id.in_(ids), t.status == TaskStatus.RUNNING, _mine(owner))
             .order_by(t.id)
-        ).all()
+        ).all()  # fmt: skip
         session.execute(
-            update(j)
-            .where(j.id == first.job_id, j.status == JobStatus.PENDING)
-            .values(status=JobStatus.RUNNING, started_at=func.coalesce(j.started_at, now))
+            update(jobs_)
+            .where(jobs_.c.id == first.job_id, jobs_.c.status == JobStatus.PENDING)
+            .values(status=JobStatus.RUNNING, started_at=func.coalesce(jobs_.c.started_at, now))
         )
         return [
             Claimed(
-                id=task.id,
-                job_id=task.job_id,
-                model=task.model_name,
-                app_number=task.app_number,
-                type=AnalysisType(task.test_type),
-                config=dict(task.config or {}),
-                attempts=task.attempts,
-                force=bool((spec or {}).get("force")),
-                max_attempts=int((spec or {}).get("max_attempts") or 3),
-                one_off=bool(one_off),
+                id=row.id,
+                job_id=row.job_id,
+                model=row.model_name,
+                app_number=row.app_number,
+                type=AnalysisType(row.test_type),
+                config=dict(row.config or {}),
+                attempts=row.attempts,
+                force=bool((row.spec or {}).get("force")),
+                max_attempts=int((row.spec or {}).get("max_attempts") or 3),
+                one_off=bool(row.one_off),
             )
-            for task, spec, one_off in rows
+            for row in rows
         ]
 
 

@@ -104,8 +104,11 @@ class UnitRunner:
                 for (task, new), ref in zip(to_run, refs, strict=True)
             ])  # fmt: skip
 
+        # A static or LLM unit runs its analyses at once: stored running, not marked after.
+        # An app unit starts its app first: its analyses wait as pending meanwhile.
+        at_once = unit.resource != "app"
         refs = await asyncio.to_thread(
-            self.service.store_pending_refs, [new for _, new in to_run], link
+            self.service.store_pending_refs, [new for _, new in to_run], link, running=at_once
         )
         ids = [ref.task_id for ref in refs]
         analysis_ids = [ref.id for ref in refs]
@@ -136,7 +139,7 @@ class UnitRunner:
 
         try:
             async with asyncio.timeout(timeout):
-                await self.service.run_refs(refs, self.sink, on_result=task_ended)
+                await self.service.run_refs(refs, self.sink, on_result=task_ended, marked=at_once)
         except TimeoutError:
             message = f"timed out after {timeout:.0f} s (THESIS_TASK_TIMEOUT)"
             statuses = await asyncio.to_thread(_fail_unfinished, self.db, ids, message)

@@ -128,11 +128,16 @@ class AnalysisService:
         self,
         items: list[NewAnalysis],
         also: Callable[[Session, list[TaskRef]], None] | None = None,
+        *,
+        running: bool = False,
     ) -> list[TaskRef]:
         """`store_pending`, returning what `run_refs` needs of each; `also` writes more in
-        the same transaction (the batch engine links its tasks to these rows)."""
+        the same transaction (the batch engine links its tasks to these rows). `running`
+        stores them running already, for a caller that runs them at once (`run_refs` with
+        `marked`): one transaction less per task."""
         created: list[AnalysisTask] = []
         owner = current().columns()
+        now = utcnow()
         g = GeneratedApplication
         with self.db.write_session() as session:
             # Every app of the run in one query (a shared static run stores hundreds).
@@ -159,13 +164,16 @@ class AnalysisService:
                     task_id=task_id,
                     application_id=app_id,
                     task_type=item.type,
-                    status=AnalysisStatus.PENDING,
+                    status=AnalysisStatus.RUNNING if running else AnalysisStatus.PENDING,
                     content_hash=item.content_hash or content_hash,
                     cache_key=item.cache_key,
                     config=dict(item.config),
-                    heartbeat_at=utcnow(),
+                    heartbeat_at=now,
                     **owner,
                 )
+                if running:
+                    row.started_at, row.progress = now, 0
+                    row.log_path = str(self._log_path(model_slug, app_number, task_id))
                 session.add(row)
                 created.append(row)
             session.flush()
@@ -223,9 +231,12 @@ class AnalysisService:
         refs: list[TaskRef],
         sink: LogSink | None = None,
         on_result: Callable[[TaskResult], Awaitable[None]] | None = None,
+        *,
+        marked: bool = False,
     ) -> list[TaskResult]:
         """`run` for tasks whose refs the caller has (it just stored them); `on_result` is
-        awaited as each task ends (the batch engine ends its task then, not with the run)."""
+        awaited as each task ends (the batch engine ends its task then, not with the run).
+        `marked`: they were stored running (`store_pending_refs(running=True)`)."""
         task_ids = [ref.task_id for ref in refs]
 
         async def ended(result: TaskResult) -> None:
@@ -238,11 +249,11 @@ class AnalysisService:
         heartbeat = asyncio.create_task(self._heartbeat([ref.id for ref in refs]))
         try:
             if static:
-                for result in await self._run_static(static, sink):
+                for result in await self._run_static(static, sink, marked):
                     await ended(result)
             for ref in sorted(refs, key=lambda ref: RUN_ORDER.index(ref.task_type)):
                 if ref.task_type not in STATIC:
-                    await ended(await self._run_one(ref, sink))
+                    await ended(await self._run_one(ref, sink, marked))
         except asyncio.CancelledError:
             # The tasks that had not started yet are cancelled with the run, not left pending.
             await asyncio.shield(self._cancelled([r for r in refs if r.task_id not in results]))
@@ -271,18 +282,24 @@ class AnalysisService:
             with contextlib.suppress(ThesisError):  # a busy database: the next beat tries
                 await asyncio.to_thread(beat)
 
-    def _log(self, ref: TaskRef, sink: LogSink | None) -> ActionLog:
-        folder = app_log_dir(self.settings.logs_dir, ref.model_slug, ref.app_number)
-        return ActionLog(folder, sink, name=f"{ref.task_id}.log")
+    def _log_path(self, model_slug: str, app_number: int, task_id: str) -> Path:
+        return app_log_dir(self.settings.logs_dir, model_slug, app_number) / f"{task_id}.log"
 
-    async def _run_one(self, ref: TaskRef, sink: LogSink | None) -> TaskResult:
+    def _log(self, ref: TaskRef, sink: LogSink | None) -> ActionLog:
+        path = self._log_path(ref.model_slug, ref.app_number, ref.task_id)
+        return ActionLog(path.parent, sink, name=path.name)
+
+    async def _run_one(
+        self, ref: TaskRef, sink: LogSink | None, marked: bool = False
+    ) -> TaskResult:
         try:
             log = self._log(ref, sink)
         except ThesisError as exc:
             return await self._finish(ref, Outcome(AnalysisStatus.FAILED, error=str(exc)), 0.0)
         started = time.monotonic()
         with log:
-            await self._mark_running([ref], {ref.task_id: log.path})
+            if not marked:
+                await self._mark_running([ref], {ref.task_id: log.path})
             log(f"== {ref.label} ({ref.task_id})")
             try:
                 outcome = await KINDS[ref.task_type].load_runner()(self, ref, log)
@@ -299,7 +316,9 @@ class AnalysisService:
             log(_verdict(result))
         return result
 
-    async def _run_static(self, refs: list[TaskRef], sink: LogSink | None) -> list[TaskResult]:
+    async def _run_static(
+        self, refs: list[TaskRef], sink: LogSink | None, marked: bool = False
+    ) -> list[TaskResult]:
         """Security and quality tasks, one scan per (type, tool set) for all their apps."""
         groups: dict[tuple[AnalysisType, tuple[str, ...]], list[TaskRef]] = {}
         for ref in refs:
@@ -308,7 +327,7 @@ class AnalysisService:
         results = []
         for (kind, tools), group in groups.items():
             chosen = KINDS[kind].parse({"tools": list(tools)}).tools  # type: ignore[attr-defined]
-            results.extend(await self._static_group(group, kind, chosen, sink))
+            results.extend(await self._static_group(group, kind, chosen, sink, marked))
         return results
 
     def _sources_and_logs(
@@ -330,6 +349,7 @@ class AnalysisService:
         kind: AnalysisType,
         tools: tuple[str, ...],
         sink: LogSink | None,
+        marked: bool = False,
     ) -> list[TaskResult]:
         started = time.monotonic()
         logs: dict[str, ActionLog] = {}
@@ -347,7 +367,10 @@ class AnalysisService:
                 runnable.append((ref, source))
         if unreadable:
             results.extend(await asyncio.to_thread(self._store_many, unreadable, 0.0))
-        await self._mark_running([ref for ref, _ in runnable], {k: v.path for k, v in logs.items()})
+        if not marked:
+            await self._mark_running(
+                [ref for ref, _ in runnable], {k: v.path for k, v in logs.items()}
+            )
 
         def tee(line: str) -> None:
             for ref, _source in runnable:
