@@ -100,6 +100,48 @@ def test_kill_9_of_analyze_kills_its_tool_and_the_next_start_says_interrupted(
     )
 
 
+def pylints_over(root: Path) -> set[int]:
+    """Pids of the pylint processes (workers included) checking files under `root`."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        ours = b"pylint" in argv and any(str(root).encode() in arg for arg in argv)
+        if ours and running(int(entry.name)):
+            found.add(int(entry.name))
+    return found
+
+
+def test_kill_9_of_a_batch_runner_leaves_no_process_of_a_pylint_spread_over_cores(
+    tmp_path, monkeypatch
+) -> None:
+    """A shared pylint run over 40 apps is spread over the cores; every process of it is
+    the runner's own child, so none outlives a runner killed with -9."""
+    root = tmp_path / "apps"
+    for number in range(1, 41):
+        write_vulnerable_app(root, "acme" if number <= 30 else "beta", (number - 1) % 30 + 1)
+    monkeypatch.setenv("THESIS_APPS_DIR", str(root))
+    assert thesis("apps", "scan").returncode == 0
+    made = thesis("batch", "create", "--name", "spread", "--models", "all", "--apps", "1-30",
+                  "--types", "security", "--tools", "pylint")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "tui", "batch", "run"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: len(pylints_over(root)) >= 2, "pylint over both halves", 60)
+    finally:
+        runner.kill()
+        runner.wait()
+    wait_for(lambda: not pylints_over(root), "every pylint process to die with its runner", 5)
+
+
 @pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_and_sighup_cancel_the_analysis_like_ctrl_c(hanging_app, number) -> None:
     process, tool = start_analysis(hanging_app)

@@ -209,19 +209,28 @@ class SecurityScan:
             import pylint  # noqa: F401 - only asks whether it is installed
         except ImportError:
             raise ToolMissing("pylint is not installed (pip install pylint)") from None
-        argv = [
-            sys.executable, "-m", "pylint",
-            f"--rcfile={self.analyzers / self.pylintrc}",
-            "--output-format=json",
-            f"--jobs={self.jobs or min(os.cpu_count() or 1, max(1, len(owners) // 20))}",
-            "--persistent=n",
-            "--score=n",
-            *map(str, owners),
-        ]  # fmt: skip
-        output = await run_tool(argv, timeout=self.settings.tool_timeout, cwd="/")
-        if output.returncode & PYLINT_FAILED or output.returncode < 0:
-            raise ScanError(f"pylint failed (exit {output.returncode}): {last_line(output.stderr)}")
-        messages = _json(output.stdout, "pylint", expect=list)
+        # Spread over the cores as processes of our own, not pylint's --jobs: its workers
+        # are not our children, and would outlive a runner killed with -9.
+        processes = self.jobs or min(os.cpu_count() or 1, max(1, len(owners) // 20))
+        outputs = await asyncio.gather(*(
+            run_tool([
+                sys.executable, "-m", "pylint",
+                f"--rcfile={self.analyzers / self.pylintrc}",
+                "--output-format=json",
+                "--jobs=1",
+                "--persistent=n",
+                "--score=n",
+                *map(str, share),
+            ], timeout=self.settings.tool_timeout, cwd="/")
+            for share in _shares(list(owners), processes)
+        ))  # fmt: skip
+        messages = []
+        for output in outputs:
+            if output.returncode & PYLINT_FAILED or output.returncode < 0:
+                raise ScanError(
+                    f"pylint failed (exit {output.returncode}): {last_line(output.stderr)}"
+                )
+            messages.extend(_json(output.stdout, "pylint", expect=list))
         for message in messages:
             path = Path("/", message.get("path", ""))
             source = owners.get(path)
@@ -304,3 +313,21 @@ def _eslint_link(rule: str) -> str:
     if rule.startswith("security/"):
         return "https://github.com/eslint-community/eslint-plugin-security#rules"
     return f"https://eslint.org/docs/latest/rules/{rule}" if rule != "parse-error" else ""
+
+
+def _shares(paths: list[Path], count: int) -> list[list[Path]]:
+    """`paths` in `count` shares of about equal size in bytes (the largest file first to the
+    lightest share), so the processes end together; no share is empty."""
+    shares: list[list[Path]] = [[] for _ in range(max(1, min(count, len(paths))))]
+    weights = [0] * len(shares)
+    sized = []
+    for path in paths:
+        try:
+            sized.append((path.stat().st_size, path))
+        except OSError:
+            sized.append((0, path))
+    for size, path in sorted(sized, key=lambda item: (-item[0], str(item[1]))):
+        lightest = weights.index(min(weights))
+        shares[lightest].append(path)
+        weights[lightest] += size or 1
+    return shares
