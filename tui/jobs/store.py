@@ -54,7 +54,8 @@ class Claimed:
 
 
 def _mine(owner: Owner) -> Any:
-    t = BatchTask
+    """Held by `owner`; on the table's columns, so ORM and Core statements both take it."""
+    t = BatchTask.__table__.c
     return and_(t.owner_host == owner.host, t.owner_pid == owner.pid)
 
 
@@ -244,9 +245,8 @@ def finish_in(
         values["analysis_task_id"] = analysis_id
     if cache_key is not None:
         values["cache_key"] = cache_key
-    mine = and_(t.c.owner_host == owner.host, t.c.owner_pid == owner.pid)
     changed = session.execute(
-        update(t).where(t.c.id == task_id, t.c.status == TaskStatus.RUNNING, mine)
+        update(t).where(t.c.id == task_id, t.c.status == TaskStatus.RUNNING, _mine(owner))
         .values(**values)
     ).rowcount  # fmt: skip
     return bool(changed)
