@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -89,3 +89,9 @@ def apply_sort(
     column = columns[sort]
     ordered = column.desc() if descending else column.asc()
     return statement.order_by(None).order_by(column.is_(None), ordered, *tiebreak)
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """`items` in slices of at most `size`: an IN list kept under SQLite's variable limit."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -18,6 +18,7 @@ from tui.config import Settings
 from tui.db import Database
 from tui.db.models import AppStatus, GeneratedApplication
 from tui.db.types import utcnow
+from tui.services.common import chunks
 from tui.services.docker_api import EngineAPI, connect_api, list_labelled, supported
 from tui.services.docker_names import LABEL_APP, LABEL_INSTANCE, LABEL_MODEL
 from tui.services.instance import instance_id
@@ -110,8 +111,7 @@ def sync_all(db: Database, listing: Listing, *, skip: Collection[int], instance:
         rows = {
             r.id: r for r in session.execute(select(*columns).where(g.status.in_(_WITH_CONTAINERS)))
         }
-        for start in range(0, len(keys), _KEYS_PER_QUERY):
-            chunk = keys[start : start + _KEYS_PER_QUERY]
+        for chunk in chunks(keys, _KEYS_PER_QUERY):
             found = session.execute(
                 select(*columns).where(tuple_(g.model_slug, g.app_number).in_(chunk))
             )

@@ -22,7 +22,7 @@ import contextlib
 import time
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ from tui.services.analysis.registry import (
 from tui.services.analysis.results import results_path, write_results
 from tui.services.analysis.security import TOOL_FLAGS, SecurityScan
 from tui.services.analysis.sources import Source, ToolReport, collect_source
+from tui.services.common import chunks
 from tui.services.container_logs import ActionLog, LogSink, app_log_dir
 from tui.services.owner import HEARTBEAT_SECONDS, current
 
@@ -143,7 +144,7 @@ class AnalysisService:
             # Every app of the run in one query (a shared static run stores hundreds).
             wanted = {(item.model_slug, item.app_number) for item in items}
             apps: dict[tuple[str, int], tuple[int, str | None, str | None]] = {}
-            for chunk in _chunks(sorted(wanted), 400):
+            for chunk in chunks(sorted(wanted), 400):
                 for row in session.execute(
                     select(g.model_slug, g.app_number, g.id, g.content_hash, g.source_path).where(
                         tuple_(g.model_slug, g.app_number).in_(chunk)
@@ -474,7 +475,7 @@ class AnalysisService:
         with self.db.write_session() as session:
             ids = [ref.id for ref, _, _ in written]
             rows: dict[int, AnalysisTask] = {}
-            for chunk in _chunks(ids, 500):  # a query per 500, not one per analysis
+            for chunk in chunks(ids, 500):  # a query per 500, not one per analysis
                 found = session.scalars(select(AnalysisTask).where(AnalysisTask.id.in_(chunk)))
                 rows.update((task.id, task) for task in found)
             for ref, outcome, (summary, stored_path) in written:
@@ -542,11 +543,6 @@ class AnalysisService:
 
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _sources_of(refs: list[TaskRef]) -> list[Source | ThesisError]:
