@@ -38,3 +38,56 @@ def test_domain_packages_never_import_textual_even_indirectly_at_runtime() -> No
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def _attributes_textual_sets(cls: type) -> set[str]:
+    """Names the Textual classes in `cls`'s ancestry assign on their instances."""
+    import inspect
+    import re
+
+    names: set[str] = set()
+    for base in cls.__mro__:
+        if base.__module__.startswith("textual.") and base is not object:
+            source = inspect.getsource(base)
+            names |= set(re.findall(r"self\.(\w+)\s*(?::[^=\n]+)?=(?!=)", source))
+    return names
+
+
+def _method_or_property(cls: type, name: str) -> bool:
+    value = vars(cls).get(name)
+    return callable(value) or isinstance(value, property)
+
+
+def test_no_method_of_ours_is_shadowed_by_an_attribute_textual_sets() -> None:
+    """A method named like an attribute Textual sets in __init__ (`_auto_refresh` on every
+    DOM node) is replaced by that attribute on each instance: a timer given the method got
+    None and the tables never refreshed by themselves."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from textual.dom import DOMNode
+
+    import tui.screens
+    import tui.widgets
+    from tui.app import ThesisApp
+
+    classes: list[type] = [ThesisApp]
+    for package in (tui.screens, tui.widgets):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            classes += [
+                cls
+                for _, cls in inspect.getmembers(module, inspect.isclass)
+                if cls.__module__ == module.__name__ and issubclass(cls, DOMNode)
+            ]
+    assert len(classes) > 15
+    shadowed = [
+        f"{cls.__name__}.{name}"
+        for cls in classes
+        for name in _attributes_textual_sets(cls)
+        if any(
+            _method_or_property(own, name) for own in cls.__mro__ if own.__module__[:4] == "tui."
+        )
+    ]
+    assert shadowed == []

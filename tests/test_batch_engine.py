@@ -340,6 +340,32 @@ def test_kill_9_mid_job_then_resume_runs_every_task_exactly_once(scripted: Path)
     assert 1 <= analyses["failed"] <= interrupted, "each killed attempt says it was interrupted"
 
 
+def test_a_job_paused_while_its_last_tasks_run_ends_completed_when_they_do(
+    scripted: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("THESIS_BATCH_STATIC_APPS", "10")  # one run holds all six tasks
+    go = scripted / "go"
+    pace = scripted / "pace"
+    pace.write_text(f"#!/bin/sh\nwhile [ ! -e {go} ]; do sleep 0.05; done\n")
+    pace.chmod(0o755)
+    job_id = batch_create()
+    runner = start_runner(job_id)
+    try:
+        wait_for(lambda: all(t.status == TaskStatus.RUNNING for t in job_tasks(job_id)),
+                 "every task running", 60)  # fmt: skip
+        assert thesis("batch", "pause", str(job_id)).returncode == 0
+        go.touch()
+        _, err = runner.communicate(timeout=60)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+        runner.wait()
+    assert runner.returncode == 0, err
+    assert [t.status for t in job_tasks(job_id)] == [TaskStatus.COMPLETED] * 6
+    shown = thesis("batch", "show", str(job_id))
+    assert "completed" in shown.stdout.splitlines()[0], "nothing is left to resume"
+
+
 def test_pause_and_cancel_from_another_process_reach_the_runner(scripted: Path) -> None:
     job_id = batch_create()
     pace = scripted / "pace"

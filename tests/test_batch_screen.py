@@ -125,6 +125,40 @@ async def test_the_tuis_keys_pause_a_headless_runner_and_resume_it_here(scripted
     assert [t.status for t in job_tasks(job_id)] == [TaskStatus.COMPLETED] * 6
 
 
+async def test_a_job_planned_and_run_by_another_process_moves_on_screen_without_a_key(
+    scripted: Path,
+) -> None:
+    (scripted / "pace").write_text("#!/bin/sh\nsleep 0.3\n")
+    (scripted / "pace").chmod(0o755)
+    db = open_database(os.environ["THESIS_DATABASE_URL"])
+    try:
+        app = ThesisApp(db, load_settings(refresh_interval=0.5), start="batch")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            assert table_column(app, "id") == []
+            job_id = batch_create()  # planned in another process: no key pressed here
+            await until(pilot, lambda: table_column(app, "id") == [str(job_id)], "the new job")
+            assert table_column(app, "done") == ["0/6"]
+            await open_the_job(pilot)
+            runner = start_runner(job_id)
+            try:
+                _, err = runner.communicate(timeout=120)
+            finally:
+                if runner.poll() is None:
+                    runner.kill()
+            assert runner.returncode == 0, err
+            await until(
+                pilot,
+                lambda: table_column(app, "status") == ["completed"] * 6,
+                "the job view to show its tasks ended",
+            )
+            await pilot.press("escape")
+            await until(pilot, lambda: table_column(app, "done") == ["6/6"], "the jobs table")
+            assert table_column(app, "status") == ["completed"]
+    finally:
+        db.dispose()
+
+
 async def test_a_tui_runner_and_a_headless_one_share_a_job_at_once_never_running_a_task_twice(
     scripted: Path,
 ) -> None:

@@ -291,8 +291,10 @@ def breakdown(db: Database, job_id: int, by: str) -> dict[str, Progress]:
 
 def settle(db: Database, job_ids: Iterable[int]) -> list[int]:
     """End the jobs of `job_ids` that have no open task left: completed, or failed when a
-    task failed. Returns the ids of the jobs it ended."""
+    task failed. Returns the ids of the jobs it ended. A paused job whose running tasks
+    have all ended has nothing left to resume: it ends too."""
     t, j = BatchTask, BatchJob
+    endable = (*ACTIVE, JobStatus.PAUSED)
     wanted = list(set(job_ids))
     if not wanted:
         return []
@@ -302,7 +304,7 @@ def settle(db: Database, job_ids: Iterable[int]) -> list[int]:
                 select(t.job_id).where(t.job_id.in_(wanted), t.status.in_(OPEN)).distinct()
             )
         )
-        active = set(session.scalars(select(j.id).where(j.id.in_(wanted), j.status.in_(ACTIVE))))
+        active = set(session.scalars(select(j.id).where(j.id.in_(wanted), j.status.in_(endable))))
     candidates = sorted(active - still_open)
     if not candidates:
         return []
@@ -322,7 +324,7 @@ def settle(db: Database, job_ids: Iterable[int]) -> list[int]:
             total = sum(counts.values())
             changed = session.execute(
                 update(j)
-                .where(j.id == job_id, j.status.in_(ACTIVE))
+                .where(j.id == job_id, j.status.in_(endable))
                 .values(
                     status=JobStatus.FAILED if failed else JobStatus.COMPLETED,
                     completed_at=now,
