@@ -64,8 +64,13 @@ async def test_n_plans_a_job_that_the_tui_runs_while_the_table_follows(sqlite_db
         plan = lambda: str(form.query_one("#job-plan").render())  # noqa: E731
         await until(pilot, lambda: "Creates 6 tasks: 6 to run, 0 skipped" in plan(), "the count")
         form.query_one("#model-filter").focus()
-        await pilot.press(*"_b", "tab", "space")  # the filter leaves acme_b: space ticks it
+        await pilot.press(*"_b", "tab")  # the filter leaves acme_b
+        models = form.query_one("#models")
+        row = lambda: models.render_line(0).text  # noqa: E731
+        await until(pilot, lambda: row().startswith("[ ] acme_b"), "the model, unticked")
+        await pilot.press("space")  # ticks it: the state reads without colour
         await until(pilot, lambda: "Creates 3 tasks: 3 to run" in plan(), "one model's count")
+        assert row().startswith("[x] acme_b")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: not isinstance(app.screen, JobFormScreen), "the job stored")
         (job,) = list_jobs(sqlite_db).rows

@@ -21,7 +21,7 @@ from tui.jobs.planner import create_job, plan
 from tui.jobs.spec import JobSpec
 from tui.services.apps import model_slugs
 from tui.widgets.analysis_choices import AnalysisChoices
-from tui.widgets.check import Check
+from tui.widgets.check import Check, CheckList
 from tui.widgets.dialog import FormDialog
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class JobFormScreen(FormDialog[int | None]):
                     yield Label("Models")
                     yield Input(placeholder="filter; none ticked means all", id="model-filter",
                                 compact=True)  # fmt: skip
-                yield SelectionList[str](id="models", compact=True)
+                yield CheckList(id="models", compact=True)
                 yield AnalysisChoices(self.types)
                 yield Check("Run even where an earlier result could be reused", False,
                             id="force", compact=True)  # fmt: skip
