@@ -210,7 +210,7 @@ class ThesisApp(App[None]):
             self.call_from_thread(self.exit, None, 1)
             return
         if self.resume_jobs:
-            from tui.jobs.store import orphaned_jobs
+            from tui.services.batches import orphaned_jobs
 
             with contextlib.suppress(ThesisError):
                 orphans = orphaned_jobs(self._db)

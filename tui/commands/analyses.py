@@ -15,7 +15,7 @@ from tui.commands.base import Context, echo_json, handles_errors, pass_context, 
 from tui.commands.containers import app_arguments
 from tui.errors import shown
 from tui.services.analyses import get_analysis, list_analyses
-from tui.services.analysis.runner import describe_summary
+from tui.services.analysis.findings import describe_summary
 from tui.services.batches import list_tasks
 
 

@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.exc import SQLAlchemyError as _SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from tui.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_S = 5
@@ -96,18 +98,19 @@ class Database:
     """One database: its engine and the sessions services open on it.
 
     Services open a short session per unit of work (`with db.session() as s:`) and return
-    plain data, never ORM objects bound to a closed session.
+    plain data, never ORM objects bound to a closed session. Listings and the first screen
+    read through `db.read()` (a Core connection on tui/db/tables.py), so a TUI that only
+    shows tables never loads SQLAlchemy's ORM (about 9 MB); it loads on the first session.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._write_engine = (
             engine.execution_options(sqlite_immediate=True)
             if engine.dialect.name == "sqlite"
             else engine
         )
-        self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
+        self._makers: tuple[sessionmaker[Session], sessionmaker[Session]] | None = None
         self.memo: dict[str, Any] = {}
         """Values read from this database that never change while it lives (its instance id)."""
 
@@ -128,6 +131,16 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def _sessionmakers(self) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
+        if self._makers is None:
+            from sqlalchemy.orm import sessionmaker  # the ORM: loaded by the first session
+
+            self._makers = (
+                sessionmaker(self.engine, expire_on_commit=False),
+                sessionmaker(self._write_engine, expire_on_commit=False),
+            )
+        return self._makers
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: committed when the block ends, rolled back if it raises.
@@ -135,14 +148,27 @@ class Database:
         A database that went away, is locked past the busy timeout or lacks a table raises
         DatabaseError with a one-line reason; integrity errors pass through for the caller.
         """
-        with self._operational_errors(), self._sessions.begin() as session:
+        with self._operational_errors(), self._sessionmakers()[0].begin() as session:
             yield session
 
     @contextmanager
     def write_session(self) -> Iterator[Session]:
         """Like `session()`, but on SQLite takes the write lock at BEGIN (no lock upgrades)."""
-        with self._operational_errors(), self._write_sessions.begin() as session:
+        with self._operational_errors(), self._sessionmakers()[1].begin() as session:
             yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """Core statements on tui/db/tables.py in one transaction, without the ORM; errors
+        as `session()` words them."""
+        with self._operational_errors(), self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """Like `read()`, but on SQLite takes the write lock at BEGIN (no lock upgrades)."""
+        with self._operational_errors(), self._write_engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def _operational_errors(self) -> Iterator[None]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 
 from tui.db import Database
-from tui.db.models import AnalysisTask, BatchJob, BatchTask, JobStatus, TaskStatus
+from tui.db.tables import JobStatus, TaskStatus, analysis_tasks, batch_jobs, batch_tasks
 from tui.db.types import utcnow
 from tui.errors import NotFoundError, ValidationError
 from tui.services.batches import ACTIVE, OPEN, settle
@@ -28,7 +28,7 @@ class Changed:
 
 
 def _status(session, job_id: int) -> JobStatus:
-    status = session.scalar(select(BatchJob.status).where(BatchJob.id == job_id))
+    status = session.scalar(select(batch_jobs.c.status).where(batch_jobs.c.id == job_id))
     if status is None:
         raise NotFoundError(f"No batch job {job_id}; see `thesis batch list`")
     return JobStatus(status)
@@ -36,13 +36,13 @@ def _status(session, job_id: int) -> JobStatus:
 
 def pause(db: Database, job_id: int) -> Changed:
     """Claim no new task of the job; the running ones finish."""
-    with db.write_session() as session:
+    with db.write() as session:
         status = _status(session, job_id)
         if status not in ACTIVE:
             raise ValidationError(f"Job {job_id} is {status}: only a pending or running job pauses")
         session.execute(
-            update(BatchJob)
-            .where(BatchJob.id == job_id, BatchJob.status.in_(ACTIVE))
+            update(batch_jobs)
+            .where(batch_jobs.c.id == job_id, batch_jobs.c.status.in_(ACTIVE))
             .values(status=JobStatus.PAUSED)
         )
     return Changed(job_id, JobStatus.PAUSED)
@@ -50,13 +50,13 @@ def pause(db: Database, job_id: int) -> Changed:
 
 def resume(db: Database, job_id: int) -> Changed:
     """A paused job's tasks may be claimed again (by any runner)."""
-    with db.write_session() as session:
+    with db.write() as session:
         status = _status(session, job_id)
         if status != JobStatus.PAUSED:
             raise ValidationError(f"Job {job_id} is {status}, not paused")
         session.execute(
-            update(BatchJob)
-            .where(BatchJob.id == job_id, BatchJob.status == JobStatus.PAUSED)
+            update(batch_jobs)
+            .where(batch_jobs.c.id == job_id, batch_jobs.c.status == JobStatus.PAUSED)
             .values(status=JobStatus.PENDING)
         )
     settle(db, [job_id])
@@ -67,19 +67,19 @@ def cancel(db: Database, job_id: int) -> Changed:
     """End the job: its pending tasks now, its running ones as their runner sees it (it
     kills their tools and stops the apps it started)."""
     now = utcnow()
-    with db.write_session() as session:
+    with db.write() as session:
         status = _status(session, job_id)
         if status in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED):
             raise ValidationError(f"Job {job_id} has already ended ({status})")
         tasks = session.execute(
-            update(BatchTask)
-            .where(BatchTask.job_id == job_id, BatchTask.status.in_(OPEN))
+            update(batch_tasks)
+            .where(batch_tasks.c.job_id == job_id, batch_tasks.c.status.in_(OPEN))
             .values(status=TaskStatus.CANCELLED, completed_at=now,
                     error_message="cancelled by the user")
         ).rowcount  # fmt: skip
         session.execute(
-            update(BatchJob)
-            .where(BatchJob.id == job_id)
+            update(batch_jobs)
+            .where(batch_jobs.c.id == job_id)
             .values(status=JobStatus.CANCELLED, completed_at=now)
         )
     return Changed(job_id, JobStatus.CANCELLED, tasks)
@@ -87,11 +87,11 @@ def cancel(db: Database, job_id: int) -> Changed:
 
 def cancel_task(db: Database, task_id: int) -> bool:
     """Cancel one task (the Analyses screen's cancel of a running analysis)."""
-    with db.write_session() as session:
-        job_id = session.scalar(select(BatchTask.job_id).where(BatchTask.id == task_id))
+    with db.write() as session:
+        job_id = session.scalar(select(batch_tasks.c.job_id).where(batch_tasks.c.id == task_id))
         changed = session.execute(
-            update(BatchTask)
-            .where(BatchTask.id == task_id, BatchTask.status.in_(OPEN))
+            update(batch_tasks)
+            .where(batch_tasks.c.id == task_id, batch_tasks.c.status.in_(OPEN))
             .values(status=TaskStatus.CANCELLED, completed_at=utcnow(),
                     error_message="cancelled by the user")
         ).rowcount  # fmt: skip
@@ -103,13 +103,13 @@ def cancel_task(db: Database, task_id: int) -> bool:
 def retry(db: Database, job_id: int, *, failed_only: bool = False) -> Changed:
     """Queue the job's failed tasks again (and its cancelled ones, unless `failed_only`)."""
     statuses = [TaskStatus.FAILED] if failed_only else [TaskStatus.FAILED, TaskStatus.CANCELLED]
-    with db.write_session() as session:
+    with db.write() as session:
         status = _status(session, job_id)
         if status == JobStatus.PAUSED:
             raise ValidationError(f"Job {job_id} is paused: resume it first")
         tasks = session.execute(
-            update(BatchTask)
-            .where(BatchTask.job_id == job_id, BatchTask.status.in_(statuses))
+            update(batch_tasks)
+            .where(batch_tasks.c.job_id == job_id, batch_tasks.c.status.in_(statuses))
             .values(status=TaskStatus.PENDING, completed_at=None, error_message=None,
                     attempts=0, owner_host=None, owner_pid=None, owner_start=None)
         ).rowcount  # fmt: skip
@@ -119,8 +119,8 @@ def retry(db: Database, job_id: int, *, failed_only: bool = False) -> Changed:
                 "task to retry"
             )
         session.execute(
-            update(BatchJob)
-            .where(BatchJob.id == job_id)
+            update(batch_jobs)
+            .where(batch_jobs.c.id == job_id)
             .values(status=JobStatus.PENDING, completed_at=None, error_message=None)
         )
     return Changed(job_id, JobStatus.PENDING, tasks)
@@ -140,12 +140,12 @@ class RunOf:
 def run_of(db: Database, analysis_task_id: str) -> RunOf | None:
     """The open batch task whose current attempt is `analysis_task_id`, or None (it ended,
     or no job runs it)."""
-    t, j, a = BatchTask, BatchJob, AnalysisTask
-    with db.session() as session:
+    t, j, a = batch_tasks.c, batch_jobs.c, analysis_tasks.c
+    with db.read() as session:
         row = session.execute(
             select(t.id, t.job_id, j.one_off)
-            .join(j, j.id == t.job_id)
-            .join(a, a.id == t.analysis_task_id)
+            .join(batch_jobs, j.id == t.job_id)
+            .join(analysis_tasks, a.id == t.analysis_task_id)
             .where(a.task_id == analysis_task_id, t.status.in_(OPEN))
         ).first()
         if row is None:

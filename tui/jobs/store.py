@@ -322,20 +322,3 @@ def active_jobs(db: Database, jobs: list[int] | None = None) -> list[int]:
     where = [j.status.in_(ACTIVE)] + ([j.id.in_(jobs)] if jobs is not None else [])
     with db.session() as session:
         return list(session.scalars(select(j.id).where(*where)))
-
-
-def orphaned_jobs(db: Database) -> list[int]:
-    """Studies (not one-off runs) pending or running, with pending tasks and none running
-    anywhere: nobody runs them (their runner was killed and its tasks re-queued, or none was
-    ever started)."""
-    t, j = BatchTask, BatchJob
-    running = select(t.id).where(t.job_id == j.id, t.status == TaskStatus.RUNNING).exists()
-    pending = select(t.id).where(t.job_id == j.id, t.status == TaskStatus.PENDING).exists()
-    with db.session() as session:
-        return list(
-            session.scalars(
-                select(j.id)
-                .where(j.status.in_(ACTIVE), j.one_off.is_(False), pending, ~running)
-                .order_by(j.id)
-            )
-        )

@@ -31,8 +31,9 @@ from tui.jobs.cache import cache_key
 from tui.jobs.queue import Queue
 from tui.jobs.store import Claimed
 from tui.services.analysis.contract import NewAnalysis, TaskRef, TaskResult
+from tui.services.analysis.findings import describe_summary
 from tui.services.analysis.registry import KINDS
-from tui.services.analysis.runner import AnalysisService, describe_summary
+from tui.services.analysis.runner import AnalysisService
 from tui.services.container_logs import LogSink
 from tui.services.scanner import content_hash
 

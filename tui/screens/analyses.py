@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.worker import get_current_worker
 
-from tui.db.models import UNFINISHED
+from tui.db.tables import UNFINISHED
 from tui.errors import ThesisError
 from tui.jobs import control
 from tui.screens.base import Column, Query, TableScreen

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Static
 
 from tui.errors import ThesisError
 from tui.services.analyses import AnalysisDetail, get_analysis
-from tui.services.analysis.runner import describe_summary
+from tui.services.analysis.findings import describe_summary
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.findings_table import SORTS, FindingsTable, excerpt
 from tui.widgets.format import NONE, duration, when

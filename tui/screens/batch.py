@@ -23,7 +23,7 @@ from tui.errors import ThesisError
 from tui.jobs import control
 from tui.screens.base import Column, Query, TableScreen
 from tui.services.analyses import follow_analysis_log
-from tui.services.analysis.runner import describe_summary
+from tui.services.analysis.findings import describe_summary
 from tui.services.batches import (
     BatchJobRow,
     BatchTaskRow,

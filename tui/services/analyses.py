@@ -1,4 +1,5 @@
-"""Analyses and their results."""
+"""Analyses and their results: the listing, one analysis, its log. Reads only, on the
+Core tables (no ORM loaded for them)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,9 @@ from typing import Any
 from sqlalchemy import select
 
 from tui.db import Database
-from tui.db.models import UNFINISHED, AnalysisTask, GeneratedApplication
+from tui.db.tables import UNFINISHED, analysis_tasks, generated_applications
 from tui.errors import NotFoundError, ThesisError
 from tui.services.analysis.findings import Finding
-from tui.services.analysis.results import read_results
 from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
 
 
@@ -46,6 +46,11 @@ class AnalysisRow(_Timed):
     error_message: str | None
 
 
+_WITH_APP = select(
+    analysis_tasks, generated_applications.c.model_slug, generated_applications.c.app_number
+).join(generated_applications, generated_applications.c.id == analysis_tasks.c.application_id)
+
+
 def list_analyses(
     db: Database,
     *,
@@ -58,12 +63,8 @@ def list_analyses(
     app_number: int | None = None,
 ) -> Page[AnalysisRow]:
     """Analyses (of one model, or one app, when given), newest first unless sorted."""
-    t, a = AnalysisTask, GeneratedApplication
-    statement = (
-        select(t, a.model_slug, a.app_number)
-        .join(a, a.id == t.application_id)
-        .order_by(t.created_at.desc(), t.id.desc())
-    )
+    t, a = analysis_tasks.c, generated_applications.c
+    statement = _WITH_APP.order_by(t.created_at.desc(), t.id.desc())
     statement = apply_sort(
         statement,
         sort,
@@ -85,27 +86,27 @@ def list_analyses(
         statement = statement.where(a.model_slug == model)
     if app_number is not None:
         statement = statement.where(a.app_number == app_number)
-    with db.session() as session:
-        rows, total = count_and_page(session, statement, limit, count)
-        return Page(
-            [
-                AnalysisRow(
-                    id=task.id,
-                    task_id=task.task_id,
-                    task_type=str(task.task_type),
-                    model_slug=slug,
-                    app_number=number,
-                    status=str(task.status),
-                    started_at=task.started_at,
-                    completed_at=task.completed_at,
-                    findings=(task.summary or {}).get("total_findings"),
-                    summary=dict(task.summary or {}),
-                    error_message=task.error_message,
-                )
-                for task, slug, number in rows
-            ],
-            total,
-        )
+    with db.read() as connection:
+        rows, total = count_and_page(connection, statement, limit, count)
+    return Page(
+        [
+            AnalysisRow(
+                id=task.id,
+                task_id=task.task_id,
+                task_type=str(task.task_type),
+                model_slug=task.model_slug,
+                app_number=task.app_number,
+                status=str(task.status),
+                started_at=task.started_at,
+                completed_at=task.completed_at,
+                findings=(task.summary or {}).get("total_findings"),
+                summary=dict(task.summary or {}),
+                error_message=task.error_message,
+            )
+            for task in rows
+        ],
+        total,
+    )
 
 
 @dataclass(frozen=True)
@@ -135,18 +136,14 @@ class AnalysisDetail(_Timed):
 
 
 def get_analysis(db: Database, task_id: str) -> AnalysisDetail:
-    t, a = AnalysisTask, GeneratedApplication
-    with db.session() as session:
-        found = session.execute(
-            select(t, a.model_slug, a.app_number)
-            .join(a, a.id == t.application_id)
-            .where(t.task_id == task_id)
-        ).first()
-        if found is None:
-            raise NotFoundError(f"No analysis {task_id}; see `thesis analyses list`")
-        task, slug, number = found
+    with db.read() as connection:
+        task = connection.execute(_WITH_APP.where(analysis_tasks.c.task_id == task_id)).first()
+    if task is None:
+        raise NotFoundError(f"No analysis {task_id}; see `thesis analyses list`")
     results = results_error = None
     if task.results_path:
+        from tui.services.analysis.results import read_results  # pydantic: not for listings
+
         try:
             results = read_results(task.results_path)
         except ThesisError as exc:
@@ -154,8 +151,8 @@ def get_analysis(db: Database, task_id: str) -> AnalysisDetail:
     return AnalysisDetail(
         task_id=task.task_id,
         task_type=str(task.task_type),
-        model_slug=slug,
-        app_number=number,
+        model_slug=task.model_slug,
+        app_number=task.app_number,
         status=str(task.status),
         created_at=task.created_at,
         started_at=task.started_at,
@@ -174,12 +171,9 @@ _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z ")
 
 
 def _log_state(db: Database, task_id: str) -> tuple[str, str | None]:
-    with db.session() as session:
-        found = session.execute(
-            select(AnalysisTask.status, AnalysisTask.log_path).where(
-                AnalysisTask.task_id == task_id
-            )
-        ).first()
+    t = analysis_tasks.c
+    with db.read() as connection:
+        found = connection.execute(select(t.status, t.log_path).where(t.task_id == task_id)).first()
     if found is None:
         raise NotFoundError(f"No analysis {task_id}")
     return str(found[0]), found[1]

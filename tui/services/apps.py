@@ -1,4 +1,7 @@
-"""Generated applications."""
+"""Generated applications: the listing, one app's detail, the models that have apps.
+
+Reads only, on the Core tables (no ORM loaded for them).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,12 @@ from typing import Any
 from sqlalchemy import select
 
 from tui.db import Database
-from tui.db.models import GeneratedApplication, PortAllocation
+from tui.db.tables import generated_applications, port_allocations
 from tui.errors import NotFoundError
 from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
-from tui.services.scanner import SKIP_DIRS
+
+SKIP_DIRS = frozenset({"node_modules", ".git", "__pycache__", ".venv", "venv", "dist", "build"})
+"""Folders of an app that are not its own code: nobody scans, hashes or lists them."""
 
 
 @dataclass(frozen=True)
@@ -31,24 +36,26 @@ class AppRow:
     last_analysis: str | None
 
 
+_APPS, _PORTS = generated_applications, port_allocations
 # An app's ports: port_allocations is keyed by (model_name, app_number), like the app.
-PORTS_OF_APP = (PortAllocation.model_name == GeneratedApplication.model_slug) & (
-    PortAllocation.app_number == GeneratedApplication.app_number
+PORTS_OF_APP = (_PORTS.c.model_name == _APPS.c.model_slug) & (
+    _PORTS.c.app_number == _APPS.c.app_number
+)
+_WITH_PORTS = select(_APPS, _PORTS.c.backend_port, _PORTS.c.frontend_port).outerjoin(
+    _PORTS, PORTS_OF_APP
 )
 
 
-def _identity(
-    app: GeneratedApplication, backend: int | None, frontend: int | None
-) -> dict[str, Any]:
-    """The fields AppRow and AppDetail share."""
+def _identity(app: Any) -> dict[str, Any]:
+    """The fields AppRow and AppDetail share, from a row of `_WITH_PORTS`."""
     return {
         "id": app.id,
         "model_slug": app.model_slug,
         "app_number": app.app_number,
         "status": str(app.status),
         "status_detail": app.status_detail,
-        "backend_port": backend,
-        "frontend_port": frontend,
+        "backend_port": app.backend_port,
+        "frontend_port": app.frontend_port,
         "missing": app.missing_since is not None,
     }
 
@@ -70,16 +77,8 @@ def list_applications(
     are. The search matches every shown column — model, app number, status, ports, the
     last analysis — each word in one of them.
     """
-    a = GeneratedApplication
-    statement = (
-        select(
-            a,
-            PortAllocation.backend_port,
-            PortAllocation.frontend_port,
-        )
-        .outerjoin(PortAllocation, PORTS_OF_APP)
-        .order_by(a.model_slug, a.app_number)
-    )
+    a, p = _APPS.c, _PORTS.c
+    statement = _WITH_PORTS.order_by(a.model_slug, a.app_number)
     statement = apply_sort(
         statement,
         sort,
@@ -88,8 +87,8 @@ def list_applications(
             "model": a.model_slug,
             "app": a.app_number,
             "status": a.status,
-            "backend": PortAllocation.backend_port,
-            "frontend": PortAllocation.frontend_port,
+            "backend": p.backend_port,
+            "frontend": p.frontend_port,
             "checked": a.last_status_check,
             "analysis": a.last_analysis_at,
         },
@@ -101,8 +100,8 @@ def list_applications(
             a.model_slug,
             a.app_number,
             a.status,
-            PortAllocation.backend_port,
-            PortAllocation.frontend_port,
+            p.backend_port,
+            p.frontend_port,
             a.last_analysis_type,
             a.last_analysis_status,
         ],
@@ -111,23 +110,23 @@ def list_applications(
         statement = statement.where(where)
     if model is not None:
         statement = statement.where(a.model_slug == model)
-    with db.session() as session:
-        rows, total = count_and_page(session, statement, limit, count)
-        return Page(
-            [
-                AppRow(
-                    **_identity(app, backend, frontend),
-                    last_status_check=app.last_status_check,
-                    last_analysis=(
-                        f"{app.last_analysis_type} {app.last_analysis_status}"
-                        if app.last_analysis_type
-                        else None
-                    ),
-                )
-                for app, backend, frontend in rows
-            ],
-            total,
-        )
+    with db.read() as connection:
+        rows, total = count_and_page(connection, statement, limit, count)
+    return Page(
+        [
+            AppRow(
+                **_identity(app),
+                last_status_check=app.last_status_check,
+                last_analysis=(
+                    f"{app.last_analysis_type} {app.last_analysis_status}"
+                    if app.last_analysis_type
+                    else None
+                ),
+            )
+            for app in rows
+        ],
+        total,
+    )
 
 
 MAX_LISTED_FILES = 200
@@ -171,29 +170,23 @@ def _list_files(source: str | None) -> tuple[list[tuple[str, int]], str | None]:
 
 
 def get_app_detail(db: Database, app_id: int) -> AppDetail:
-    a = GeneratedApplication
-    with db.session() as session:
-        found = session.execute(
-            select(a, PortAllocation.backend_port, PortAllocation.frontend_port)
-            .outerjoin(PortAllocation, PORTS_OF_APP)
-            .where(a.id == app_id)
-        ).first()
-        if found is None:
-            raise NotFoundError(f"No app with id {app_id} (it may have been deleted).")
-        app, backend, frontend = found
-        files, note = _list_files(app.source_path)
-        return AppDetail(
-            **_identity(app, backend, frontend),
-            source_path=app.source_path,
-            content_hash=app.content_hash,
-            metadata=dict(app.app_metadata or {}),
-            files=files,
-            files_note=note,
-        )
+    with db.read() as connection:
+        app = connection.execute(_WITH_PORTS.where(_APPS.c.id == app_id)).first()
+    if app is None:
+        raise NotFoundError(f"No app with id {app_id} (it may have been deleted).")
+    files, note = _list_files(app.source_path)
+    return AppDetail(
+        **_identity(app),
+        source_path=app.source_path,
+        content_hash=app.content_hash,
+        metadata=dict(app.app_metadata or {}),
+        files=files,
+        files_note=note,
+    )
 
 
 def model_slugs(db: Database) -> list[str]:
     """Every model that has apps, by slug (the job form's list of models)."""
-    g = GeneratedApplication
-    with db.session() as session:
-        return list(session.scalars(select(g.model_slug).distinct().order_by(g.model_slug)))
+    g = _APPS.c
+    with db.read() as connection:
+        return list(connection.scalars(select(g.model_slug).distinct().order_by(g.model_slug)))

@@ -1,4 +1,6 @@
-"""Batch jobs."""
+"""Batch jobs: the listings, a job's counts and log, and ending jobs that have no open task.
+
+On the Core tables (no ORM loaded for them)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select, update
 
 from tui.db import Database
-from tui.db.models import AnalysisTask, BatchJob, BatchTask, JobPriority, JobStatus, TaskStatus
+from tui.db.tables import (
+    JobPriority,
+    JobStatus,
+    TaskStatus,
+    analysis_tasks,
+    batch_jobs,
+    batch_tasks,
+)
 from tui.db.types import utcnow
 from tui.errors import NotFoundError
 from tui.services.analyses import follow_file
@@ -54,16 +63,16 @@ def priority_rank(column: ColumnElement[Any]) -> ColumnElement[int]:
     return case({str(p): rank for p, rank in PRIORITY_RANK.items()}, value=column, else_=-1)
 
 
-def _live_progress(j: type[BatchJob]) -> ColumnElement[Any]:
+def _live_progress() -> ColumnElement[Any]:
     """A job's share of ended tasks now (the stored `progress` is written when it ends)."""
-    t = BatchTask
+    t, j = batch_tasks.c, batch_jobs.c
     ended = (
         select(func.count())
         .where(t.job_id == j.id, t.status.not_in(OPEN))
-        .correlate(j)
+        .correlate(batch_jobs)
         .scalar_subquery()
     )
-    total = select(func.count()).where(t.job_id == j.id).correlate(j).scalar_subquery()
+    total = select(func.count()).where(t.job_id == j.id).correlate(batch_jobs).scalar_subquery()
     return ended * 100.0 / func.nullif(total, 0)
 
 
@@ -78,8 +87,8 @@ def list_jobs(
     include_one_off: bool = False,
 ) -> Page[BatchJobRow]:
     """Batch jobs, newest first unless sorted."""
-    j = BatchJob
-    statement = select(j).order_by(j.created_at.desc(), j.id.desc())
+    j = batch_jobs.c
+    statement = select(batch_jobs).order_by(j.created_at.desc(), j.id.desc())
     statement = apply_sort(
         statement,
         sort,
@@ -89,7 +98,7 @@ def list_jobs(
             "name": j.name,
             "status": j.status,
             "priority": priority_rank(j.priority),
-            "progress": _live_progress(j),
+            "progress": _live_progress(),
             "failed": j.failed_tests,
             "created": j.created_at,
         },
@@ -100,15 +109,15 @@ def list_jobs(
         statement = statement.where(where)
     if not include_one_off:
         statement = statement.where(j.one_off.is_(False))
-    with db.session() as session:
-        rows, total = count_and_page(session, statement, limit, count)
-        jobs = [job for (job,) in rows]
+    with db.read() as connection:
+        jobs, total = count_and_page(connection, statement, limit, count)
     counts = progress(db, [job.id for job in jobs])
     return Page([job_row(job, counts.get(job.id, Progress())) for job in jobs], total)
 
 
-def job_row(job: BatchJob, done: Progress) -> BatchJobRow:
-    """A job with its tasks counted now (not the counters stored when it last ended)."""
+def job_row(job: Any, done: Progress) -> BatchJobRow:
+    """A job (a row of batch_jobs) with its tasks counted now (not the counters stored when
+    it last ended)."""
     return BatchJobRow(
         id=job.id,
         name=job.name,
@@ -157,15 +166,16 @@ def progress(db: Database, job_ids: Iterable[int]) -> dict[int, Progress]:
     ids = list(set(job_ids))
     if not ids:
         return {}
-    counted = _count_tasks(db, BatchTask.job_id, BatchTask.job_id.in_(ids))
+    t = batch_tasks.c
+    counted = _count_tasks(db, t.job_id, t.job_id.in_(ids))
     return {job_id: counted.get(job_id, Progress()) for job_id in ids}
 
 
 def _count_tasks(db: Database, key: Any, where: Any) -> dict[Any, Progress]:
     """Tasks matching `where`, counted by status (and reused) for each value of `key`."""
-    t = BatchTask
-    with db.session() as session:
-        rows = session.execute(
+    t = batch_tasks.c
+    with db.read() as connection:
+        rows = connection.execute(
             select(key, t.status, t.reused, func.count())
             .where(where)
             .group_by(key, t.status, t.reused)
@@ -201,16 +211,17 @@ class BatchTaskRow:
 
 
 def get_job(db: Database, job_id: int) -> BatchJobRow:
-    with db.session() as session:
-        job = session.get(BatchJob, job_id)
-        if job is None:
-            raise NotFoundError(f"No batch job {job_id}; see `thesis batch list`")
+    with db.read() as connection:
+        job = connection.execute(select(batch_jobs).where(batch_jobs.c.id == job_id)).first()
+    if job is None:
+        raise NotFoundError(f"No batch job {job_id}; see `thesis batch list`")
     return job_row(job, progress(db, [job_id]).get(job_id, Progress()))
 
 
 def job_spec(db: Database, job_id: int) -> dict[str, Any]:
-    with db.session() as session:
-        config = session.scalar(select(BatchJob.config).where(BatchJob.id == job_id))
+    j = batch_jobs.c
+    with db.read() as connection:
+        config = connection.scalar(select(j.config).where(j.id == job_id))
     return dict(config or {})
 
 
@@ -227,10 +238,10 @@ def list_tasks(
 ) -> Page[BatchTaskRow]:
     """A job's tasks: by model, app and type unless sorted; `search` over model, type,
     status and error."""
-    t, a = BatchTask, AnalysisTask
+    t, a = batch_tasks.c, analysis_tasks.c
     statement = (
-        select(t, a.task_id, a.summary)
-        .outerjoin(a, a.id == t.analysis_task_id)
+        select(batch_tasks, a.task_id.label("analysis"), a.summary.label("analysis_summary"))
+        .outerjoin(analysis_tasks, a.id == t.analysis_task_id)
         .where(t.job_id == job_id)
         .order_by(t.id)
     )
@@ -254,36 +265,36 @@ def list_tasks(
     where = search_clause(search, [t.model_name, t.test_type, t.status, t.error_message])
     if where is not None:
         statement = statement.where(where)
-    with db.session() as session:
-        rows, total = count_and_page(session, statement, limit, count)
-        return Page(
-            [
-                BatchTaskRow(
-                    id=task.id,
-                    job_id=task.job_id,
-                    model=task.model_name,
-                    app_number=task.app_number,
-                    type=str(task.test_type),
-                    status=str(task.status),
-                    attempts=task.attempts,
-                    reused=bool(task.reused),
-                    error=task.error_message,
-                    seconds=task.actual_duration,
-                    analysis_task_id=analysis,
-                    started_at=task.started_at,
-                    completed_at=task.completed_at,
-                    owner=f"{task.owner_pid}@{task.owner_host}" if task.owner_host else None,
-                    summary=dict(summary) if summary else None,
-                )
-                for task, analysis, summary in rows
-            ],
-            total,
-        )
+    with db.read() as connection:
+        rows, total = count_and_page(connection, statement, limit, count)
+    return Page(
+        [
+            BatchTaskRow(
+                id=task.id,
+                job_id=task.job_id,
+                model=task.model_name,
+                app_number=task.app_number,
+                type=str(task.test_type),
+                status=str(task.status),
+                attempts=task.attempts,
+                reused=bool(task.reused),
+                error=task.error_message,
+                seconds=task.actual_duration,
+                analysis_task_id=task.analysis,
+                started_at=task.started_at,
+                completed_at=task.completed_at,
+                owner=f"{task.owner_pid}@{task.owner_host}" if task.owner_host else None,
+                summary=dict(task.analysis_summary) if task.analysis_summary else None,
+            )
+            for task in rows
+        ],
+        total,
+    )
 
 
 def breakdown(db: Database, job_id: int, by: str) -> dict[str, Progress]:
     """A job's tasks counted by status per model (`by="model"`) or per type."""
-    t = BatchTask
+    t = batch_tasks.c
     column = t.model_name if by == "model" else t.test_type
     counted = _count_tasks(db, column, t.job_id == job_id)
     return {str(key): done for key, done in sorted(counted.items(), key=lambda kv: str(kv[0]))}
@@ -293,27 +304,29 @@ def settle(db: Database, job_ids: Iterable[int]) -> list[int]:
     """End the jobs of `job_ids` that have no open task left: completed, or failed when a
     task failed. Returns the ids of the jobs it ended. A paused job whose running tasks
     have all ended has nothing left to resume: it ends too."""
-    t, j = BatchTask, BatchJob
+    t, j = batch_tasks.c, batch_jobs.c
     endable = (*ACTIVE, JobStatus.PAUSED)
     wanted = list(set(job_ids))
     if not wanted:
         return []
-    with db.session() as session:  # most calls end nothing: look before taking the lock
+    with db.read() as connection:  # most calls end nothing: look before taking the lock
         still_open = set(
-            session.scalars(
+            connection.scalars(
                 select(t.job_id).where(t.job_id.in_(wanted), t.status.in_(OPEN)).distinct()
             )
         )
-        active = set(session.scalars(select(j.id).where(j.id.in_(wanted), j.status.in_(endable))))
+        active = set(
+            connection.scalars(select(j.id).where(j.id.in_(wanted), j.status.in_(endable)))
+        )
     candidates = sorted(active - still_open)
     if not candidates:
         return []
     ended: list[int] = []
     now = utcnow()
-    with db.write_session() as session:
+    with db.write() as connection:
         for job_id in candidates:
             counts = dict(
-                session.execute(
+                connection.execute(
                     select(t.status, func.count()).where(t.job_id == job_id).group_by(t.status)
                 ).all()
             )
@@ -322,8 +335,8 @@ def settle(db: Database, job_ids: Iterable[int]) -> list[int]:
             failed = counts.get(TaskStatus.FAILED, 0)
             done = counts.get(TaskStatus.COMPLETED, 0)
             total = sum(counts.values())
-            changed = session.execute(
-                update(j)
+            changed = connection.execute(
+                update(batch_jobs)
                 .where(j.id == job_id, j.status.in_(endable))
                 .values(
                     status=JobStatus.FAILED if failed else JobStatus.COMPLETED,
@@ -353,13 +366,29 @@ def follow_job_log(
     the job is open."""
 
     def state() -> tuple[bool, str | None]:
-        with db.session() as session:
-            row = session.execute(
-                select(BatchJob.status, BatchJob.log_path).where(BatchJob.id == job_id)
-            ).first()
+        j = batch_jobs.c
+        with db.read() as connection:
+            row = connection.execute(select(j.status, j.log_path).where(j.id == job_id)).first()
         if row is None:
             raise NotFoundError(f"No batch job {job_id}")
         return row.status in (*ACTIVE, JobStatus.PAUSED), row.log_path
 
     yield from follow_file(state, stopped=stopped, poll=poll,
                            no_file="(no task of this job has ended yet)")  # fmt: skip
+
+
+def orphaned_jobs(db: Database) -> list[int]:
+    """Studies (not one-off runs) pending or running, with pending tasks and none running
+    anywhere: nobody runs them (their runner was killed and its tasks re-queued, or none was
+    ever started)."""
+    t, j = batch_tasks.c, batch_jobs.c
+    running = select(t.id).where(t.job_id == j.id, t.status == TaskStatus.RUNNING).exists()
+    pending = select(t.id).where(t.job_id == j.id, t.status == TaskStatus.PENDING).exists()
+    with db.read() as connection:
+        return list(
+            connection.scalars(
+                select(j.id)
+                .where(j.status.in_(ACTIVE), j.one_off.is_(False), pending, ~running)
+                .order_by(j.id)
+            )
+        )

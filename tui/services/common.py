@@ -6,8 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, Select, Text, and_, cast, func, or_, select
 
 from tui.errors import ValidationError
 
@@ -51,9 +50,10 @@ def search_clause(
 
 
 def count_and_page(
-    session: Session, statement: Select, limit: int | None, count: bool = True
+    session: Connection | Any, statement: Select, limit: int | None, count: bool = True
 ) -> tuple[list, int | None]:
-    """Run `statement` limited, and count all rows it would return.
+    """Run `statement` limited, and count all rows it would return (on a Core connection
+    or an ORM session).
 
     Two queries, on purpose: the page stops at `limit` matches, and the count reads only
     what the filter needs (a window count over the page would make every row be built).

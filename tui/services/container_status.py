@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy import bindparam, func, or_, select, tuple_, update
 
 from tui.config import Settings
 from tui.db import Database
-from tui.db.models import AppStatus, GeneratedApplication
+from tui.db.tables import AppStatus, generated_applications
 from tui.db.types import utcnow
 from tui.services.common import chunks
 from tui.services.docker_api import EngineAPI, connect_api, list_labelled, supported
@@ -101,18 +101,19 @@ def sync_all(db: Database, listing: Listing, *, skip: Collection[int], instance:
     our apps, made by versions before instance labels): another ThesisApp on the same
     engine is not ours to count.
     """
-    g = GeneratedApplication
+    table = generated_applications
+    g = table.c
     columns = (g.id, g.model_slug, g.app_number, g.status)
-    with db.write_session() as session:
+    with db.write() as conn:
         # Listing inside the write transaction: an action's final status write waits for
         # it, so a listing taken before the action ended never overwrites what it wrote.
         entries = _listed(listing())
         keys = sorted({key for key, _, _ in entries})
         rows = {
-            r.id: r for r in session.execute(select(*columns).where(g.status.in_(_WITH_CONTAINERS)))
+            r.id: r for r in conn.execute(select(*columns).where(g.status.in_(_WITH_CONTAINERS)))
         }
         for chunk in chunks(keys, _KEYS_PER_QUERY):
-            found = session.execute(
+            found = conn.execute(
                 select(*columns).where(tuple_(g.model_slug, g.app_number).in_(chunk))
             )
             rows.update((r.id, r) for r in found)
@@ -131,17 +132,22 @@ def sync_all(db: Database, listing: Listing, *, skip: Collection[int], instance:
                 continue
             observed = observed_status(states.get((row.model_slug, row.app_number), []))
             status = next_status(row.status, observed)
-            stamp = {"id": row.id, "last_status_check": now}
+            stamp = {"row_id": row.id, "now": now}
             if status == row.status:
                 stamps.append(stamp)
             else:
-                changes.append({**stamp, "status": status, "updated_at": now})
-        for batch in (changes, stamps):
-            if batch:
-                session.execute(update(g), batch)
+                changes.append({**stamp, "new_status": status})
+        by_id = update(table).where(g.id == bindparam("row_id"))
+        if changes:
+            conn.execute(
+                by_id.values(status=bindparam("new_status"), last_status_check=bindparam("now")),
+                changes,
+            )
+        if stamps:
+            conn.execute(by_id.values(last_status_check=bindparam("now")), stamps)
         stale = or_(g.last_status_check.is_(None), g.last_status_check < now - STAMP_EVERY)
-        session.execute(update(g).where(stale, g.id.not_in(skip)).values(last_status_check=now))
-        total = session.scalar(select(func.count()).select_from(g))
+        conn.execute(update(table).where(stale, g.id.not_in(skip)).values(last_status_check=now))
+        total = conn.scalar(select(func.count()).select_from(table))
     return SyncReport(checked=total or 0, changed=len(changes), containers=counted)
 
 

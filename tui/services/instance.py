@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from tui.db import Database
-from tui.db.models import Setting
+from tui.db.tables import settings
 
 INSTANCE_KEY = "instance_id"
 
@@ -25,13 +25,14 @@ def instance_id(db: Database) -> str:
     cached = db.memo.get(INSTANCE_KEY)
     if cached is not None:
         return str(cached)
-    with db.session() as session:
-        found = session.scalar(select(Setting.value).where(Setting.key == INSTANCE_KEY))
+    stored = select(settings.c.value).where(settings.c.key == INSTANCE_KEY)
+    with db.read() as connection:
+        found = connection.scalar(stored)
     if not isinstance(found, str):
         try:
-            with db.write_session() as session:
-                session.add(
-                    Setting(
+            with db.write() as connection:
+                connection.execute(
+                    insert(settings).values(
                         key=INSTANCE_KEY,
                         value=uuid.uuid4().hex[:16],
                         description="Marks the Docker objects this ThesisApp database created.",
@@ -39,7 +40,7 @@ def instance_id(db: Database) -> str:
                 )
         except IntegrityError:
             pass  # another process made it first: read theirs
-        with db.session() as session:
-            found = session.scalar(select(Setting.value).where(Setting.key == INSTANCE_KEY))
+        with db.read() as connection:
+            found = connection.scalar(stored)
     db.memo[INSTANCE_KEY] = str(found)
     return str(found)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tui.db import Database
-from tui.db.models import GeneratedApplication, ModelCapability
+from tui.db.tables import generated_applications, model_capabilities
 from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
 
 
@@ -53,8 +53,9 @@ COLUMN_OF = {
 }
 
 
-def public_fields(model: ModelCapability, names: Iterable[str]) -> dict[str, Any]:
-    """The model's columns under the names ModelRow / ModelRead use."""
+def public_fields(model: Any, names: Iterable[str]) -> dict[str, Any]:
+    """The model's columns (a ModelCapability, or a row of its table) under the names
+    ModelRow / ModelRead use."""
     return {name: getattr(model, COLUMN_OF.get(name, name)) for name in names}
 
 
@@ -69,14 +70,11 @@ def list_models(
 ) -> Page[ModelRow]:
     """Models with their number of apps, by provider then slug unless sorted (`limit=None`:
     all)."""
-    apps = (
-        select(GeneratedApplication.model_slug, func.count().label("n"))
-        .group_by(GeneratedApplication.model_slug)
-        .subquery()
-    )
-    m = ModelCapability
+    g = generated_applications.c
+    apps = select(g.model_slug, func.count().label("n")).group_by(g.model_slug).subquery()
+    m = model_capabilities.c
     statement = (
-        select(m, func.coalesce(apps.c.n, 0))
+        select(model_capabilities, func.coalesce(apps.c.n, 0).label("app_count"))
         .outerjoin(apps, apps.c.model_slug == m.canonical_slug)
         .order_by(m.provider, m.canonical_slug)
     )
@@ -99,12 +97,12 @@ def list_models(
     where = search_clause(search, [m.canonical_slug, m.provider, m.display_name])
     if where is not None:
         statement = statement.where(where)
-    with db.session() as session:
-        rows, total = count_and_page(session, statement, limit, count)  # type: ignore[arg-type]
-        return Page(
-            [ModelRow(**public_fields(model, _ROW_FIELDS), app_count=n) for model, n in rows],
-            total,
-        )
+    with db.read() as connection:
+        rows, total = count_and_page(connection, statement, limit, count)
+    return Page(
+        [ModelRow(**public_fields(row, _ROW_FIELDS), app_count=row.app_count) for row in rows],
+        total,
+    )
 
 
 # The fields ModelRow takes from a ModelCapability (app_count is counted).

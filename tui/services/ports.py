@@ -9,7 +9,7 @@ drift apart, and no port of either range is wasted.
 
 The database's unique constraints are the guarantee; the allocator only avoids running into
 them. Writers are serialised so that two processes never pick the same port: on SQLite by
-BEGIN IMMEDIATE (`Database.write_session`), on PostgreSQL by a transaction-scoped advisory
+BEGIN IMMEDIATE (`Database.write`), on PostgreSQL by a transaction-scoped advisory
 lock. A unique violation (a writer that bypassed the lock) is retried a few times.
 """
 
@@ -21,15 +21,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from types import SimpleNamespace
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import Connection, delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from tui.config import PortRange
 from tui.db import Database
-from tui.db.models import AppStatus, GeneratedApplication, PortAllocation
+from tui.db.tables import AppStatus, generated_applications, port_allocations
 from tui.db.types import utcnow
 from tui.errors import DatabaseError, NotFoundError, PortsExhaustedError, ValidationError
 from tui.services.common import DEFAULT_LIMIT, Page, apply_sort, count_and_page, search_clause
@@ -159,7 +159,11 @@ def _conflicts_of(backend: int, frontend: int, listening: set[int]) -> list[tupl
 # --- reading ---------------------------------------------------------------------------
 
 
-def _row(allocation: PortAllocation, conflict: str | None = None) -> PortRow:
+_PORTS, _APPS = port_allocations, generated_applications
+
+
+def _row(allocation: Any, conflict: str | None = None) -> PortRow:
+    """A PortRow from a row of port_allocations."""
     return PortRow(
         id=allocation.id,
         model_slug=allocation.model_name,
@@ -185,10 +189,10 @@ def list_allocations(
 
     Apps whose status is `running` are never marked: their own containers hold their ports.
     """
-    p, a = PortAllocation, GeneratedApplication
+    p, a = _PORTS.c, _APPS.c
     statement = (
-        select(p, a.status)
-        .join(a, (a.model_slug == p.model_name) & (a.app_number == p.app_number))
+        select(_PORTS, a.status)
+        .join(_APPS, (a.model_slug == p.model_name) & (a.app_number == p.app_number))
         .order_by(p.backend_port)
     )
     statement = apply_sort(
@@ -207,17 +211,17 @@ def list_allocations(
     where = search_clause(search, [p.model_name, p.backend_port, p.frontend_port])
     if where is not None:
         statement = statement.where(where)
-    with db.session() as session:
-        rows, total = count_and_page(session, statement, limit, count)
+    with db.read() as connection:
+        rows, total = count_and_page(connection, statement, limit, count)
     listening: set[int] = set()
     if with_conflicts and rows:
-        ports = {port for row, _ in rows for port in (row.backend_port, row.frontend_port)}
+        ports = {port for row in rows for port in (row.backend_port, row.frontend_port)}
         listening = listening_ports(ports)
     result = []
-    for row, status in rows:
+    for row in rows:
         found = (
             []
-            if status == AppStatus.RUNNING
+            if row.status == AppStatus.RUNNING
             else _conflicts_of(row.backend_port, row.frontend_port, listening)
         )
         result.append(_row(row, ", ".join(f"{w} {port}" for w, port in found) or None))
@@ -229,15 +233,15 @@ def find_conflicts(db: Database) -> list[PortConflict]:
 
     Apps whose status is `running` are left out: their own containers hold their ports.
     """
-    p, a = PortAllocation, GeneratedApplication
+    p, a = _PORTS.c, _APPS.c
     statement = (
         select(p.model_name, p.app_number, p.backend_port, p.frontend_port)
-        .join(a, (a.model_slug == p.model_name) & (a.app_number == p.app_number))
+        .join(_APPS, (a.model_slug == p.model_name) & (a.app_number == p.app_number))
         .where(a.status != AppStatus.RUNNING)
         .order_by(p.model_name, p.app_number)
     )
-    with db.session() as session:
-        rows = session.execute(statement).all()
+    with db.read() as connection:
+        rows = connection.execute(statement).all()
     ports = {port for row in rows for port in (row.backend_port, row.frontend_port)}
     listening = listening_ports(ports)
     return [
@@ -267,29 +271,30 @@ def _busy_on_host(backend: PortRange, frontend: PortRange) -> set[int]:
     )
 
 
-def _lock_writers(session: Session) -> None:
+def _lock_writers(connection: Connection) -> None:
     """Serialise port writers until this transaction ends (SQLite: BEGIN IMMEDIATE did)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
 
 
-def _allocation_of(session: Session, model_slug: str, app_number: int) -> PortAllocation | None:
-    """The app's allocation, None if it has none; NotFoundError if there is no such app."""
-    a, p = GeneratedApplication, PortAllocation
-    found = session.execute(
-        select(a.id, p)
-        .outerjoin(p, (p.model_name == a.model_slug) & (p.app_number == a.app_number))
+def _allocation_of(connection: Connection, model_slug: str, app_number: int) -> Any | None:
+    """The app's row of port_allocations, None if it has none; NotFoundError if there is
+    no such app."""
+    a, p = _APPS.c, _PORTS.c
+    found = connection.execute(
+        select(a.id.label("app_id"), _PORTS)
+        .outerjoin(_PORTS, (p.model_name == a.model_slug) & (p.app_number == a.app_number))
         .where(a.model_slug == model_slug, a.app_number == app_number)
     ).first()
     if found is None:
         raise NotFoundError(f"No such app: {model_slug} app {app_number} (scan the apps first).")
-    return found[1]
+    return None if found.id is None else found
 
 
-def _allocated_ports(session: Session) -> set[int]:
-    p = PortAllocation
+def _allocated_ports(connection: Connection) -> set[int]:
+    p = _PORTS.c
     used: set[int] = set()
-    for backend, frontend in session.execute(select(p.backend_port, p.frontend_port)):
+    for backend, frontend in connection.execute(select(p.backend_port, p.frontend_port)):
         used.add(backend)
         used.add(frontend)
     return used
@@ -328,12 +333,12 @@ def allocate_ports(
 
     def attempt() -> PortRow:
         busy = _busy_on_host(backend, frontend)
-        with db.write_session() as session:
-            _lock_writers(session)
-            current = _allocation_of(session, model_slug, app_number)
+        with db.write() as connection:
+            _lock_writers(connection)
+            current = _allocation_of(connection, model_slug, app_number)
             if current is not None:
                 return _row(current)
-            taken = _allocated_ports(session) | busy
+            taken = _allocated_ports(connection) | busy
             backend_port = next(iter(_free_ports(backend, taken)), None)
             frontend_port = next(iter(_free_ports(frontend, taken)), None)
             if backend_port is None or frontend_port is None:
@@ -341,16 +346,15 @@ def allocate_ports(
                     f"No free port pair for {app}: {_ranges_text(backend, frontend)} are "
                     "exhausted; widen them or release ports."
                 )
-            allocation = PortAllocation(
-                model_name=model_slug,
-                app_number=app_number,
-                backend_port=backend_port,
-                frontend_port=frontend_port,
-                allocated_at=utcnow(),
-            )
-            session.add(allocation)
-            session.flush()
-            return _row(allocation)
+            allocation = {
+                "model_name": model_slug,
+                "app_number": app_number,
+                "backend_port": backend_port,
+                "frontend_port": frontend_port,
+                "allocated_at": utcnow(),
+            }
+            stored = connection.execute(insert(_PORTS).values(allocation))
+            return _row(SimpleNamespace(id=stored.inserted_primary_key[0], **allocation))
 
     return _retrying_unique_violations(attempt, f"allocate ports for {app}")
 
@@ -367,15 +371,15 @@ def allocate_all(db: Database, backend: PortRange, frontend: PortRange) -> BulkA
 
     def attempt() -> BulkAllocation:
         busy = _busy_on_host(backend, frontend)
-        a, p = GeneratedApplication, PortAllocation
+        a, p = _APPS.c, _PORTS.c
         statement = (
             select(a.model_slug, a.app_number, p.backend_port, p.frontend_port)
-            .outerjoin(p, (p.model_name == a.model_slug) & (p.app_number == a.app_number))
+            .outerjoin(_PORTS, (p.model_name == a.model_slug) & (p.app_number == a.app_number))
             .order_by(a.model_slug, a.app_number)
         )
-        with db.write_session() as session:
-            _lock_writers(session)
-            rows = session.execute(statement).all()
+        with db.write() as connection:
+            _lock_writers(connection)
+            rows = connection.execute(statement).all()
             # Every allocation belongs to an app (foreign key), so this sees them all.
             taken = set(busy)
             missing: list[tuple[str, int]] = []
@@ -401,7 +405,7 @@ def allocate_all(db: Database, backend: PortRange, frontend: PortRange) -> BulkA
                 )
             ]
             if values:
-                session.execute(insert(PortAllocation), values)
+                connection.execute(insert(_PORTS), values)
         return BulkAllocation(
             allocated=len(values),
             already_had=len(rows) - len(missing),
@@ -418,11 +422,11 @@ def release_ports(db: Database, model_slug: str, app_number: int) -> PortRow | N
 
     Idempotent for an existing app; NotFoundError for an app that does not exist.
     """
-    with db.write_session() as session:
-        _lock_writers(session)
-        current = _allocation_of(session, model_slug, app_number)
+    with db.write() as connection:
+        _lock_writers(connection)
+        current = _allocation_of(connection, model_slug, app_number)
         if current is None:
             return None
         released = _row(current)
-        session.execute(delete(PortAllocation).where(PortAllocation.id == current.id))
+        connection.execute(delete(_PORTS).where(_PORTS.c.id == current.id))
     return released

@@ -24,13 +24,13 @@ from tui.db import Database
 from tui.db.models import MAX_APPS_PER_MODEL, AppStatus, GeneratedApplication, ModelCapability
 from tui.db.types import utcnow
 from tui.errors import ScanError, ThesisError, shown
+from tui.services.apps import SKIP_DIRS
 from tui.services.untrusted import MAX_YAML_BYTES, load_yaml, read_app_file
 
 # app1 … app30: no leading zero (app01 would alias app1), nothing after the number.
 APP_FOLDER = re.compile(r"app([1-9][0-9]?)")
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 """Both are matched whole (`fullmatch`): `app1\n` is not app 1."""
-SKIP_DIRS = frozenset({"node_modules", ".git", "__pycache__", ".venv", "venv", "dist", "build"})
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
 LANGUAGES = {
     ".py": "python",

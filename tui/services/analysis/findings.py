@@ -1,4 +1,5 @@
-"""One shape for every analyzer's findings, and the one severity function.
+"""One shape for every analyzer's findings, the one severity function, and the one line
+that says what an analysis found (`describe_summary`).
 
 Every tool's raw level goes through `severity()`, and the severity columns of a task are
 counted from the same list of findings that is written to its results file, so a table and
@@ -139,3 +140,19 @@ class SourceExcerpts:
         first = max(line - self.context, 1)
         last = min(line + self.context, len(lines))
         return "\n".join(f"{number} {lines[number - 1]}" for number in range(first, last + 1))
+
+
+def describe_summary(summary: dict[str, Any]) -> str:
+    """One line of a task's summary for logs, the CLI and notifications."""
+    if "total_findings" in summary:
+        counts = ", ".join(
+            f"{summary.get(name, 0)} {name}"
+            for name in ("critical", "high", "medium", "low", "info")
+            if summary.get(name)
+        )
+        total = summary["total_findings"]
+        noun = "finding" if total == 1 else "findings"
+        return f"{total} {noun}" + (f" ({counts})" if counts else "")
+    parts = [f"{key.replace('_', ' ')} {value}" for key, value in summary.items()
+             if isinstance(value, int | float | str)]  # fmt: skip
+    return ", ".join(parts) or "done"

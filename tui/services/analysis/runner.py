@@ -44,7 +44,7 @@ from tui.db.models import (
 from tui.errors import NotFoundError, ThesisError
 from tui.secrets import redact, redact_value
 from tui.services.analysis.contract import NewAnalysis, Outcome, TaskRef, TaskResult
-from tui.services.analysis.findings import count_severities, sort_findings
+from tui.services.analysis.findings import count_severities, describe_summary, sort_findings
 from tui.services.analysis.registry import (
     KINDS,
     RUN_ORDER,
@@ -616,19 +616,3 @@ def _verdict(result: TaskResult) -> str:
     if result.status == AnalysisStatus.COMPLETED:
         return f"ok: {result.label} completed: {describe_summary(result.summary)}"
     return f"!! {result.label} {result.status}: {result.error}"
-
-
-def describe_summary(summary: dict[str, Any]) -> str:
-    """One line of a task's summary for logs, the CLI and notifications."""
-    if "total_findings" in summary:
-        counts = ", ".join(
-            f"{summary.get(name, 0)} {name}"
-            for name in ("critical", "high", "medium", "low", "info")
-            if summary.get(name)
-        )
-        total = summary["total_findings"]
-        noun = "finding" if total == 1 else "findings"
-        return f"{total} {noun}" + (f" ({counts})" if counts else "")
-    parts = [f"{key.replace('_', ' ')} {value}" for key, value in summary.items()
-             if isinstance(value, int | float | str)]  # fmt: skip
-    return ", ".join(parts) or "done"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tui.services.analysis.findings import Finding
-from tui.services.scanner import SKIP_DIRS as SCANNER_SKIP_DIRS
+from tui.services.apps import SKIP_DIRS as SCANNER_SKIP_DIRS
 
 if TYPE_CHECKING:
     from tui.config import Settings
