@@ -27,8 +27,8 @@ class Changed:
     """How many tasks the request changed (cancelled, re-queued)."""
 
 
-def _status(session, job_id: int) -> JobStatus:
-    status = session.scalar(select(batch_jobs.c.status).where(batch_jobs.c.id == job_id))
+def _status(connection, job_id: int) -> JobStatus:
+    status = connection.scalar(select(batch_jobs.c.status).where(batch_jobs.c.id == job_id))
     if status is None:
         raise NotFoundError(f"No batch job {job_id}; see `thesis batch list`")
     return JobStatus(status)
@@ -36,11 +36,11 @@ def _status(session, job_id: int) -> JobStatus:
 
 def pause(db: Database, job_id: int) -> Changed:
     """Claim no new task of the job; the running ones finish."""
-    with db.write() as session:
-        status = _status(session, job_id)
+    with db.write() as connection:
+        status = _status(connection, job_id)
         if status not in ACTIVE:
             raise ValidationError(f"Job {job_id} is {status}: only a pending or running job pauses")
-        session.execute(
+        connection.execute(
             update(batch_jobs)
             .where(batch_jobs.c.id == job_id, batch_jobs.c.status.in_(ACTIVE))
             .values(status=JobStatus.PAUSED)
@@ -50,11 +50,11 @@ def pause(db: Database, job_id: int) -> Changed:
 
 def resume(db: Database, job_id: int) -> Changed:
     """A paused job's tasks may be claimed again (by any runner)."""
-    with db.write() as session:
-        status = _status(session, job_id)
+    with db.write() as connection:
+        status = _status(connection, job_id)
         if status != JobStatus.PAUSED:
             raise ValidationError(f"Job {job_id} is {status}, not paused")
-        session.execute(
+        connection.execute(
             update(batch_jobs)
             .where(batch_jobs.c.id == job_id, batch_jobs.c.status == JobStatus.PAUSED)
             .values(status=JobStatus.PENDING)
@@ -67,17 +67,17 @@ def cancel(db: Database, job_id: int) -> Changed:
     """End the job: its pending tasks now, its running ones as their runner sees it (it
     kills their tools and stops the apps it started)."""
     now = utcnow()
-    with db.write() as session:
-        status = _status(session, job_id)
+    with db.write() as connection:
+        status = _status(connection, job_id)
         if status in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED):
             raise ValidationError(f"Job {job_id} has already ended ({status})")
-        tasks = session.execute(
+        tasks = connection.execute(
             update(batch_tasks)
             .where(batch_tasks.c.job_id == job_id, batch_tasks.c.status.in_(OPEN))
             .values(status=TaskStatus.CANCELLED, completed_at=now,
                     error_message="cancelled by the user")
         ).rowcount  # fmt: skip
-        session.execute(
+        connection.execute(
             update(batch_jobs)
             .where(batch_jobs.c.id == job_id)
             .values(status=JobStatus.CANCELLED, completed_at=now)
@@ -87,9 +87,9 @@ def cancel(db: Database, job_id: int) -> Changed:
 
 def cancel_task(db: Database, task_id: int) -> bool:
     """Cancel one task (the Analyses screen's cancel of a running analysis)."""
-    with db.write() as session:
-        job_id = session.scalar(select(batch_tasks.c.job_id).where(batch_tasks.c.id == task_id))
-        changed = session.execute(
+    with db.write() as connection:
+        job_id = connection.scalar(select(batch_tasks.c.job_id).where(batch_tasks.c.id == task_id))
+        changed = connection.execute(
             update(batch_tasks)
             .where(batch_tasks.c.id == task_id, batch_tasks.c.status.in_(OPEN))
             .values(status=TaskStatus.CANCELLED, completed_at=utcnow(),
@@ -103,11 +103,11 @@ def cancel_task(db: Database, task_id: int) -> bool:
 def retry(db: Database, job_id: int, *, failed_only: bool = False) -> Changed:
     """Queue the job's failed tasks again (and its cancelled ones, unless `failed_only`)."""
     statuses = [TaskStatus.FAILED] if failed_only else [TaskStatus.FAILED, TaskStatus.CANCELLED]
-    with db.write() as session:
-        status = _status(session, job_id)
+    with db.write() as connection:
+        status = _status(connection, job_id)
         if status == JobStatus.PAUSED:
             raise ValidationError(f"Job {job_id} is paused: resume it first")
-        tasks = session.execute(
+        tasks = connection.execute(
             update(batch_tasks)
             .where(batch_tasks.c.job_id == job_id, batch_tasks.c.status.in_(statuses))
             .values(status=TaskStatus.PENDING, completed_at=None, error_message=None,
@@ -118,7 +118,7 @@ def retry(db: Database, job_id: int, *, failed_only: bool = False) -> Changed:
                 f"Job {job_id} has no {'failed' if failed_only else 'failed or cancelled'} "
                 "task to retry"
             )
-        session.execute(
+        connection.execute(
             update(batch_jobs)
             .where(batch_jobs.c.id == job_id)
             .values(status=JobStatus.PENDING, completed_at=None, error_message=None)
@@ -141,8 +141,8 @@ def run_of(db: Database, analysis_task_id: str) -> RunOf | None:
     """The open batch task whose current attempt is `analysis_task_id`, or None (it ended,
     or no job runs it)."""
     t, j, a = batch_tasks.c, batch_jobs.c, analysis_tasks.c
-    with db.read() as session:
-        row = session.execute(
+    with db.read() as connection:
+        row = connection.execute(
             select(t.id, t.job_id, j.one_off)
             .join(batch_jobs, j.id == t.job_id)
             .join(analysis_tasks, a.id == t.analysis_task_id)
@@ -152,7 +152,7 @@ def run_of(db: Database, analysis_task_id: str) -> RunOf | None:
             return None
         open_tasks = 1
         if row.one_off:
-            open_tasks = session.scalar(
+            open_tasks = connection.scalar(
                 select(func.count()).where(t.job_id == row.job_id, t.status.in_(OPEN))
             )
     return RunOf(row.job_id, row.id, bool(row.one_off), int(open_tasks or 0))

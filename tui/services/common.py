@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Select, Text, and_, cast, func, or_, select
 
 from tui.errors import ValidationError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
@@ -50,7 +53,7 @@ def search_clause(
 
 
 def count_and_page(
-    session: Connection | Any, statement: Select, limit: int | None, count: bool = True
+    session: Connection | Session, statement: Select, limit: int | None, count: bool = True
 ) -> tuple[list, int | None]:
     """Run `statement` limited, and count all rows it would return (on a Core connection
     or an ORM session).
