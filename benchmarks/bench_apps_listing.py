@@ -82,6 +82,34 @@ def build(db: Database, models: int, apps: int, analyses: int) -> None:
             conn.execute(text("ANALYZE"))
 
 
+def study_arguments(description: str, repeat: int) -> argparse.Namespace:
+    """--models, --apps, --analyses and --repeat, as every study benchmark takes them."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--models", type=int, default=300)
+    parser.add_argument("--apps", type=int, default=30)
+    parser.add_argument("--analyses", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=repeat)
+    return parser.parse_args()
+
+
+def study_databases(args: argparse.Namespace) -> Iterator[tuple[str, Database | None]]:
+    """("SQLite", db) then ("PostgreSQL", db or None when THESIS_TEST_POSTGRES_URL is not
+    set), each built to the study's size and disposed of after."""
+    with tempfile.TemporaryDirectory() as folder:
+        db = open_database(f"sqlite:///{Path(folder) / 'bench.db'}")
+        build(db, args.models, args.apps, args.analyses)
+        yield "SQLite", db
+        db.dispose()
+    with postgres_schema() as url:
+        if url is None:
+            yield "PostgreSQL", None
+            return
+        db = open_database(url)
+        build(db, args.models, args.apps, args.analyses)
+        yield "PostgreSQL", db
+        db.dispose()
+
+
 def former_listing(db: Database, search: str) -> int:
     """The statement the listing used before: a window over every analysis, twice."""
     a = GeneratedApplication

@@ -25,6 +25,7 @@ COMMANDS = {
     "analyses": "tui.commands.analyses:analyses",
     "batch": "tui.commands.batch:batch",
     "keys": "tui.commands.keys:keys",
+    "report": "tui.commands.report:report",
 }
 """Each command's `module:attribute`, imported on first use."""
 

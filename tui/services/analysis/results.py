@@ -7,10 +7,7 @@ final name, so a reader (or a crash) never sees half a file.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,7 @@ from pydantic import ValidationError as PydanticValidationError
 from tui.errors import ThesisError
 from tui.secrets import redact_value
 from tui.services.analysis.findings import Finding
+from tui.services.atomic import write_atomically
 from tui.services.untrusted import UntrustedInputError, load_json, read_regular
 
 RESULTS_SCHEMA = 1
@@ -34,23 +32,7 @@ def write_results(path: Path, document: dict[str, Any]) -> None:
     # Nothing written keeps a secret: a model's answer may echo the key it was sent with.
     document = redact_value({"schema_version": RESULTS_SCHEMA, **document})
     data = json.dumps(document, indent=1, default=str, ensure_ascii=False).encode("utf-8")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", dir=path.parent)
-    except OSError as exc:
-        raise ThesisError(
-            f"Cannot write results to {path.parent}: {exc.strerror or exc} (see THESIS_RESULTS_DIR)"
-        ) from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise ThesisError(f"Cannot write results to {path}: {exc.strerror or exc}") from None
+    write_atomically(path, data, what="results", hint="see THESIS_RESULTS_DIR")
 
 
 class _Shape(BaseModel):

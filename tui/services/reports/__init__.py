@@ -1,0 +1,1 @@
+"""Comparing the models: per-model metrics with confidence intervals, and their exports."""

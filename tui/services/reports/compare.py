@@ -1,0 +1,202 @@
+"""The models side by side: per model, its apps, and every headline metric over them.
+
+What counts is each app's latest analysis of each type that completed (for the smoke test,
+that ended: its failure is the result), or, for a report on one job, the analyses that
+job's tasks ended with (run or reused). Two queries read the apps in scope and those
+analyses' summaries (read the same way on SQLite and PostgreSQL, which differ in how they
+hand out a JSON field); the means, per-KLOC rates and their bootstrap intervals are then
+computed per model from the apps' values.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, func, or_, select, tuple_
+
+from tui.db import Database
+from tui.db.tables import (
+    AnalysisStatus,
+    AnalysisType,
+    TaskStatus,
+    analysis_tasks,
+    batch_jobs,
+    batch_tasks,
+    generated_applications,
+)
+from tui.errors import NotFoundError
+from tui.services.analysis.headlines import Headline, failure_counts, headlines, read
+from tui.services.reports.stats import RESAMPLES, Estimate, bootstrap_many, bootstrap_ratios
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A column of the comparison: a headline, or its rate per 1,000 lines of code."""
+
+    key: str
+    label: str
+    better: str
+    headline: Headline | None = None
+    per_kloc: bool = False
+
+
+APP_METRICS = (
+    Metric("apps.analysed", "Analysed", "higher"),
+    Metric("apps.loc", "LOC per app", "higher"),
+)
+"""Columns every report has, before the headlines."""
+
+
+@dataclass(frozen=True)
+class ModelStats:
+    model: str
+    apps: int
+    """Apps of the model in scope (all its apps, or those of the job)."""
+    analysed: int
+    """Apps with at least one analysis counted here."""
+    metrics: dict[str, Estimate]
+
+
+@dataclass(frozen=True)
+class Report:
+    metrics: list[Metric]
+    models: list[ModelStats]
+    job_id: int | None
+    types: tuple[AnalysisType, ...]
+    seed: int
+    resamples: int
+    samples: dict[tuple[str, str], list[tuple[int, float]]] = field(
+        repr=False, default_factory=dict
+    )
+    """(model, metric key) -> (app number, value) of each app the estimate was made from."""
+
+    def model(self, slug: str) -> ModelStats:
+        for stats in self.models:
+            if stats.model == slug:
+                return stats
+        raise NotFoundError(f"No model {slug} in this report")
+
+
+def _columns(chosen: list[Headline]) -> list[Metric]:
+    columns = list(APP_METRICS)
+    for headline in chosen:
+        columns.append(Metric(headline.key, headline.label, headline.better, headline))
+        if headline.per_kloc:
+            columns.append(
+                Metric(f"{headline.key}_per_kloc", f"{headline.label} /KLOC", headline.better,
+                       headline, per_kloc=True)
+            )  # fmt: skip
+    return columns
+
+
+def model_report(
+    db: Database,
+    *,
+    job_id: int | None = None,
+    models: Sequence[str] | None = None,
+    types: Sequence[AnalysisType] | None = None,
+    seed: int = 0,
+    resamples: int = RESAMPLES,
+) -> Report:
+    """The comparison of `models` (all models with apps when None) over `types` (all)."""
+    kinds = tuple(types) if types else tuple(AnalysisType)
+    chosen = headlines(kinds)
+    g, t, b = generated_applications.c, analysis_tasks.c, batch_tasks.c
+    apps = select(g.id, g.model_slug, g.app_number, g.app_metadata["lines_of_code"].label("loc"))
+    if models:
+        apps = apps.where(g.model_slug.in_(list(models)))
+    ended = or_(
+        t.status == AnalysisStatus.COMPLETED,
+        and_(
+            t.status == AnalysisStatus.FAILED,
+            t.task_type.in_([k for k in kinds if failure_counts(k)]),
+        ),
+    )
+    if job_id is not None:
+        with db.read() as connection:
+            if connection.scalar(select(batch_jobs.c.id).where(batch_jobs.c.id == job_id)) is None:
+                raise NotFoundError(f"No batch job {job_id}; see `thesis batch list`")
+        of_job = select(b.model_name, b.app_number).where(b.job_id == job_id)
+        apps = apps.where(tuple_(g.model_slug, g.app_number).in_(of_job))
+        analyses = select(b.analysis_task_id).where(
+            b.job_id == job_id, b.status.in_([TaskStatus.COMPLETED, TaskStatus.FAILED])
+        )
+    else:
+        analyses = (
+            select(func.max(t.id))
+            .where(ended, t.task_type.in_(kinds))
+            .group_by(t.application_id, t.task_type)
+        )
+    latest = select(t.application_id, t.task_type, t.status, t.summary).where(
+        t.id.in_(analyses), ended, t.task_type.in_(kinds)
+    )
+    with db.read() as connection:
+        app_rows = connection.execute(apps.order_by(g.model_slug, g.app_number)).all()
+        analysis_rows = connection.execute(latest).all()
+
+    model_of: dict[int, str] = {}
+    number_of: dict[int, int] = {}
+    loc_of: dict[int, float] = {}
+    by_model: dict[str, list[int]] = defaultdict(list)
+    for row in app_rows:
+        model_of[row.id] = row.model_slug
+        number_of[row.id] = row.app_number
+        by_model[row.model_slug].append(row.id)
+        if isinstance(row.loc, int | float) and not isinstance(row.loc, bool) and row.loc > 0:
+            loc_of[row.id] = float(row.loc)
+
+    values: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
+    per_kloc: dict[tuple[str, str], tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+    analysed: dict[str, set[int]] = defaultdict(set)
+    by_type: dict[AnalysisType, list[Headline]] = defaultdict(list)
+    for headline in chosen:
+        by_type[headline.type].append(headline)
+    for row in analysis_rows:
+        model = model_of.get(row.application_id)
+        if model is None:
+            continue  # an app outside the scope (another model's, not the job's)
+        analysed[model].add(row.application_id)
+        completed = row.status == AnalysisStatus.COMPLETED
+        summary = row.summary
+        for headline in by_type.get(AnalysisType(row.task_type), ()):
+            raw = summary.get(headline.field) if isinstance(summary, dict) else None
+            value = read(headline, raw, completed)
+            if value is None:
+                continue
+            values[(model, headline.key)].append((number_of[row.application_id], value))
+            if headline.per_kloc and row.application_id in loc_of:
+                top, bottom = per_kloc[(model, headline.key)]
+                top.append(value)
+                bottom.append(loc_of[row.application_id])
+
+    columns = _columns(chosen)
+    rates: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+    samples: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for model, ids in by_model.items():
+        samples[(model, "apps.loc")] = [(number_of[i], loc_of[i]) for i in ids if i in loc_of]
+        for headline in chosen:
+            samples[(model, headline.key)] = values.get((model, headline.key), [])
+            if headline.per_kloc:
+                rates[(model, f"{headline.key}_per_kloc")] = per_kloc.get(
+                    (model, headline.key), ([], [])
+                )
+    means = {key: [value for _, value in sample] for key, sample in samples.items()}
+    found = bootstrap_many(means, seed=seed, resamples=resamples)
+    found.update(bootstrap_ratios(rates, scale=1000.0, seed=seed, resamples=resamples))
+    stats = [
+        ModelStats(
+            model,
+            len(by_model[model]),
+            len(analysed[model]),
+            {
+                "apps.analysed": Estimate(
+                    float(len(analysed[model])), None, None, len(by_model[model])
+                ),
+                **{c.key: found[(model, c.key)] for c in columns if c.key != "apps.analysed"},
+            },
+        )
+        for model in sorted(by_model)
+    ]
+    return Report(columns, stats, job_id, kinds, seed, resamples, samples)
