@@ -20,23 +20,27 @@ from tui.db.tables import (
     batch_tasks,
     generated_applications,
     model_capabilities,
+    model_usage,
 )
+from tui.errors import ValidationError
 from tui.services.analysis.headlines import HEADLINES, headlines
 from tui.services.analysis.registry import KINDS
-from tui.services.reports.compare import model_report
+from tui.services.reports.compare import Metric, ModelStats, Report, model_report
 from tui.services.reports.export import render
-from tui.services.reports.stats import bootstrap_mean, bootstrap_ratio, permutation_p
+from tui.services.reports.rank import parse_criteria, rank_models
+from tui.services.reports.stats import Estimate, bootstrap_mean, bootstrap_ratio, permutation_p
 
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
 _ids = count(1)
 
 
-def add_model(db, slug: str, apps: dict[int, int]) -> dict[int, int]:
+def add_model(db, slug: str, apps: dict[int, int], prices=(None, None)) -> dict[int, int]:
     """A model and its apps ({number: lines of code}); returns {number: app id}."""
     with db.write() as connection:
         connection.execute(insert(model_capabilities).values(
             model_id=slug, canonical_slug=slug, provider=slug.split("_")[0],
-            display_name=slug, model_name=slug))  # fmt: skip
+            display_name=slug, model_name=slug, pricing_prompt=prices[0],
+            pricing_completion=prices[1]))  # fmt: skip
         ids = {}
         for number, loc in apps.items():
             ids[number] = connection.execute(
@@ -80,7 +84,7 @@ def study_db(db):
     failed analysis of app 1 does not count); solo_c: one app with 5; idle_d: an app and no
     analysis. Smoke: acme_a's app 1 passed, app 2 failed. Reviews: acme_a's app 1 met 3 of 4
     requirements, app 2 met 1 of 4."""
-    a = add_model(db, "acme_a", {1: 1000, 2: 2000, 3: 3000})
+    a = add_model(db, "acme_a", {1: 1000, 2: 2000, 3: 3000}, prices=(1.0, 2.0))
     b = add_model(db, "acme_b", {1: 500, 2: 500})
     c = add_model(db, "solo_c", {1: 800})
     add_model(db, "idle_d", {1: 100})
@@ -95,6 +99,14 @@ def study_db(db):
     add_analysis(db, a[2], "smoke", {"healthy": "1/2"}, status="failed")
     add_analysis(db, a[1], "ai_review", {"score": 80, "requirements_met": "3/4"})
     add_analysis(db, a[2], "ai_review", {"score": 60, "requirements_met": "1/4"})
+    with db.write() as connection:
+        connection.execute(insert(model_usage), [
+            {"model_name": "acme_a", "provider": "acme", "application_id": app, "cost": usd,
+             "total_tokens": tokens, "purpose": purpose}
+            for app, usd, tokens, purpose in ((a[1], 0.5, 1000, "generation"),
+                                              (a[1], 0.25, 500, "review"),
+                                              (a[2], 0.25, 500, "generation"))
+        ])  # fmt: skip
     return db
 
 
@@ -124,6 +136,11 @@ def test_per_model_means_rates_and_counts_match_the_hand_worked_study(study_db) 
     none = d.metrics["security.findings"]
     assert (none.mean, none.apps) == (None, 0)
     assert b.metrics["smoke.deployable"].mean is None  # no smoke test: not counted as failed
+    assert a.metrics["cost.price"].mean == pytest.approx(3.0)  # $1 + $2 per 1M tokens
+    assert b.metrics["cost.price"].mean is None  # the catalogue has no price for it
+    assert a.metrics["cost.usd"].mean == pytest.approx(0.5)  # app 1: 0.75, app 2: 0.25
+    assert a.metrics["cost.tokens"].mean == pytest.approx(1000.0)  # 1,500 and 500
+    assert a.metrics["cost.usd"].apps == 2 and b.metrics["cost.usd"].apps == 0
 
 
 def test_intervals_are_bootstrap_percentiles_reproducible_by_seed(study_db) -> None:
@@ -192,7 +209,8 @@ def test_exports_parse_back_to_the_report(study_db) -> None:
     assert {m["key"] for m in document["metrics"]} >= {"security.findings", "apps.loc"}
     assert len(document["apps"]) == len(per_app)
     markdown = render(report, "markdown").splitlines()
-    assert markdown[0].startswith("| Model | Apps |") and len(markdown) == 2 + 4 + 1
+    assert markdown[0].startswith("| Model | Apps |") and len(markdown) == 2 + 4 + 2
+    assert markdown[-2] == "" and markdown[-1].startswith("Means per app")
     assert "| acme_a | 3 | 3 | 2000 [" in markdown[2]
     latex = render(report, "latex")
     assert r"\toprule" in latex and r"acme\_a & 3 & 3" in latex and "acme_a" not in latex
@@ -248,3 +266,111 @@ def test_summaries_of_the_wrong_shape_are_left_out_not_guessed(db) -> None:
     assert stats.metrics["security.high"].apps == 1
     assert stats.metrics["ai_review.requirements"].apps == 0
     assert stats.metrics["ai_review.score"].apps == 0
+
+
+# --- ranking ------------------------------------------------------------------------------
+
+
+def tradeoff_report() -> Report:
+    """X is best on both criteria, Z worst, Y between; W has c1 from two apps only."""
+    metrics = [Metric("c1", "More is better", "higher"), Metric("c2", "Less is better", "lower")]
+
+    def stats(model, c1, c2, apps=10):
+        return ModelStats(model, apps, apps, {"c1": Estimate(c1, None, None, apps),
+                                               "c2": Estimate(c2, None, None, 10)})  # fmt: skip
+
+    models = [stats("X", 4, 1), stats("Y", 2, 2), stats("Z", 1, 4), stats("W", 9, 0, apps=2)]
+    return Report(metrics, models, None, (), 0, 100)
+
+
+@pytest.mark.parametrize("method", ["topsis", "wsm"])
+def test_topsis_and_the_weighted_sum_rank_as_worked_by_hand(method) -> None:
+    # Weights 1/2 each. WSM on min-max scaled values: X (1 + 1) / 2 = 1, Y (1/3 + 2/3) / 2
+    # = 0.5, Z 0. TOPSIS on vector-normalised values (each column over sqrt(21)): X is the
+    # ideal (closeness 1), Z the anti-ideal (0), Y is sqrt(1.25)/sqrt(21) from both: 0.5.
+    report = tradeoff_report()
+    ranking = rank_models(report, parse_criteria(report, ["c1", "c2"], None), method=method)
+    assert [(r.model, r.rank) for r in ranking.ranked] == [("X", 1), ("Y", 2), ("Z", 3)]
+    assert [r.score for r in ranking.ranked] == pytest.approx([1.0, 0.5, 0.0])
+    assert [(r.best, r.worst) for r in ranking.ranked] == [(1, 1), (2, 2), (3, 3)]
+    assert ranking.unranked == [("W", "More is better from 2 apps (< 5)")]
+    # Turned around (c2 a benefit), Z leads and X trails.
+    turned = parse_criteria(report, ["c1", "c2:benefit"], [1.0, 3.0])
+    assert [c.weight for c in turned] == [0.25, 0.75]
+    flipped = rank_models(report, turned, method=method)
+    assert flipped.ranked[0].model == "Z" and flipped.ranked[-1].model == "X"
+
+
+def test_a_close_call_shows_a_range_of_ranks_when_weights_move() -> None:
+    metrics = [Metric("c1", "a", "higher"), Metric("c2", "b", "higher")]
+    rows = {"P": (10.0, 0.0), "Q": (0.0, 10.0), "R": (4.9, 5.0)}
+    models = [
+        ModelStats(m, 9, 9, {"c1": Estimate(a, None, None, 9), "c2": Estimate(b, None, None, 9)})
+        for m, (a, b) in rows.items()
+    ]
+    report = Report(metrics, models, None, (), 0, 100)
+    ranking = rank_models(report, parse_criteria(report, ["c1", "c2"], None), method="wsm")
+    # Scaled: P (1, 0), Q (0, 1), R (0.49, 0.5). At 1/2 each P and Q tie at 0.5 (P first by
+    # name), R 0.495 third. c1 at 1.2 x: P .545, R .494, Q .455; c2 at 1.2 x: Q first, P last.
+    ranges = {r.model: (r.rank, r.best, r.worst) for r in ranking.ranked}
+    assert ranges == {"P": (1, 1, 3), "Q": (2, 1, 3), "R": (3, 2, 3)}
+
+
+def test_criteria_are_checked_before_anything_is_ranked() -> None:
+    report = tradeoff_report()
+    for criteria, weights, says in (
+        (["nope"], None, "Unknown criterion 'nope'"),
+        (["c1", "c2"], [1.0], "2 criteria but 1 weights"),
+        (["c1", "c1"], None, "named twice"),
+        (["c1"], [-1.0], "Weights are numbers >= 0"),
+        (["c1:sideways"], None, "a direction is benefit or cost"),
+    ):
+        with pytest.raises(ValidationError, match=says):
+            parse_criteria(report, criteria, weights)
+    with pytest.raises(ValidationError, match="None of the default criteria"):
+        parse_criteria(report, None, None)
+    with pytest.raises(ValidationError, match="Unknown method"):
+        rank_models(report, parse_criteria(report, ["c1"], None), method="vote")
+
+
+def test_thesis_report_rank_ranks_the_study_and_lists_who_is_not_ranked(study_db) -> None:
+    env = {"THESIS_DATABASE_URL": study_db.engine.url.render_as_string(hide_password=False)}
+    args = ["report", "rank", "--criteria", "security.findings,security.findings_per_kloc",
+            "--weights", "1,1", "--min-apps", "2"]  # fmt: skip
+    shown = thesis(*args, **env)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0].split()[:3] == ["Rank", "Model", "Score"]
+    assert lines[1].split()[:2] == ["1", "acme_a"] and lines[2].split()[:2] == ["2", "acme_b"]
+    assert any(
+        line.startswith("Not ranked: solo_c (Security findings from 1 apps") for line in lines
+    )
+    assert any(line.startswith("Not ranked: idle_d (no Security findings") for line in lines)
+    rows = list(csv.DictReader(io.StringIO(thesis(*args, "--format", "csv", **env).stdout)))
+    assert [(r["rank"], r["model"]) for r in rows[:2]] == [("1", "acme_a"), ("2", "acme_b")]
+    assert rows[2]["rank"] == "" and rows[2]["not_ranked"]
+    document = json.loads(thesis(*args, "--format", "json", "--method", "wsm", **env).stdout)
+    assert document["method"] == "wsm" and len(document["criteria"]) == 2
+    refused = thesis("report", "rank", "--weights", "1,x", "--criteria", "a,b", **env)
+    assert refused.returncode == 1 and "is not numbers" in refused.stderr
+    nobody = thesis("report", "rank", "--criteria", "ai_review.score", **env)
+    assert nobody.returncode == 1 and "none is ranked" in nobody.stderr
+    assert "Not ranked: acme_a (Review score from 2 apps (< 5))" in nobody.stdout
+
+
+def test_thesis_report_compare_tells_which_differences_are_significant(study_db) -> None:
+    # acme_a's apps have 2, 4, 6 findings and acme_b's 10, 20: of the 10 ways to split the
+    # five apps into three and two, only this one puts the two largest apart (and none is
+    # further): p = 1/10 by exact count; the test's 10,000 random splits land near it.
+    env = {"THESIS_DATABASE_URL": study_db.engine.url.render_as_string(hide_password=False)}
+    out = thesis("report", "compare", "acme_a", "acme_b", "--types", "security",
+                 "--format", "csv", **env)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    rows = {row["metric"]: row for row in csv.DictReader(io.StringIO(out.stdout))}
+    findings = rows["security.findings"]
+    assert float(findings["difference"]) == pytest.approx(4.0 - 15.0)
+    assert float(findings["p_value"]) == pytest.approx(0.1, abs=0.02)
+    assert findings["significant"] == "False"
+    assert rows["cost.usd"]["p_value"] == ""  # acme_b has no recorded usage
+    same = thesis("report", "compare", "acme_a", "acme_a", **env)
+    assert same.returncode == 1 and "two different models" in same.stderr

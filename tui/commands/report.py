@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
 
 import click
@@ -18,35 +20,64 @@ def report() -> None:
     """Compare the models: per-model metrics with 95 % intervals, and exports."""
 
 
-@report.command("models")
-@click.option("--job", "job_id", type=click.IntRange(1), help="Only the analyses of this job.")
-@click.option("--models", help="Slugs, comma-separated (default: every model with apps).")
-@click.option("--types", help="Analysis types, comma-separated (default: all).")
-@click.option("--format", "fmt", type=FORMAT_CHOICE, default="table", show_default=True)
-@click.option("--per-app", is_flag=True, help="CSV: a row per app; JSON: add them.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write here (atomically) instead of printing.")  # fmt: skip
-@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
-              help="Seed of the bootstrap: the same seed gives the same intervals.")  # fmt: skip
-@pass_context
-@handles_errors
-def models_command(
-    context: Context,
-    job_id: int | None,
-    models: str | None,
-    types: str | None,
-    fmt: str,
-    per_app: bool,
-    output: Path | None,
-    seed: int,
-) -> None:
-    """Every model's apps and headline metrics (mean per app, 95 % bootstrap interval over
-    its apps, the number of apps behind it), from the latest analyses or one job's."""
+@dataclass(frozen=True)
+class Scope:
+    """Which analyses a report reads: --job, --models, --types, and the bootstrap's --seed."""
+
+    job_id: int | None
+    models: str | None
+    types: str | None
+    seed: int
+
+
+@dataclass(frozen=True)
+class Output:
+    """--format and --output."""
+
+    fmt: str
+    path: Path | None
+
+
+def scope_options(command):
+    """The scope's options, handed to the command as one `scope`."""
+
+    @wraps(command)
+    def wrapper(*args, job_id, models, types, seed, **kwargs):
+        return command(*args, scope=Scope(job_id, models, types, seed), **kwargs)
+
+    for option in reversed([
+        click.option("--job", "job_id", type=click.IntRange(1),
+                     help="Only the analyses of this job."),
+        click.option("--models", help="Slugs, comma-separated (default: every model with apps)."),
+        click.option("--types", help="Analysis types, comma-separated (default: all)."),
+        click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+                     help="Seed of the bootstrap: the same seed gives the same intervals."),
+    ]):  # fmt: skip
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def output_options(command):
+    """--format and --output, handed to the command as one `out`."""
+
+    @wraps(command)
+    def wrapper(*args, fmt, output, **kwargs):
+        return command(*args, out=Output(fmt, output), **kwargs)
+
+    wrapper = click.option(
+        "--output", type=click.Path(dir_okay=False, path_type=Path),
+        help="Write here (atomically) instead of printing.",
+    )(wrapper)  # fmt: skip
+    return click.option("--format", "fmt", type=FORMAT_CHOICE, default="table",
+                        show_default=True)(wrapper)  # fmt: skip
+
+
+def _report(context: Context, scope: Scope, models: str | None = None):
     from tui.services.apps import model_slugs
     from tui.services.reports.compare import model_report
-    from tui.services.reports.export import render, write
 
     db = context.database()
+    models = models if models is not None else scope.models
     chosen = None
     if models is not None:
         chosen = [slug.strip() for slug in models.split(",") if slug.strip()]
@@ -58,19 +89,108 @@ def models_command(
                 "see `thesis models list`"
             )
     kinds = None
-    if types is not None:
+    if scope.types is not None:
         from tui.services.analysis.registry import parse_types
 
-        kinds = parse_types(types)
-    result = model_report(db, job_id=job_id, models=chosen, types=kinds, seed=seed)
+        kinds = parse_types(scope.types)
+    result = model_report(db, job_id=scope.job_id, models=chosen, types=kinds, seed=scope.seed)
     if not result.models:
         raise ValidationError("No apps to compare: scan them first (`thesis apps scan`)")
-    text = render(result, fmt, per_app=per_app)
-    if output is None:
-        sys.stdout.write(text if fmt != "table" else shown_table(text))
+    return result
+
+
+def _emit(text: str, out: Output, what: str) -> None:
+    from tui.services.reports.export import write
+
+    if out.path is None:
+        sys.stdout.write(shown_table(text) if out.fmt == "table" else text)
         return
-    write(text, output)
-    click.echo(f"Wrote {output} ({len(result.models)} models, {fmt})", err=True)
+    write(text, out.path)
+    click.echo(f"Wrote {out.path} ({what}, {out.fmt})", err=True)
+
+
+@report.command("models")
+@scope_options
+@output_options
+@click.option("--per-app", is_flag=True, help="CSV: a row per app; JSON: add them.")
+@pass_context
+@handles_errors
+def models_command(context: Context, scope: Scope, out: Output, per_app: bool) -> None:
+    """Every model's apps and headline metrics (mean per app, 95 % bootstrap interval over
+    its apps, the number of apps behind it), from the latest analyses or one job's."""
+    from tui.services.reports.export import render
+
+    result = _report(context, scope)
+    _emit(render(result, out.fmt, per_app=per_app), out, f"{len(result.models)} models")
+
+
+@report.command("rank")
+@scope_options
+@output_options
+@click.option("--criteria", help="Metrics, comma-separated, each key[:benefit|cost] "
+              "(default: deployable, requirements met, security and quality per KLOC, "
+              "LOC per app, price).")  # fmt: skip
+@click.option("--weights", help="One weight per criterion, comma-separated (default: equal).")
+@click.option("--method", type=click.Choice(["topsis", "wsm"]), default="topsis",
+              show_default=True)  # fmt: skip
+@click.option("--min-apps", type=click.IntRange(1), default=5, show_default=True,
+              help="Apps a model needs behind a value to be ranked on it.")  # fmt: skip
+@pass_context
+@handles_errors
+def rank_command(
+    context: Context,
+    scope: Scope,
+    out: Output,
+    criteria: str | None,
+    weights: str | None,
+    method: str,
+    min_apps: int,
+) -> None:
+    """Rank the models (TOPSIS or a weighted sum) over criteria with weights; each rank
+    with its range when every weight moves by 20 %; models with too few apps behind a
+    criterion are listed apart, not ranked."""
+    from tui.services.reports.export import render_ranking
+    from tui.services.reports.rank import parse_criteria, rank_models
+
+    result = _report(context, scope)
+    names = [n for n in criteria.split(",") if n.strip()] if criteria else None
+    numbers = None
+    if weights is not None:
+        try:
+            numbers = [float(w) for w in weights.split(",")]
+        except ValueError:
+            raise ValidationError(f"--weights: {shown(weights)!r} is not numbers") from None
+        if names is None:
+            raise ValidationError("--weights needs --criteria: one weight per criterion")
+    picked = parse_criteria(result, names, numbers)
+    ranking = rank_models(result, picked, method=method, min_apps=min_apps)
+    _emit(render_ranking(ranking, out.fmt), out, f"{len(ranking.ranked)} ranked")
+    if not ranking.ranked:
+        raise ValidationError(
+            f"No model has every criterion from {min_apps} apps or more: none is ranked"
+        )
+
+
+@report.command("compare")
+@click.argument("first")
+@click.argument("second")
+@scope_options
+@output_options
+@pass_context
+@handles_errors
+def compare_command(context: Context, first: str, second: str, scope: Scope, out: Output) -> None:
+    """Two models metric by metric: means with intervals, their difference, and whether it
+    is significant (a permutation test over their apps)."""
+    from tui.services.reports.compare import compare_two
+    from tui.services.reports.export import render_differences
+
+    if first == second:
+        raise ValidationError("Name two different models")
+    if scope.models is not None:
+        raise ValidationError("compare takes its two models as arguments, not --models")
+    result = _report(context, scope, models=f"{first},{second}")
+    found = compare_two(result, first, second)
+    _emit(render_differences(first, second, found, out.fmt), out, f"{first} and {second}")
 
 
 def shown_table(text: str) -> str:

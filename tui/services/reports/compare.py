@@ -25,10 +25,18 @@ from tui.db.tables import (
     batch_jobs,
     batch_tasks,
     generated_applications,
+    model_capabilities,
+    model_usage,
 )
 from tui.errors import NotFoundError
 from tui.services.analysis.headlines import Headline, failure_counts, headlines, read
-from tui.services.reports.stats import RESAMPLES, Estimate, bootstrap_many, bootstrap_ratios
+from tui.services.reports.stats import (
+    RESAMPLES,
+    Estimate,
+    bootstrap_many,
+    bootstrap_ratios,
+    permutation_p,
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,14 @@ APP_METRICS = (
     Metric("apps.loc", "LOC per app", "higher"),
 )
 """Columns every report has, before the headlines."""
+COST_METRICS = (
+    Metric("cost.price", "Price $/1M", "lower"),
+    Metric("cost.usd", "USD per app", "lower"),
+    Metric("cost.tokens", "Tokens per app", "lower"),
+)
+"""Columns after the headlines: the catalogue's price (USD for 1M prompt plus 1M completion
+tokens) and what the LLM calls recorded for the model's apps cost (generation, review), per
+app that has any."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +104,7 @@ def _columns(chosen: list[Headline]) -> list[Metric]:
                 Metric(f"{headline.key}_per_kloc", f"{headline.label} /KLOC", headline.better,
                        headline, per_kloc=True)
             )  # fmt: skip
-    return columns
+    return columns + list(COST_METRICS)
 
 
 def model_report(
@@ -132,9 +148,26 @@ def model_report(
     latest = select(t.application_id, t.task_type, t.status, t.summary).where(
         t.id.in_(analyses), ended, t.task_type.in_(kinds)
     )
+    m, u = model_capabilities.c, model_usage.c
+    in_scope = apps.with_only_columns(g.id).scalar_subquery()
+    usage = (
+        select(u.application_id, func.sum(u.cost).label("usd"),
+               func.sum(u.total_tokens).label("tokens"))
+        .where(u.application_id.in_(in_scope))
+        .group_by(u.application_id)
+    )  # fmt: skip
     with db.read() as connection:
         app_rows = connection.execute(apps.order_by(g.model_slug, g.app_number)).all()
         analysis_rows = connection.execute(latest).all()
+        usage_rows = connection.execute(usage).all()
+        prices = {
+            row.canonical_slug: row.pricing_prompt + row.pricing_completion
+            for row in connection.execute(
+                select(m.canonical_slug, m.pricing_prompt, m.pricing_completion).where(
+                    m.pricing_prompt.is_not(None), m.pricing_completion.is_not(None)
+                )
+            )
+        }
 
     model_of: dict[int, str] = {}
     number_of: dict[int, int] = {}
@@ -171,13 +204,20 @@ def model_report(
                 top.append(value)
                 bottom.append(loc_of[row.application_id])
 
+    for row in usage_rows:
+        model = model_of.get(row.application_id)
+        if model is not None:
+            number = number_of[row.application_id]
+            values[(model, "cost.usd")].append((number, float(row.usd or 0.0)))
+            values[(model, "cost.tokens")].append((number, float(row.tokens or 0)))
     columns = _columns(chosen)
     rates: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
     samples: dict[tuple[str, str], list[tuple[int, float]]] = {}
     for model, ids in by_model.items():
         samples[(model, "apps.loc")] = [(number_of[i], loc_of[i]) for i in ids if i in loc_of]
+        for key in (*(h.key for h in chosen), "cost.usd", "cost.tokens"):
+            samples[(model, key)] = values.get((model, key), [])
         for headline in chosen:
-            samples[(model, headline.key)] = values.get((model, headline.key), [])
             if headline.per_kloc:
                 rates[(model, f"{headline.key}_per_kloc")] = per_kloc.get(
                     (model, headline.key), ([], [])
@@ -194,9 +234,46 @@ def model_report(
                 "apps.analysed": Estimate(
                     float(len(analysed[model])), None, None, len(by_model[model])
                 ),
-                **{c.key: found[(model, c.key)] for c in columns if c.key != "apps.analysed"},
+                **{c.key: found[(model, c.key)] for c in columns if (model, c.key) in found},
+                "cost.price": Estimate(prices.get(model), None, None, len(by_model[model])),
             },
         )
         for model in sorted(by_model)
     ]
     return Report(columns, stats, job_id, kinds, seed, resamples, samples)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One metric of two models: both estimates, the difference of the means, and the
+    two-sided permutation p-value of that difference over their apps."""
+
+    metric: Metric
+    first: Estimate
+    second: Estimate
+    difference: float | None
+    p_value: float | None
+
+    @property
+    def significant(self) -> bool | None:
+        """At the 5 % level; None when it cannot be told (an app or none on a side)."""
+        return None if self.p_value is None else self.p_value < 0.05
+
+
+def compare_two(report: Report, first: str, second: str) -> list[Difference]:
+    """Every per-app metric of the two models side by side, with its permutation test."""
+    a, b = report.model(first), report.model(second)
+    found = []
+    for metric in report.metrics:
+        sample_a = report.samples.get((first, metric.key))
+        sample_b = report.samples.get((second, metric.key))
+        if sample_a is None or sample_b is None:
+            continue  # not a mean over apps (a count, a rate, the catalogue's price)
+        ea, eb = a.metrics[metric.key], b.metrics[metric.key]
+        difference = None if ea.mean is None or eb.mean is None else ea.mean - eb.mean
+        p = None
+        if len(sample_a) >= 2 and len(sample_b) >= 2:
+            p = permutation_p([v for _, v in sample_a], [v for _, v in sample_b],
+                              seed=report.seed, labels=(metric.key,))  # fmt: skip
+        found.append(Difference(metric, ea, eb, difference, p))
+    return found

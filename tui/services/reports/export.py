@@ -18,7 +18,8 @@ from typing import Any
 from tui.errors import ValidationError
 from tui.secrets import redact_value
 from tui.services.atomic import write_atomically
-from tui.services.reports.compare import Metric, Report
+from tui.services.reports.compare import Difference, Metric, Report
+from tui.services.reports.rank import Ranking
 from tui.services.reports.stats import LEVEL, Estimate
 
 FORMATS = ("table", "csv", "json", "markdown", "latex")
@@ -103,24 +104,8 @@ def _wide(report: Report) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def _table(report: Report) -> str:
-    header, rows = _wide(report)
-    widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(text.ljust(w) for text, w in zip(line, widths, strict=True)).rstrip()
-             for line in [header, *rows]]  # fmt: skip
-    return "\n".join(lines) + "\n"
-
-
 def _markdown_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown(report: Report) -> str:
-    header, rows = _wide(report)
-    lines = ["| " + " | ".join(_markdown_text(t) for t in header) + " |",
-             "| " + " | ".join("---" for _ in header) + " |"]  # fmt: skip
-    lines += ["| " + " | ".join(_markdown_text(t) for t in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n" + _note(report) + "\n"
 
 
 _LATEX = {
@@ -134,20 +119,37 @@ def _latex_text(text: str) -> str:
     return "".join(_LATEX.get(char, char) for char in text if char.isprintable())
 
 
-def _latex(report: Report) -> str:
-    header, rows = _wide(report)
-    spec = "l" + "r" * (len(header) - 1)
+def _text_table(
+    header: list[str], rows: list[list[str]], fmt: str, notes: list[str], left: int = 1
+) -> str:
+    """A table as aligned text, Markdown or LaTeX (booktabs, the first `left` columns
+    left-aligned), the notes under it."""
+    if fmt == "markdown":
+        lines = [
+            "| " + " | ".join(_markdown_text(t) for t in header) + " |",
+            "| " + " | ".join("---" for _ in header) + " |",
+            *("| " + " | ".join(_markdown_text(t) for t in row) + " |" for row in rows),
+        ]
+        return "\n".join([*lines, "", *(_markdown_text(n) for n in notes)]) + "\n"
+    if fmt == "latex":
+        spec = "l" * left + "r" * (len(header) - left)
+        lines = [
+            rf"\begin{{tabular}}{{{spec}}}",
+            r"\toprule",
+            " & ".join(_latex_text(t) for t in header) + r" \\",
+            r"\midrule",
+            *(" & ".join(_latex_text(t) for t in row) + r" \\" for row in rows),
+            r"\bottomrule",
+            r"\end{tabular}",
+            *(f"% {_latex_text(n)}" for n in notes),
+        ]
+        return "\n".join(lines) + "\n"
+    widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
     lines = [
-        rf"\begin{{tabular}}{{{spec}}}",
-        r"\toprule",
-        " & ".join(_latex_text(t) for t in header) + r" \\",
-        r"\midrule",
-        *(" & ".join(_latex_text(t) for t in row) + r" \\" for row in rows),
-        r"\bottomrule",
-        r"\end{tabular}",
-        f"% {_note(report)}",
+        "  ".join(t.ljust(w) for t, w in zip(line, widths, strict=True)).rstrip()
+        for line in [header, *rows]
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *notes]) + "\n"
 
 
 def _note(report: Report) -> str:
@@ -204,13 +206,102 @@ def render(report: Report, fmt: str, *, per_app: bool = False) -> str:
         return _csv(per_app_rows(report) if per_app else tidy_rows(report))
     if fmt == "json":
         return _json(report, per_app)
-    if fmt == "markdown":
-        return _markdown(report)
-    if fmt == "latex":
-        return _latex(report)
-    return _table(report)
+    header, rows = _wide(report)
+    return _text_table(header, rows, fmt, [_note(report)])
 
 
 def write(text: str, path: Path) -> None:
     """Write an export atomically (a reader never sees half of it), secrets masked."""
     write_atomically(path, str(redact_value(text)).encode("utf-8"), what="the report")
+
+
+def _ranking_rows(ranking: Ranking) -> tuple[list[str], list[list[str]]]:
+    header = ["Rank", "Model", "Score", "Range ±20 %", *(c.label for c in ranking.criteria)]
+    rows = [
+        [str(r.rank), r.model, f"{r.score:.3f}",
+         str(r.rank) if r.best == r.worst else f"{r.best}-{r.worst}",
+         *(number(value) for value in r.values)]
+        for r in ranking.ranked
+    ]  # fmt: skip
+    return header, rows
+
+
+def _ranking_note(ranking: Ranking) -> str:
+    weights = ", ".join(
+        f"{c.label} {c.weight:.0%} {'benefit' if c.benefit else 'cost'}" for c in ranking.criteria
+    )
+    return f"{ranking.method.upper()} over {weights}."
+
+
+def render_ranking(ranking: Ranking, fmt: str) -> str:
+    """The ranking in `fmt` (one of FORMATS); models not ranked are listed with why."""
+    if fmt not in FORMATS:
+        raise ValidationError(f"Unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if fmt in ("csv", "json"):
+        rows: list[dict[str, Any]] = [
+            {"rank": r.rank, "model": r.model, "score": _rounded(r.score), "best_rank": r.best,
+             "worst_rank": r.worst, "not_ranked": "",
+             **{c.key: _rounded(v) for c, v in zip(ranking.criteria, r.values, strict=True)}}
+            for r in ranking.ranked
+        ]  # fmt: skip
+        rows += [
+            {"rank": None, "model": model, "score": None, "best_rank": None, "worst_rank": None,
+             "not_ranked": why, **{c.key: None for c in ranking.criteria}}
+            for model, why in ranking.unranked
+        ]  # fmt: skip
+        if fmt == "csv":
+            return _csv(rows)
+        document = {
+            "method": ranking.method,
+            "min_apps": ranking.min_apps,
+            "criteria": [
+                {
+                    "key": c.key,
+                    "label": c.label,
+                    "weight": round(c.weight, 6),
+                    "direction": "benefit" if c.benefit else "cost",
+                }
+                for c in ranking.criteria
+            ],
+            "rows": rows,
+        }
+        return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    header, rows_text = _ranking_rows(ranking)
+    after = [_ranking_note(ranking)] + [f"Not ranked: {m} ({why})" for m, why in ranking.unranked]
+    return _text_table(header, rows_text, fmt, after, left=2)
+
+
+def render_differences(first: str, second: str, found: list[Difference], fmt: str) -> str:
+    """Two models metric by metric: both means with their intervals, the difference and
+    its permutation p-value, and whether it is significant at 5 %."""
+    if fmt not in FORMATS:
+        raise ValidationError(f"Unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if fmt in ("csv", "json"):
+        rows = [
+            {"metric": d.metric.key, "label": d.metric.label, "better": d.metric.better,
+             f"{first}_mean": _rounded(d.first.mean), f"{first}_apps": d.first.apps,
+             f"{second}_mean": _rounded(d.second.mean), f"{second}_apps": d.second.apps,
+             "difference": _rounded(d.difference), "p_value": _rounded(d.p_value),
+             "significant": d.significant}
+            for d in found
+        ]  # fmt: skip
+        if fmt == "csv":
+            return _csv(rows)
+        return json.dumps({"first": first, "second": second, "rows": rows}, indent=1) + "\n"
+    header = ["Metric", first, second, "Difference", "p", "At 5 %"]
+    rows_text = [
+        [d.metric.label, cell(d.first), cell(d.second), number(d.difference),
+         "—" if d.p_value is None else f"{d.p_value:.3f}", _verdict(d)]
+        for d in found
+    ]  # fmt: skip
+    note = (
+        "Means per app [95 % bootstrap interval]; p: two-sided permutation test of the "
+        "difference of the means over the two models' apps."
+    )
+    return _text_table(header, rows_text, fmt, [note])
+
+
+def _verdict(found: Difference) -> str:
+    if found.significant is None:
+        return "not measured" if not (found.first.apps and found.second.apps) else "too few apps"
+    return "differs" if found.significant else "no difference shown"
