@@ -8,10 +8,12 @@ import json
 import os
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from pathlib import Path
 
+import jsonschema
 import pytest
 from conftest import thesis
-from sqlalchemy import insert
+from sqlalchemy import insert, select, update
 
 from tui.db.tables import (
     AnalysisType,
@@ -23,11 +25,14 @@ from tui.db.tables import (
     model_usage,
 )
 from tui.errors import ValidationError
+from tui.services.analysis.findings import Finding
 from tui.services.analysis.headlines import HEADLINES, headlines
 from tui.services.analysis.registry import KINDS
+from tui.services.analysis.results import write_results
 from tui.services.reports.compare import Metric, ModelStats, Report, model_report
 from tui.services.reports.export import render
 from tui.services.reports.rank import parse_criteria, rank_models
+from tui.services.reports.sarif import sarif_log
 from tui.services.reports.stats import Estimate, bootstrap_mean, bootstrap_ratio, permutation_p
 
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
@@ -374,3 +379,101 @@ def test_thesis_report_compare_tells_which_differences_are_significant(study_db)
     assert rows["cost.usd"]["p_value"] == ""  # acme_b has no recorded usage
     same = thesis("report", "compare", "acme_a", "acme_a", **env)
     assert same.returncode == 1 and "two different models" in same.stderr
+
+
+# --- SARIF ----------------------------------------------------------------------------------
+
+SARIF_SCHEMA = Path(__file__).parent / "fixtures" / "sarif-schema-2.1.0.json"
+
+
+def with_results(db, tmp_path, app_id: int, kind: str, findings: list[Finding]) -> str:
+    """A completed analysis whose results file holds `findings`; returns its task id."""
+    analysis = add_analysis(db, app_id, kind, {"total_findings": len(findings)})
+    with db.read() as connection:
+        task_id = connection.scalar(
+            select(analysis_tasks.c.task_id).where(analysis_tasks.c.id == analysis)
+        )
+    path = tmp_path / "results" / f"{task_id}.json"
+    write_results(path, {"task_id": task_id, "findings": [f.as_dict() for f in findings]})
+    with db.write() as connection:
+        connection.execute(
+            update(analysis_tasks)
+            .where(analysis_tasks.c.id == analysis)
+            .values(results_path=str(path))
+        )
+    return task_id
+
+
+def test_sarif_exports_every_finding_valid_against_the_official_schema(tmp_path, db) -> None:
+    apps = add_model(db, "sarif_m", {1: 100, 2: 100})
+    with_results(db, tmp_path, apps[1], "security", [
+        Finding("bandit", "B105", "high", "Possible hardcoded password", "backend/app.py", 12),
+        Finding("bandit", "B105", "high", "Again", "backend/my app ü.py", 3),
+        Finding("eslint", "no-eval", "high", "eval can be harmful", "frontend/src/App.jsx", 0),
+        Finding("npm-audit", "GHSA-1", "critical", "", "package.json"),
+    ])  # fmt: skip
+    with_results(db, tmp_path, apps[1], "quality", [
+        Finding("pylint", "C0114", "info", "Missing module docstring", "backend/app.py", 1),
+        Finding("pylint", "W0611", "medium", "Unused import os", "../../etc/passwd", 1),
+    ])  # fmt: skip
+    log = sarif_log(db, tmp_path / "apps", app=("sarif_m", 1))
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(log.document)
+    assert (log.analyses, log.findings, log.unreadable) == (2, 6, [])
+    runs = {run["automationDetails"]["id"]: run for run in log.document["runs"]}
+    assert sorted(runs) == ["quality/pylint/", "security/bandit/", "security/eslint/",
+                            "security/npm-audit/"]  # fmt: skip
+    bandit = runs["security/bandit/"]
+    assert bandit["tool"]["driver"]["rules"] == [{"id": "B105"}]
+    first, second = bandit["results"]
+    assert first["level"] == "error" and first["ruleIndex"] == 0
+    assert first["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "sarif_m/app1/backend/app.py", "uriBaseId": "APPS"},
+        "region": {"startLine": 12},
+    }
+    assert second["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+        "sarif_m/app1/backend/my%20app%20%C3%BC.py"
+    )
+    eslint = runs["security/eslint/"]["results"][0]
+    assert "region" not in eslint["locations"][0]["physicalLocation"]  # line 0: no region
+    audit = runs["security/npm-audit/"]["results"][0]
+    assert audit["message"]["text"] == "GHSA-1" and audit["level"] == "error"
+    quality = runs["quality/pylint/"]["results"]
+    assert [r["level"] for r in quality] == ["note", "warning"]
+    assert quality[1]["locations"] == []  # a path out of the app's folder is not a location
+    base = bandit["originalUriBaseIds"]["APPS"]["uri"]
+    assert base.startswith("file:///") and base.endswith("/apps/")
+
+
+def test_thesis_report_sarif_writes_a_job_and_names_what_it_left_out(tmp_path, db) -> None:
+    apps = add_model(db, "sarif_j", {1: 100, 2: 100})
+    kept = with_results(db, tmp_path, apps[1], "security", [
+        Finding("bandit", "B602", "high", "subprocess with shell=True", "app.py", 5)])  # fmt: skip
+    lost = with_results(db, tmp_path, apps[2], "security", [
+        Finding("bandit", "B602", "high", "x", "app.py", 5)])  # fmt: skip
+    (tmp_path / "results" / f"{lost}.json").write_text("{not json")
+    with db.read() as connection:
+        ids = dict(connection.execute(select(analysis_tasks.c.task_id, analysis_tasks.c.id)).all())
+    with db.write() as connection:
+        job = connection.execute(insert(batch_jobs).values(name="j")).inserted_primary_key[0]
+        connection.execute(insert(batch_tasks), [
+            {"job_id": job, "model_name": "sarif_j", "app_number": n, "test_type": "security",
+             "status": "completed", "analysis_task_id": ids[task]}
+            for n, task in ((1, kept), (2, lost))
+        ])  # fmt: skip
+    env = {"THESIS_DATABASE_URL": db.engine.url.render_as_string(hide_password=False)}
+    target = tmp_path / "out.sarif"
+    done = thesis("report", "sarif", "--job", str(job), "--output", str(target), **env)
+    assert done.returncode == 0, done.stderr
+    assert "1 findings from 2 analyses" in done.stderr and "left out" in done.stderr
+    document = json.loads(target.read_text())
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(document)
+    assert [r["ruleId"] for run in document["runs"] for r in run["results"]] == ["B602"]
+    for args, says in (
+        ([], "Give --job ID or MODEL N"),
+        (["sarif_j", "x"], "An app is MODEL N"),
+        (["--job", "99"], "No batch job 99"),
+        (["ghost", "1"], "No such app: ghost app 1"),
+    ):
+        refused = thesis("report", "sarif", *args, "--output", str(tmp_path / "r.sarif"), **env)
+        assert refused.returncode == 1 and says in refused.stderr, refused.stderr
+    assert not (tmp_path / "r.sarif").exists()

@@ -193,6 +193,40 @@ def compare_command(context: Context, first: str, second: str, scope: Scope, out
     _emit(render_differences(first, second, found, out.fmt), out, f"{first} and {second}")
 
 
+@report.command("sarif")
+@click.argument("app", nargs=-1)
+@click.option("--job", "job_id", type=click.IntRange(1), help="Every completed analysis of it.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The .sarif file to write (atomically).")  # fmt: skip
+@pass_context
+@handles_errors
+def sarif_command(context: Context, app: tuple[str, ...], job_id: int | None, output: Path) -> None:
+    """Findings as SARIF 2.1.0 (--job ID, or MODEL N for the app's latest analyses): one
+    run per analysis type and tool, for GitHub code scanning or a SARIF viewer."""
+    import json
+
+    from tui.services.reports.export import write
+    from tui.services.reports.sarif import sarif_log
+
+    if (job_id is None) == (not app):
+        raise ValidationError("Give --job ID or MODEL N (one of them)")
+    target = None
+    if app:
+        if len(app) != 2 or not app[1].isdigit() or len(app[1]) > 3:
+            raise ValidationError("An app is MODEL N, e.g. openai_gpt-4o 3")
+        target = (app[0], int(app[1]))
+    settings = context.settings
+    log = sarif_log(context.database(), settings.apps_dir, job_id=job_id, app=target)
+    write(json.dumps(log.document, indent=1, ensure_ascii=False) + "\n", output)
+    click.echo(
+        f"Wrote {output}: {log.findings} findings from {log.analyses} analyses "
+        f"in {len(log.document['runs'])} runs",
+        err=True,
+    )
+    for reason in log.unreadable:
+        click.echo(f"thesis: left out: {shown(reason)}", err=True)
+
+
 def shown_table(text: str) -> str:
     """The table's lines with control characters escaped (slugs come from folder names)."""
     return "".join(shown(line) + "\n" for line in text.splitlines())
