@@ -80,11 +80,8 @@ def security(total: int, high: int = 0) -> dict:
             "info": total - high}  # fmt: skip
 
 
-@pytest.fixture
-def study_db(db):
-    """The same study on SQLite and on PostgreSQL.
-
-    acme_a: 3 apps (1,000 / 2,000 / 3,000 lines) with 2, 4, 6 security findings (an older
+def build_study(db):
+    """acme_a: 3 apps (1,000 / 2,000 / 3,000 lines) with 2, 4, 6 security findings (an older
     analysis of app 1 with 100 is not the latest); acme_b: 2 apps with 10 and 20 (a newer
     failed analysis of app 1 does not count); solo_c: one app with 5; idle_d: an app and no
     analysis. Smoke: acme_a's app 1 passed, app 2 failed. Reviews: acme_a's app 1 met 3 of 4
@@ -113,6 +110,12 @@ def study_db(db):
                                               (a[2], 0.25, 500, "generation"))
         ])  # fmt: skip
     return db
+
+
+@pytest.fixture
+def study_db(db):
+    """The study, on SQLite and on PostgreSQL."""
+    return build_study(db)
 
 
 def test_every_analysis_type_declares_the_metrics_reports_show() -> None:

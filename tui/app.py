@@ -62,6 +62,7 @@ SCREEN_CLASSES = {
     "ports": "tui.screens.ports:PortsScreen",
     "analyses": "tui.screens.analyses:AnalysesScreen",
     "batch": "tui.screens.batch:BatchJobsScreen",
+    "reports": "tui.screens.reports:ReportsScreen",
 }
 """Each screen's class, imported when the screen is first shown."""
 
@@ -85,6 +86,7 @@ PALETTE = {
     "ports": ("Ports", "Host port allocations"),
     "analyses": ("Analyses", "Every analysis and its findings"),
     "batch": ("Batch jobs", "Batches of analyses and their progress"),
+    "reports": ("Reports", "The models compared, with 95 % intervals"),
 }
 
 

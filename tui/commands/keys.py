@@ -16,6 +16,7 @@ def screens() -> list[tuple[str, type]]:
     from tui.screens.batch import BatchJobsScreen
     from tui.screens.models import ModelsScreen
     from tui.screens.ports import PortsScreen
+    from tui.screens.reports import ReportsScreen
 
     return [
         ("1 · Models", ModelsScreen),
@@ -24,6 +25,7 @@ def screens() -> list[tuple[str, type]]:
         ("4 · Analyses", AnalysesScreen),
         ("4 · Analyses → enter: one analysis", AnalysisDetailScreen),
         ("5 · Batch jobs", BatchJobsScreen),
+        ("6 · Reports", ReportsScreen),
     ]
 
 

@@ -82,6 +82,9 @@ class TableScreen(Screen):
     ROW_ACTIONS: ClassVar[frozenset[str]] = frozenset()
     """Actions on the highlighted row: not offered (key bar, palette) while the table is empty."""
     NOUN: ClassVar[str] = "rows"
+    LOAD_OUT_OF_SIGHT: ClassVar[bool] = True
+    """Load rows when the screen is made ahead, out of sight; False loads them when it is
+    first shown (a costly load: the Reports screen)."""
 
     BINDINGS = [
         Binding(
@@ -180,12 +183,13 @@ class TableScreen(Screen):
         # query, not query_one: a screen made while the app quits may have no children
         self.query("#empty").set(display=False)
         self.query(FilterBar).set(display=False)
-        self.reload()
+        if self.LOAD_OUT_OF_SIGHT or self.is_current:
+            self.reload()
         interval = self.thesis.settings.refresh_interval
         self.set_interval(interval, self._refresh_while_shown, name="auto-refresh")
 
     def on_screen_resume(self) -> None:
-        if self.loaded:
+        if self.loaded or (not self.LOAD_OUT_OF_SIGHT and self.is_current):
             self.reload()
 
     def _refresh_while_shown(self) -> None:

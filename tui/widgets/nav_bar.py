@@ -1,4 +1,4 @@
-"""The top line: the app's name and the five screens by key, the current one lit."""
+"""The top line: the app's name and the six screens by key, the current one lit."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ SCREENS: list[tuple[str, str, str]] = [
     ("ports", "3", "Ports"),
     ("analyses", "4", "Analyses"),
     ("batch", "5", "Batch"),
+    ("reports", "6", "Reports"),
 ]
 
 
@@ -24,14 +25,19 @@ class NavBar(Static):
         docker = bool(getattr(self.app, "docker_problem", None))
         width = self.size.width or 80
         # The most that fits: the name and full labels, then without the name, then keys only
-        # for the screens not shown; the Docker warning always stays.
-        for title, short in ((True, False), (False, False), (False, True)):
-            text = self._line(title, short, docker)
+        # for the screens not shown, then the Docker warning in two words (it always stays).
+        for title, short, terse in (
+            (True, False, False),
+            (False, False, False),
+            (False, True, False),
+            (False, True, True),
+        ):
+            text = self._line(title, short, docker, terse)
             if text.cell_len <= width:
                 break
         return text
 
-    def _line(self, title: bool, short: bool, docker: bool) -> Text:
+    def _line(self, title: bool, short: bool, docker: bool, terse: bool) -> Text:
         text = Text(" ThesisApp " if title else "", style="bold")
         for mode, key, label in SCREENS:
             if text:
@@ -41,5 +47,5 @@ class NavBar(Static):
             text.append(f" {key} {label} " if current or not short else f" {key} ", style=style)
         if docker:
             text.append("│")
-            text.append(" Docker unavailable " if not short else " No Docker ", style="bold red")
+            text.append(" No Docker " if terse else " Docker unavailable ", style="bold red")
         return text

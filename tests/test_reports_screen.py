@@ -1,0 +1,82 @@
+"""Screen 6: the models compared, computed when first shown, sorted, filtered, exported."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from test_app import make_app, settle, table_column, until
+from test_reports import build_study
+from test_snapshots import SIZE, press_then_settle
+
+from tui.app import ThesisApp
+from tui.config import load_settings
+from tui.screens.applications import ApplicationsScreen
+from tui.screens.base import Query
+from tui.screens.reports import ReportsScreen
+
+
+@pytest.fixture
+def report_db(sqlite_db):
+    return build_study(sqlite_db)
+
+
+async def test_the_reports_screen_compares_the_models_and_drills_into_their_apps(
+    report_db,
+) -> None:
+    app = make_app(report_db, start="reports")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        assert table_column(app, "model") == ["acme_a", "acme_b", "idle_d", "solo_c"]
+        assert table_column(app, "apps") == ["3", "2", "1", "1"]
+        per_kloc = table_column(app, "security.findings_per_kloc")
+        findings = dict(zip(table_column(app, "model"), per_kloc, strict=True))
+        assert findings["acme_a"] == "2.00 ±0"  # 12 findings over 6,000 lines, every app alike
+        assert findings["idle_d"] == "—" and findings["solo_c"] == "6.25"  # 5 / 800: no ±
+        app.screen.query_state = Query(sort="security.findings_per_kloc", descending=True)
+        app.screen.reload()
+        await until(pilot, lambda: table_column(app, "model")[:1] == ["acme_b"], "sorted")
+        assert table_column(app, "model")[-1] == "idle_d"  # no value: last, either way
+        await pilot.press("slash", *"acme", "enter")
+        await until(pilot, lambda: len(table_column(app, "model")) == 2, "filtered")
+        await pilot.press("escape")
+        await settle(pilot)
+        app.screen.query_one("#table").move_cursor(row=table_column(app, "model").index("acme_a"))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ApplicationsScreen), "the apps")
+        await settle(pilot)
+        assert set(table_column(app, "model")) == {"acme_a"}
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ReportsScreen), "back")
+
+
+async def test_e_writes_the_report_as_csv_markdown_and_latex(report_db, tmp_path) -> None:
+    app = make_app(report_db, start="reports")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        folder = app.settings.data_dir / "reports"
+        await until(pilot, lambda: len(list(folder.glob("models-*"))) == 3, "three files")
+    (table,) = folder.glob("models-*.csv")
+    rows = list(csv.DictReader(table.open()))
+    assert {row["model"] for row in rows} == {"acme_a", "acme_b", "idle_d", "solo_c"}
+    assert (folder / table.name.replace(".csv", ".tex")).read_text().startswith(r"\begin")
+
+
+async def test_made_ahead_the_reports_screen_computes_nothing_until_shown(report_db) -> None:
+    app = ThesisApp(report_db, load_settings(), warm_screens=True, watch_docker=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await until(pilot, lambda: "reports" in app.screens_made, "every screen made", 20)
+        reports = app._screen_stacks["reports"][0]
+        assert not reports.loaded and reports._report is None
+        await pilot.press("6")
+        await until(pilot, lambda: reports.loaded, "computed once shown")
+        assert table_column(app, "model")[0] == "acme_a"
+
+
+def test_reports_at_80x24(report_db, snap_compare) -> None:
+    """The model, its apps and findings per KLOC stay; the rest waits behind w."""
+    assert snap_compare(
+        make_app(report_db, start="reports"), terminal_size=SIZE, run_before=press_then_settle()
+    )

@@ -1,0 +1,160 @@
+"""6 · Reports: the models side by side, each metric a mean per app ± half its 95 % interval.
+
+What `thesis report models` prints, sortable by any column, filterable by model. Columns a
+user came for (the model, its apps, findings per KLOC, deployability) stay at 80 columns;
+`w` shows every column whole with the full intervals. `enter` opens the model's apps, `e`
+writes the report as CSV, Markdown and LaTeX. The report is computed when the screen is
+first shown (not ahead, with the other screens: it loads numpy and reads every latest
+analysis) and again at most every REFRESH seconds or on ctrl+r.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from textual import on
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from tui.screens.base import Column, Query, Scope, TableScreen
+from tui.services.analysis.headlines import headlines
+from tui.services.common import Page
+from tui.widgets.format import NONE
+
+REFRESH = 30.0
+"""Seconds a computed report is shown before the next refresh computes it again."""
+
+_FIRST = {"security.findings_per_kloc": 1, "quality.findings_per_kloc": 1,
+          "smoke.deployable": 1, "ai_review.score": 2, "performance.rps": 2,
+          "cost.price": 2}  # fmt: skip
+"""The headline columns that stay longest on a narrow screen (the rest drop first)."""
+
+
+def _columns() -> list[Column]:
+    columns = [
+        Column("model", "Model", sortable=True, elide="middle", min_width=12),
+        Column("apps", "Apps", sortable=True),
+        Column("apps.analysed", "Done", sortable=True, priority=2),
+        Column("apps.loc", "LOC", sortable=True, priority=3),
+    ]
+    for headline in headlines():
+        if headline.per_kloc:
+            columns.append(
+                Column(f"{headline.key}_per_kloc", f"{headline.label}/KLOC", sortable=True,
+                       priority=_FIRST.get(f"{headline.key}_per_kloc", 3))
+            )  # fmt: skip
+        columns.append(
+            Column(headline.key, headline.label, sortable=True,
+                   priority=_FIRST.get(headline.key, 3))
+        )  # fmt: skip
+    columns += [
+        Column("cost.price", "Price $/1M", sortable=True, priority=2),
+        Column("cost.usd", "USD/app", sortable=True, priority=3),
+    ]
+    return columns
+
+
+class ReportsScreen(TableScreen):
+    SUB_TITLE = "Reports"
+    MODE = "reports"
+    NOUN = "models"
+    ROW_ACTIONS = frozenset({"drill_down", "export"})
+    LOAD_OUT_OF_SIGHT: ClassVar[bool] = False
+    EMPTY_HINT = (
+        "No models to compare yet.\n\n"
+        "Scan apps (thesis apps scan) and analyse them: press 5 and n for a study."
+    )
+    BINDINGS = [
+        Binding("enter", "drill_down", "Apps", tooltip="The highlighted model's apps"),
+        Binding("e", "export", "Export",
+                tooltip="Write the report as CSV, Markdown and LaTeX (data folder)"),
+    ]  # fmt: skip
+    COLUMNS = _columns()
+
+    def __init__(self, scope: Scope | None = None) -> None:
+        super().__init__(scope)
+        self._report: Any = None
+        self._made = 0.0
+
+    def _current_report(self) -> Any:
+        """The report, computed again when older than REFRESH seconds (in the load thread)."""
+        from tui.services.reports.compare import model_report
+
+        if self._report is None or time.monotonic() - self._made > REFRESH:
+            self._report = model_report(self.thesis.db)
+            self._made = time.monotonic()
+        return self._report
+
+    def action_refresh(self) -> None:
+        self._report = None
+        super().action_refresh()
+
+    def fetch(self, query: Query, count: bool = True) -> Page[Any]:
+        report = self._current_report()
+        words = query.search.lower().split()
+        rows = [s for s in report.models if all(word in s.model.lower() for word in words)]
+        if query.sort:
+            rows = _sorted(rows, query.sort, query.descending)
+        return Page(rows[: query.limit] if query.limit else [], len(rows))
+
+    def row_cells(self, row: Any) -> tuple[str, tuple[Any, ...]]:
+        cells: list[Any] = [row.model, str(row.apps), str(row.analysed)]
+        for column in self.COLUMNS[3:]:
+            estimate = row.metrics.get(column.key)
+            cells.append(_compact(estimate))
+        return row.model, tuple(cells)
+
+    @on(DataTable.RowSelected)
+    def action_drill_down(self) -> None:
+        """enter: the model's apps, on a screen of their own (esc back)."""
+        from tui.screens.applications import ApplicationsScreen
+
+        row = self.require_selection()
+        if row is not None:
+            self.app.push_screen(ApplicationsScreen(Scope(row.model)))
+
+    def action_export(self) -> None:
+        report, folder = self._report, self.thesis.settings.data_dir / "reports"
+        if report is None:
+            self.notify("The report is still being computed.", severity="warning")
+            return
+
+        def export() -> str:
+            from tui.services.reports.export import render, write
+
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            written = []
+            for fmt, suffix in (("csv", "csv"), ("markdown", "md"), ("latex", "tex")):
+                path = folder / f"models-{stamp}.{suffix}"
+                write(render(report, fmt), path)
+                written.append(path.name)
+            return f"Wrote {', '.join(written)} to {folder}"
+
+        self.run_service(export)
+
+
+def _compact(estimate: Any) -> str:
+    """`22.8 ±1.6` (± half the 95 % interval); the mean alone with no interval; — for none."""
+    from tui.services.reports.export import number
+
+    if estimate is None or estimate.mean is None:
+        return NONE
+    if estimate.low is None or estimate.high is None:
+        return number(estimate.mean)
+    return f"{number(estimate.mean)} ±{number((estimate.high - estimate.low) / 2)}"
+
+
+def _sorted(rows: list[Any], key: str, descending: bool) -> list[Any]:
+    if key == "model":
+        return sorted(rows, key=lambda s: s.model, reverse=descending)
+    if key == "apps":
+        return sorted(rows, key=lambda s: (s.apps, s.model), reverse=descending)
+
+    def value(stats: Any) -> float | None:
+        estimate = stats.metrics.get(key)
+        return None if estimate is None else estimate.mean
+
+    known = [s for s in rows if value(s) is not None]
+    unknown = [s for s in rows if value(s) is None]  # no value: last, either way
+    return sorted(known, key=lambda s: (value(s), s.model), reverse=descending) + unknown
