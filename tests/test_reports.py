@@ -34,6 +34,7 @@ from tui.services.reports.export import render
 from tui.services.reports.rank import parse_criteria, rank_models
 from tui.services.reports.sarif import sarif_log
 from tui.services.reports.stats import Estimate, bootstrap_mean, bootstrap_ratio, permutation_p
+from tui.services.reports.usage import usage
 
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
 _ids = count(1)
@@ -73,6 +74,18 @@ def add_analysis(db, app_id: int, kind: str, summary: dict, *, status: str = "co
                 created_at=T0 + timedelta(minutes=n - age * 1000),
             )
         ).inserted_primary_key[0]
+
+
+def add_job(db, model: str, tasks: list[tuple[int, str, int, bool]]) -> int:
+    """A job of `model` whose tasks completed: (app number, type, analysis id, reused)."""
+    with db.write() as connection:
+        job = connection.execute(insert(batch_jobs).values(name="j")).inserted_primary_key[0]
+        connection.execute(insert(batch_tasks), [
+            {"job_id": job, "model_name": model, "app_number": number, "test_type": kind,
+             "status": "completed", "analysis_task_id": analysis, "reused": reused}
+            for number, kind, analysis, reused in tasks
+        ])  # fmt: skip
+    return job
 
 
 def security(total: int, high: int = 0) -> dict:
@@ -183,14 +196,7 @@ def test_a_report_on_one_job_reads_the_analyses_its_tasks_ended_with(study_db) -
     old = add_analysis(study_db, apps[1], "security", security(9))
     add_analysis(study_db, apps[1], "security", security(1))  # newer, but not the job's
     reused = add_analysis(study_db, apps[2], "security", security(3))
-    with study_db.write() as connection:
-        job = connection.execute(insert(batch_jobs).values(name="j")).inserted_primary_key[0]
-        connection.execute(insert(batch_tasks), [
-            {"job_id": job, "model_name": "job_e", "app_number": 1, "test_type": "security",
-             "status": "completed", "analysis_task_id": old},
-            {"job_id": job, "model_name": "job_e", "app_number": 2, "test_type": "security",
-             "status": "completed", "analysis_task_id": reused, "reused": True},
-        ])  # fmt: skip
+    job = add_job(study_db, "job_e", [(1, "security", old, False), (2, "security", reused, True)])
     report = model_report(study_db, job_id=job, types=[AnalysisType.SECURITY])
     assert [m.model for m in report.models] == ["job_e"]
     assert report.model("job_e").metrics["security.findings"].mean == pytest.approx(6.0)
@@ -456,13 +462,9 @@ def test_thesis_report_sarif_writes_a_job_and_names_what_it_left_out(tmp_path, d
     (tmp_path / "results" / f"{lost}.json").write_text("{not json")
     with db.read() as connection:
         ids = dict(connection.execute(select(analysis_tasks.c.task_id, analysis_tasks.c.id)).all())
-    with db.write() as connection:
-        job = connection.execute(insert(batch_jobs).values(name="j")).inserted_primary_key[0]
-        connection.execute(insert(batch_tasks), [
-            {"job_id": job, "model_name": "sarif_j", "app_number": n, "test_type": "security",
-             "status": "completed", "analysis_task_id": ids[task]}
-            for n, task in ((1, kept), (2, lost))
-        ])  # fmt: skip
+    job = add_job(
+        db, "sarif_j", [(n, "security", ids[t], False) for n, t in ((1, kept), (2, lost))]
+    )
     env = {"THESIS_DATABASE_URL": db.engine.url.render_as_string(hide_password=False)}
     target = tmp_path / "out.sarif"
     done = thesis("report", "sarif", "--job", str(job), "--output", str(target), **env)
@@ -480,3 +482,45 @@ def test_thesis_report_sarif_writes_a_job_and_names_what_it_left_out(tmp_path, d
         refused = thesis("report", "sarif", *args, "--output", str(tmp_path / "r.sarif"), **env)
         assert refused.returncode == 1 and says in refused.stderr, refused.stderr
     assert not (tmp_path / "r.sarif").exists()
+
+
+# --- usage and cost -----------------------------------------------------------------------
+
+
+def test_usage_sums_calls_tokens_and_dollars_by_model_kind_and_day(tmp_path, db) -> None:
+    apps = add_model(db, "spend_m", {1: 100, 2: 100})
+    ran = add_analysis(db, apps[1], "ai_review", {"score": 50})
+    reused = add_analysis(db, apps[2], "ai_review", {"score": 60})
+    day1, day2 = datetime(2026, 3, 1, 23, 59, tzinfo=UTC), datetime(2026, 3, 2, 0, 1, tzinfo=UTC)
+    calls = [
+        ("judge_x", "review", ran, 100, 50, 0.5, day1),
+        ("judge_x", "review", reused, 10, 5, 0.25, day2),
+        ("spend_m", "generation", None, 1000, 2000, 1.0, day2),
+    ]
+    with db.write() as connection:
+        connection.execute(insert(model_usage), [
+            {"model_name": m, "provider": "p", "purpose": kind, "analysis_task_id": task,
+             "prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c, "cost": usd,
+             "timestamp": when}
+            for m, kind, task, p, c, usd, when in calls
+        ])  # fmt: skip
+    job = add_job(db, "spend_m", [(1, "ai_review", ran, False), (2, "ai_review", reused, True)])
+    by_model = {r.key: (r.calls, r.total_tokens, r.usd) for r in usage(db, "model")}
+    assert by_model == {"spend_m": (1, 3000, 1.0), "judge_x": (2, 165, 0.75),
+                        "total": (3, 3165, 1.75)}  # fmt: skip
+    assert [r.key for r in usage(db, "model")] == ["spend_m", "judge_x", "total"]  # by cost
+    by_kind = {r.key: r.usd for r in usage(db, "kind")}
+    assert by_kind == {"generation": 1.0, "review": 0.75, "total": 1.75}
+    by_day = {r.key: r.calls for r in usage(db, "day")}
+    assert by_day == {"2026-03-01": 1, "2026-03-02": 2, "total": 3}  # days in UTC
+    mine = usage(db, "model", job_id=job)  # the reused analysis was paid for elsewhere
+    assert [(r.key, r.calls, r.usd) for r in mine] == [("judge_x", 1, 0.5), ("total", 1, 0.5)]
+    env = {"THESIS_DATABASE_URL": db.engine.url.render_as_string(hide_password=False)}
+    shown = thesis("batch", "show", str(job), **env)
+    assert "spent 0.5000 USD on 1 LLM calls, 150 tokens" in shown.stdout, shown.stderr
+    out = thesis("report", "usage", "--by", "kind", "--format", "csv", **env)
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert [(r["kind"], r["calls"], r["usd"]) for r in rows] == [
+        ("generation", "1", "1.0"), ("review", "2", "0.75"), ("total", "3", "1.75")]  # fmt: skip
+    refused = thesis("report", "usage", "--job", "99", **env)
+    assert refused.returncode == 1 and "No batch job 99" in refused.stderr

@@ -219,9 +219,11 @@ def list_command(context: Context, as_json: bool, everything: bool, limit: int) 
 def show(context: Context, job: int, as_json: bool) -> None:
     """One job: its spec, progress per model and type, and why tasks failed."""
     from tui.services.batches import breakdown, get_job, job_spec, list_tasks
+    from tui.services.reports.usage import usage
 
     db = context.database()
     row = get_job(db, job)
+    spent = usage(db, "model", job_id=job)[-1]
     failures = list_tasks(db, job, status="failed", limit=50, count=False).rows
     skipped = list_tasks(db, job, status="skipped", limit=50, count=False).rows
     by_model, by_type = breakdown(db, job, "model"), breakdown(db, job, "type")
@@ -234,8 +236,10 @@ def show(context: Context, job: int, as_json: bool) -> None:
                 "by_type": by_type,
                 "failed": failures,
                 "skipped": skipped,
+                "llm_calls": {"calls": spent.calls, "tokens": spent.total_tokens,
+                              "usd": round(spent.usd, 6)},
             }
-        )
+        )  # fmt: skip
         return
     echo(f"job {row.id} “{row.name}”: {row.status}, priority {row.priority}")
     if row.description:
@@ -251,6 +255,9 @@ def show(context: Context, job: int, as_json: bool) -> None:
                 f"  {title} {key}: {done.ended}/{done.total} ended, {done.completed} completed, "
                 f"{done.failed} failed, {done.skipped} skipped"
             )
+    if spent.calls:
+        echo(f"  spent {spent.usd:,.4f} USD on {spent.calls} LLM calls, "
+             f"{spent.total_tokens:,} tokens (thesis report usage --job {row.id})")  # fmt: skip
     for task in failures:
         echo(f"  !! {task.model} app {task.app_number} {task.type}: {task.error}")
     for task in skipped:

@@ -227,6 +227,22 @@ def sarif_command(context: Context, app: tuple[str, ...], job_id: int | None, ou
         click.echo(f"thesis: left out: {shown(reason)}", err=True)
 
 
+@report.command("usage")
+@click.option("--by", type=click.Choice(["model", "kind", "day"]), default="model",
+              show_default=True, help="Sum per model called, kind of call, or day.")  # fmt: skip
+@click.option("--job", "job_id", type=click.IntRange(1), help="Only the calls this job made.")
+@output_options
+@pass_context
+@handles_errors
+def usage_command(context: Context, by: str, job_id: int | None, out: Output) -> None:
+    """What the LLM calls cost: calls, tokens and USD from model_usage, with the total."""
+    from tui.services.reports.export import render_usage
+    from tui.services.reports.usage import usage
+
+    rows = usage(context.database(), by, job_id=job_id)  # type: ignore[arg-type]
+    _emit(render_usage(rows, by, out.fmt), out, f"{rows[-1].calls} calls")
+
+
 def shown_table(text: str) -> str:
     """The table's lines with control characters escaped (slugs come from folder names)."""
     return "".join(shown(line) + "\n" for line in text.splitlines())

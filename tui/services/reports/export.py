@@ -21,6 +21,7 @@ from tui.services.atomic import write_atomically
 from tui.services.reports.compare import Difference, Metric, Report
 from tui.services.reports.rank import Ranking
 from tui.services.reports.stats import LEVEL, Estimate
+from tui.services.reports.usage import UsageRow
 
 FORMATS = ("table", "csv", "json", "markdown", "latex")
 
@@ -305,3 +306,26 @@ def _verdict(found: Difference) -> str:
     if found.significant is None:
         return "not measured" if not (found.first.apps and found.second.apps) else "too few apps"
     return "differs" if found.significant else "no difference shown"
+
+
+def render_usage(rows: list[UsageRow], by: str, fmt: str) -> str:
+    """Calls, tokens and USD per model, kind or day, the total last."""
+    if fmt not in FORMATS:
+        raise ValidationError(f"Unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if fmt in ("csv", "json"):
+        dicts = [
+            {by: row.key, "calls": row.calls, "prompt_tokens": row.prompt_tokens,
+             "completion_tokens": row.completion_tokens, "total_tokens": row.total_tokens,
+             "usd": round(row.usd, 6)}
+            for row in rows
+        ]  # fmt: skip
+        return (
+            _csv(dicts) if fmt == "csv" else json.dumps({"by": by, "rows": dicts}, indent=1) + "\n"
+        )
+    header = [by.capitalize(), "Calls", "Prompt tokens", "Completion tokens", "USD"]
+    table = [
+        [row.key, f"{row.calls:,}", f"{row.prompt_tokens:,}", f"{row.completion_tokens:,}",
+         f"{row.usd:,.4f}"]
+        for row in rows
+    ]  # fmt: skip
+    return _text_table(header, table, fmt, ["USD from the catalogue's prices at each call."])
