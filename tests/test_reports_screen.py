@@ -80,3 +80,13 @@ def test_reports_at_80x24(report_db, snap_compare) -> None:
     assert snap_compare(
         make_app(report_db, start="reports"), terminal_size=SIZE, run_before=press_then_settle()
     )
+
+
+async def test_at_80_columns_a_column_no_model_has_a_value_in_goes_first(report_db) -> None:
+    app = make_app(report_db, start="reports")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        # The study has smoke tests and no quality analysis.
+        assert app.screen.shows("smoke.deployable")
+        assert not app.screen.shows("quality.findings_per_kloc")
+        assert app.screen.shows("security.findings_per_kloc")

@@ -11,6 +11,7 @@ analysis) and again at most every REFRESH seconds or on ctrl+r.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from textual import on
@@ -22,6 +23,8 @@ from tui.services.analysis.headlines import headlines
 from tui.services.common import Page
 from tui.widgets.format import NONE
 
+EMPTY = 9
+"""The priority of a column without a value: dropped before any other on a narrow screen."""
 REFRESH = 30.0
 """Seconds a computed report is shown before the next refresh computes it again."""
 
@@ -92,6 +95,14 @@ class ReportsScreen(TableScreen):
 
     def fetch(self, query: Query, count: bool = True) -> Page[Any]:
         report = self._current_report()
+        # A column no model has a value in (no smoke test run, say) is the first to go.
+        measured = {
+            key for stats in report.models for key, e in stats.metrics.items() if e.mean is not None
+        }
+        self.COLUMNS = [
+            c if c.key in ("model", "apps") or c.key in measured else replace(c, priority=EMPTY)
+            for c in type(self).COLUMNS
+        ]
         words = query.search.lower().split()
         rows = [s for s in report.models if all(word in s.model.lower() for word in words)]
         if query.sort:
