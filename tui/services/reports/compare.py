@@ -2,10 +2,11 @@
 
 What counts is each app's latest analysis of each type that completed (for the smoke test,
 that ended: its failure is the result), or, for a report on one job, the analyses that
-job's tasks ended with (run or reused). Two queries read the apps in scope and those
-analyses' summaries (read the same way on SQLite and PostgreSQL, which differ in how they
-hand out a JSON field); the means, per-KLOC rates and their bootstrap intervals are then
-computed per model from the apps' values.
+job's tasks ended with (run or reused). Four queries read the apps in scope, those
+analyses' summaries (whole, read the same way on SQLite and PostgreSQL, which differ in how
+they hand out a JSON field), the LLM calls recorded for the apps and the catalogue's prices;
+the means, per-KLOC rates and their bootstrap intervals are then computed per model from
+the apps' values, the resamples of all models drawn at once (stats.py).
 """
 
 from __future__ import annotations
