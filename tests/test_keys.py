@@ -86,6 +86,18 @@ def test_help_lists_every_key_of_every_screen(title, screen) -> None:
             assert key.help, f"{title} / {heading}: {key.key} has no description"
 
 
+def test_thesis_keys_covers_every_screen_of_the_nav_bar() -> None:
+    """`thesis keys` and the README list the screens by hand: none may be left out."""
+    import importlib
+
+    from tui.app import SCREEN_CLASSES
+
+    listed = {screen for _, screen in screens()}
+    for mode, path in SCREEN_CLASSES.items():
+        module, _, name = path.partition(":")
+        assert getattr(importlib.import_module(module), name) in listed, mode
+
+
 async def test_help_fits_80x24_and_says_that_it_scrolls(demo_db) -> None:
     app = make_app(demo_db, start="applications")
     async with app.run_test(size=SIZE) as pilot:

@@ -13,7 +13,7 @@ def screens() -> list[tuple[str, type]]:
     from tui.screens.analyses import AnalysesScreen
     from tui.screens.analysis_detail import AnalysisDetailScreen
     from tui.screens.applications import ApplicationsScreen
-    from tui.screens.batch import BatchJobsScreen
+    from tui.screens.batch import BatchJobsScreen, JobScreen
     from tui.screens.models import ModelsScreen
     from tui.screens.ports import PortsScreen
     from tui.screens.reports import ReportsScreen
@@ -25,6 +25,7 @@ def screens() -> list[tuple[str, type]]:
         ("4 · Analyses", AnalysesScreen),
         ("4 · Analyses → enter: one analysis", AnalysisDetailScreen),
         ("5 · Batch jobs", BatchJobsScreen),
+        ("5 · Batch jobs → enter: one job", JobScreen),
         ("6 · Reports", ReportsScreen),
     ]
 
