@@ -6,14 +6,14 @@ import csv
 
 import pytest
 from test_app import make_app, settle, table_column, until
-from test_reports import build_study
+from test_reports import add_analysis, add_model, build_study, security
 from test_snapshots import SIZE, press_then_settle
 
 from tui.app import ThesisApp
 from tui.config import load_settings
 from tui.screens.applications import ApplicationsScreen
 from tui.screens.base import Query
-from tui.screens.reports import ReportsScreen
+from tui.screens.reports import RankingScreen, ReportsScreen
 
 
 @pytest.fixture
@@ -90,3 +90,36 @@ async def test_at_80_columns_a_column_no_model_has_a_value_in_goes_first(report_
         assert app.screen.shows("smoke.deployable")
         assert not app.screen.shows("quality.findings_per_kloc")
         assert app.screen.shows("security.findings_per_kloc")
+
+
+@pytest.fixture
+def ranked_db(sqlite_db):
+    """lean_m's 5 apps have 1 finding in 1,000 lines each, noisy_m's 9: lean_m ranks first on
+    findings per KLOC at equal lines; tiny_m has 2 apps, too few to be ranked."""
+    for slug, findings, apps in (("lean_m", 1, 5), ("noisy_m", 9, 5), ("tiny_m", 0, 2)):
+        ids = add_model(sqlite_db, slug, {n: 1000 for n in range(1, apps + 1)})
+        for app_id in ids.values():
+            add_analysis(sqlite_db, app_id, "security", security(findings))
+    return sqlite_db
+
+
+async def test_shift_k_ranks_the_models_and_esc_comes_back(ranked_db) -> None:
+    app = make_app(ranked_db, start="reports")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("K")
+        await until(pilot, lambda: isinstance(app.screen, RankingScreen), "the ranking")
+        await settle(pilot)
+        assert table_column(app, "model") == ["lean_m", "noisy_m"]
+        assert table_column(app, "rank") == ["1", "2"]
+        assert app.screen.shows("security.findings_per_kloc")
+        assert "1 not ranked" in str(app.screen.query_one("#status").render())
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ReportsScreen), "back")
+
+
+def test_ranking_at_80x24(ranked_db, snap_compare) -> None:
+    assert snap_compare(
+        make_app(ranked_db, start="reports"), terminal_size=SIZE,
+        run_before=press_then_settle("K"),
+    )  # fmt: skip

@@ -16,7 +16,7 @@ def screens() -> list[tuple[str, type]]:
     from tui.screens.batch import BatchJobsScreen, JobScreen
     from tui.screens.models import ModelsScreen
     from tui.screens.ports import PortsScreen
-    from tui.screens.reports import ReportsScreen
+    from tui.screens.reports import RankingScreen, ReportsScreen
 
     return [
         ("1 · Models", ModelsScreen),
@@ -27,6 +27,7 @@ def screens() -> list[tuple[str, type]]:
         ("5 · Batch jobs", BatchJobsScreen),
         ("5 · Batch jobs → enter: one job", JobScreen),
         ("6 · Reports", ReportsScreen),
+        ("6 · Reports → K: the ranking", RankingScreen),
     ]
 
 

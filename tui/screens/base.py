@@ -82,6 +82,8 @@ class TableScreen(Screen):
     ROW_ACTIONS: ClassVar[frozenset[str]] = frozenset()
     """Actions on the highlighted row: not offered (key bar, palette) while the table is empty."""
     NOUN: ClassVar[str] = "rows"
+    PUSHED: ClassVar[bool] = False
+    """Always opened on top of another screen (a job's view, the ranking): escape goes back."""
     LOAD_OUT_OF_SIGHT: ClassVar[bool] = True
     """Load rows when the screen is made ahead, out of sight; False loads them when it is
     first shown (a costly load: the Reports screen)."""
@@ -447,12 +449,12 @@ class TableScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Back only from a drill-down: on a top screen escape is not offered.
         if action == "back":
-            return self.scope is not None
+            return self.scope is not None or self.PUSHED
         # An empty table offers no action on a row.
         return action not in self.ROW_ACTIONS or bool(self.row_data)
 
     def action_back(self) -> None:
-        if self.scope is not None:
+        if self.scope is not None or self.PUSHED:
             self.dismiss()
 
     def action_filter(self) -> None:

@@ -199,6 +199,7 @@ class JobScreen(TableScreen):
 
     SUB_TITLE = "Batch job"
     MODE = "batch"
+    PUSHED = True
     NOUN = "tasks"
     ROW_ACTIONS = frozenset({"open", "task_log"})
     HELP_PARTS = [("The log (tab to it)", LogPanel)]
@@ -323,14 +324,6 @@ class JobScreen(TableScreen):
             row.analysis_task_id or NONE,
             detail,
         )
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "back":
-            return True
-        return super().check_action(action, parameters)
-
-    def action_back(self) -> None:
-        self.dismiss()
 
     @on(DataTable.RowSelected)
     def action_open(self) -> None:

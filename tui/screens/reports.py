@@ -21,6 +21,7 @@ from textual.widgets import DataTable
 from tui.screens.base import Column, Query, Scope, TableScreen
 from tui.services.analysis.headlines import headlines
 from tui.services.common import Page
+from tui.services.reports.criteria import DEFAULT_CRITERIA
 from tui.widgets.format import NONE
 
 EMPTY = 9
@@ -72,6 +73,8 @@ class ReportsScreen(TableScreen):
         Binding("enter", "drill_down", "Apps", tooltip="The highlighted model's apps"),
         Binding("e", "export", "Export",
                 tooltip="Write the report as CSV, Markdown and LaTeX (data folder)"),
+        Binding("K", "rank", "Rank",
+                tooltip="Rank the models (TOPSIS, the default criteria; esc back)"),
     ]  # fmt: skip
     COLUMNS = _columns()
 
@@ -125,6 +128,12 @@ class ReportsScreen(TableScreen):
         if row is not None:
             self.app.push_screen(ApplicationsScreen(Scope(row.model)))
 
+    def action_rank(self) -> None:
+        if self._report is None:
+            self.notify("The report is still being computed.", severity="warning")
+            return
+        self.app.push_screen(RankingScreen(self._report))
+
     def action_export(self) -> None:
         report, folder = self._report, self.thesis.settings.data_dir / "reports"
         if report is None:
@@ -169,3 +178,58 @@ def _sorted(rows: list[Any], key: str, descending: bool) -> list[Any]:
     known = [s for s in rows if value(s) is not None]
     unknown = [s for s in rows if value(s) is None]  # no value: last, either way
     return sorted(known, key=lambda s: (value(s), s.model), reverse=descending) + unknown
+
+
+def _ranking_columns() -> list[Column]:
+    labels = {c.key: c.label for c in _columns()}
+    return [
+        Column("rank", "Rank"),
+        Column("model", "Model", elide="middle", min_width=12),
+        Column("score", "Score"),
+        Column("range", "±20 %", priority=1),
+        *(Column(key, labels.get(key, key), priority=2) for key, _ in DEFAULT_CRITERIA),
+    ]
+
+
+class RankingScreen(TableScreen):
+    """The models ranked by TOPSIS over the default criteria of `thesis report rank`: each
+    with its score, and the range of ranks it takes when every weight moves by ±20 %.
+    Models with too few apps behind a criterion are not ranked; the status line counts
+    them and `thesis report rank` says why."""
+
+    SUB_TITLE = "Ranking"
+    MODE = "reports"
+    PUSHED = True
+    NOUN = "ranked models"
+    EMPTY_HINT = "No model has every criterion from enough apps to be ranked."
+    COLUMNS = _ranking_columns()
+
+    def __init__(self, report: Any) -> None:
+        super().__init__()
+        self.report = report
+        self.unranked: list[tuple[str, str]] = []
+
+    def fetch(self, query: Query, count: bool = True) -> Page[Any]:
+        from tui.services.reports.rank import parse_criteria, rank_models
+
+        ranking = rank_models(self.report, parse_criteria(self.report, None, None))
+        self.unranked = ranking.unranked
+        chosen = {c.key: i for i, c in enumerate(ranking.criteria)}
+        # The criteria the ranking used (those with a value), in its order.
+        self.COLUMNS = [
+            c for c in type(self).COLUMNS if c.key in ("rank", "model", "score", "range")
+        ] + [next(c for c in type(self).COLUMNS if c.key == key) for key in chosen]
+        words = query.search.lower().split()
+        rows = [(r, chosen) for r in ranking.ranked if all(w in r.model.lower() for w in words)]
+        return Page(rows, len(rows))
+
+    def row_cells(self, row: Any) -> tuple[str, tuple[Any, ...]]:
+        from tui.services.reports.export import number
+
+        ranked, chosen = row
+        span = str(ranked.rank) if ranked.best == ranked.worst else f"{ranked.best}-{ranked.worst}"
+        values = [number(ranked.values[chosen[c.key]]) for c in self.COLUMNS[4:]]
+        return ranked.model, (str(ranked.rank), ranked.model, f"{ranked.score:.3f}", span, *values)
+
+    def status_suffix(self) -> str:
+        return f" · {len(self.unranked)} not ranked (too few apps)" if self.unranked else ""

@@ -18,24 +18,13 @@ import numpy as np
 
 from tui.errors import ValidationError
 from tui.services.reports.compare import Report
+from tui.services.reports.criteria import DEFAULT_CRITERIA
 
 METHODS = ("topsis", "wsm")
 MIN_APPS = 5
 """Apps a model needs behind a value to be ranked on it."""
 SHIFT = 0.2
 """How far each weight moves (±20 %) to test a rank's stability."""
-
-DEFAULT_CRITERIA: tuple[tuple[str, float], ...] = (
-    ("smoke.deployable", 0.25),
-    ("ai_review.requirements", 0.20),
-    ("security.findings_per_kloc", 0.20),
-    ("quality.findings_per_kloc", 0.15),
-    ("apps.loc", 0.05),
-    ("cost.price", 0.15),
-)
-"""The default criteria and weights, after the platform this tool succeeds: deployability,
-requirement compliance, security and quality defects per KLOC, lines of code per app, and
-price. Those the report has no value for (no smoke test run, say) are left out."""
 
 
 @dataclass(frozen=True)
