@@ -27,6 +27,7 @@ from tui.db.models import (
     JobStatus,
     TaskStatus,
 )
+from tui.db.tables import batch_jobs, batch_tasks
 from tui.db.types import utcnow
 from tui.services.batches import ACTIVE, priority_rank
 from tui.services.owner import Owner
@@ -55,7 +56,7 @@ class Claimed:
 
 def _mine(owner: Owner) -> Any:
     """Held by `owner`; on the table's columns, so ORM and Core statements both take it."""
-    t = BatchTask.__table__.c
+    t = batch_tasks.c
     return and_(t.owner_host == owner.host, t.owner_pid == owner.pid)
 
 
@@ -112,7 +113,7 @@ def claim(
             ids = [first.id]
         # Core statements: the ORM's bookkeeping would cost more than the work here, and a
         # runner of short tasks claims many times a second.
-        tasks, jobs_ = BatchTask.__table__, BatchJob.__table__
+        tasks, jobs_ = batch_tasks, batch_jobs
         session.execute(
             update(tasks)
             .where(tasks.c.id.in_(ids), tasks.c.status == TaskStatus.PENDING)
@@ -232,7 +233,7 @@ def finish_in(
     """`finish` in the caller's transaction: the one that stores the task's analysis. A
     Core statement: a shared static run ends hundreds of tasks in one transaction, and the
     ORM's bookkeeping for each would cost more than the update."""
-    t = BatchTask.__table__
+    t = batch_tasks
     values: dict[str, Any] = {
         "status": status,
         "error_message": error,

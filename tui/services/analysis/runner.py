@@ -41,6 +41,7 @@ from tui.db.models import (
     SecurityAnalysis,
     utcnow,
 )
+from tui.db.tables import analysis_tasks
 from tui.errors import NotFoundError, ThesisError
 from tui.secrets import redact, redact_value
 from tui.services.analysis.contract import NewAnalysis, Outcome, TaskRef, TaskResult
@@ -412,7 +413,7 @@ class AnalysisService:
         if not refs:
             return
         owner = current()
-        table = AnalysisTask.__table__
+        table = analysis_tasks
         mark = (
             update(table)
             .where(table.c.id == bindparam("row"))
