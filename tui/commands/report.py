@@ -11,8 +11,9 @@ import click
 
 from tui.commands.base import Context, handles_errors, pass_context
 from tui.errors import ValidationError, shown
+from tui.services.reports.criteria import FORMATS, METHODS
 
-FORMAT_CHOICE = click.Choice(["table", "csv", "json", "markdown", "latex"])
+FORMAT_CHOICE = click.Choice(FORMATS)
 
 
 @click.group()
@@ -131,7 +132,7 @@ def models_command(context: Context, scope: Scope, out: Output, per_app: bool) -
               "(default: deployable, requirements met, security and quality per KLOC, "
               "LOC per app, price).")  # fmt: skip
 @click.option("--weights", help="One weight per criterion, comma-separated (default: equal).")
-@click.option("--method", type=click.Choice(["topsis", "wsm"]), default="topsis",
+@click.option("--method", type=click.Choice(METHODS), default="topsis",
               show_default=True)  # fmt: skip
 @click.option("--min-apps", type=click.IntRange(1), default=5, show_default=True,
               help="Apps a model needs behind a value to be ranked on it.")  # fmt: skip

@@ -1,7 +1,11 @@
-"""The ranking's default criteria: apart from rank.py so a screen can name them without
-loading numpy."""
+"""What the reports offer, apart from the modules that compute them so a screen or the
+CLI's options can name it without loading numpy: the export formats, the ranking methods
+and the ranking's default criteria."""
 
 from __future__ import annotations
+
+FORMATS = ("table", "csv", "json", "markdown", "latex")
+METHODS = ("topsis", "wsm")
 
 DEFAULT_CRITERIA: tuple[tuple[str, float], ...] = (
     ("smoke.deployable", 0.25),

@@ -19,11 +19,15 @@ from tui.errors import ValidationError
 from tui.secrets import redact_value
 from tui.services.atomic import write_atomically
 from tui.services.reports.compare import Difference, Metric, Report
+from tui.services.reports.criteria import FORMATS
 from tui.services.reports.rank import Ranking
 from tui.services.reports.stats import LEVEL, Estimate
 from tui.services.reports.usage import UsageRow
 
-FORMATS = ("table", "csv", "json", "markdown", "latex")
+
+def _check(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValidationError(f"Unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
 
 
 def number(value: float | None) -> str:
@@ -201,8 +205,7 @@ def _metric(metric: Metric) -> dict[str, Any]:
 def render(report: Report, fmt: str, *, per_app: bool = False) -> str:
     """The report in `fmt` (one of FORMATS); `per_app` adds (JSON) or gives (CSV) the rows
     of single apps."""
-    if fmt not in FORMATS:
-        raise ValidationError(f"Unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    _check(fmt)
     if fmt == "csv":
         return _csv(per_app_rows(report) if per_app else tidy_rows(report))
     if fmt == "json":
@@ -236,8 +239,7 @@ def _ranking_note(ranking: Ranking) -> str:
 
 def render_ranking(ranking: Ranking, fmt: str) -> str:
     """The ranking in `fmt` (one of FORMATS); models not ranked are listed with why."""
-    if fmt not in FORMATS:
-        raise ValidationError(f"Unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    _check(fmt)
     if fmt in ("csv", "json"):
         rows: list[dict[str, Any]] = [
             {"rank": r.rank, "model": r.model, "score": _rounded(r.score), "best_rank": r.best,
@@ -275,8 +277,7 @@ def render_ranking(ranking: Ranking, fmt: str) -> str:
 def render_differences(first: str, second: str, found: list[Difference], fmt: str) -> str:
     """Two models metric by metric: both means with their intervals, the difference and
     its permutation p-value, and whether it is significant at 5 %."""
-    if fmt not in FORMATS:
-        raise ValidationError(f"Unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    _check(fmt)
     if fmt in ("csv", "json"):
         rows = [
             {"metric": d.metric.key, "label": d.metric.label, "better": d.metric.better,
@@ -310,8 +311,7 @@ def _verdict(found: Difference) -> str:
 
 def render_usage(rows: list[UsageRow], by: str, fmt: str) -> str:
     """Calls, tokens and USD per model, kind or day, the total last."""
-    if fmt not in FORMATS:
-        raise ValidationError(f"Unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    _check(fmt)
     if fmt in ("csv", "json"):
         dicts = [
             {by: row.key, "calls": row.calls, "prompt_tokens": row.prompt_tokens,

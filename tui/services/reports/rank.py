@@ -18,9 +18,8 @@ import numpy as np
 
 from tui.errors import ValidationError
 from tui.services.reports.compare import Report
-from tui.services.reports.criteria import DEFAULT_CRITERIA
+from tui.services.reports.criteria import DEFAULT_CRITERIA, METHODS
 
-METHODS = ("topsis", "wsm")
 MIN_APPS = 5
 """Apps a model needs behind a value to be ranked on it."""
 SHIFT = 0.2
