@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, Connection, case, func, select, update
 
 from tui.db import Database
 from tui.db.tables import (
@@ -208,6 +208,12 @@ class BatchTaskRow:
     owner: str | None
     summary: dict[str, Any] | None = None
     """Its analysis's summary (finding counts, requests/s, …)."""
+
+
+def require_job(connection: Connection, job_id: int) -> None:
+    """NotFoundError, pointing at `thesis batch list`, when there is no job `job_id`."""
+    if connection.scalar(select(batch_jobs.c.id).where(batch_jobs.c.id == job_id)) is None:
+        raise NotFoundError(f"No batch job {job_id}; see `thesis batch list`")
 
 
 def get_job(db: Database, job_id: int) -> BatchJobRow:

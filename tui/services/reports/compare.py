@@ -23,7 +23,6 @@ from tui.db.tables import (
     AnalysisType,
     TaskStatus,
     analysis_tasks,
-    batch_jobs,
     batch_tasks,
     generated_applications,
     model_capabilities,
@@ -31,6 +30,7 @@ from tui.db.tables import (
 )
 from tui.errors import NotFoundError
 from tui.services.analysis.headlines import Headline, failure_counts, headlines, read
+from tui.services.batches import require_job
 from tui.services.reports.stats import (
     RESAMPLES,
     Estimate,
@@ -133,8 +133,7 @@ def model_report(
     )
     if job_id is not None:
         with db.read() as connection:
-            if connection.scalar(select(batch_jobs.c.id).where(batch_jobs.c.id == job_id)) is None:
-                raise NotFoundError(f"No batch job {job_id}; see `thesis batch list`")
+            require_job(connection, job_id)
         of_job = select(b.model_name, b.app_number).where(b.job_id == job_id)
         apps = apps.where(tuple_(g.model_slug, g.app_number).in_(of_job))
         analyses = select(b.analysis_task_id).where(

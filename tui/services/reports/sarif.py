@@ -22,12 +22,12 @@ from tui.db.tables import (
     AnalysisStatus,
     TaskStatus,
     analysis_tasks,
-    batch_jobs,
     batch_tasks,
     generated_applications,
 )
 from tui.errors import NotFoundError, ThesisError
 from tui.services.analysis.findings import Finding
+from tui.services.batches import require_job
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -53,8 +53,7 @@ def _analyses(db: Database, job_id: int | None, app: tuple[str, int] | None) -> 
     )
     with db.read() as connection:
         if job_id is not None:
-            if connection.scalar(select(batch_jobs.c.id).where(batch_jobs.c.id == job_id)) is None:
-                raise NotFoundError(f"No batch job {job_id}; see `thesis batch list`")
+            require_job(connection, job_id)
             chosen = select(b.analysis_task_id).where(
                 b.job_id == job_id, b.status == TaskStatus.COMPLETED
             )

@@ -14,8 +14,8 @@ from typing import Any, Literal
 from sqlalchemy import Date, cast, func, select
 
 from tui.db import Database
-from tui.db.tables import batch_jobs, batch_tasks, model_usage
-from tui.errors import NotFoundError
+from tui.db.tables import batch_tasks, model_usage
+from tui.services.batches import require_job
 
 By = Literal["model", "kind", "day"]
 BY: tuple[By, ...] = ("model", "kind", "day")
@@ -59,8 +59,7 @@ def usage(db: Database, by: By = "model", *, job_id: int | None = None) -> list[
     where = []
     with db.read() as connection:
         if job_id is not None:
-            if connection.scalar(select(batch_jobs.c.id).where(batch_jobs.c.id == job_id)) is None:
-                raise NotFoundError(f"No batch job {job_id}; see `thesis batch list`")
+            require_job(connection, job_id)
             ran = select(b.analysis_task_id).where(
                 b.job_id == job_id, b.reused.is_(False), b.analysis_task_id.is_not(None)
             )
