@@ -106,8 +106,7 @@ class ReportsScreen(TableScreen):
             c if c.key in ("model", "apps") or c.key in measured else replace(c, priority=EMPTY)
             for c in type(self).COLUMNS
         ]
-        words = query.search.lower().split()
-        rows = [s for s in report.models if all(word in s.model.lower() for word in words)]
+        rows = _matching(report.models, query.search)
         if query.sort:
             rows = _sorted(rows, query.sort, query.descending)
         return Page(rows[: query.limit] if query.limit else [], len(rows))
@@ -152,6 +151,12 @@ class ReportsScreen(TableScreen):
             return f"Wrote {', '.join(written)} to {folder}"
 
         self.run_service(export)
+
+
+def _matching(rows: list[Any], search: str) -> list[Any]:
+    """The rows whose model has every word of `search` in it."""
+    words = search.lower().split()
+    return [row for row in rows if all(word in row.model.lower() for word in words)]
 
 
 def _compact(estimate: Any) -> str:
@@ -207,29 +212,28 @@ class RankingScreen(TableScreen):
     def __init__(self, report: Any) -> None:
         super().__init__()
         self.report = report
-        self.unranked: list[tuple[str, str]] = []
+        self.ranking: Any = None
 
     def fetch(self, query: Query, count: bool = True) -> Page[Any]:
         from tui.services.reports.rank import parse_criteria, rank_models
 
-        ranking = rank_models(self.report, parse_criteria(self.report, None, None))
-        self.unranked = ranking.unranked
-        chosen = {c.key: i for i, c in enumerate(ranking.criteria)}
-        # The criteria the ranking used (those with a value), in its order.
-        self.COLUMNS = [
-            c for c in type(self).COLUMNS if c.key in ("rank", "model", "score", "range")
-        ] + [next(c for c in type(self).COLUMNS if c.key == key) for key in chosen]
-        words = query.search.lower().split()
-        rows = [(r, chosen) for r in ranking.ranked if all(w in r.model.lower() for w in words)]
+        if self.ranking is None:  # the report does not change under this screen: rank once
+            self.ranking = rank_models(self.report, parse_criteria(self.report, None, None))
+            # The criteria the ranking used (those with a value), in its order.
+            by_key = {c.key: c for c in type(self).COLUMNS}
+            self.COLUMNS = [by_key[k] for k in ("rank", "model", "score", "range")] + [
+                by_key[c.key] for c in self.ranking.criteria
+            ]
+        rows = _matching(self.ranking.ranked, query.search)
         return Page(rows, len(rows))
 
     def row_cells(self, row: Any) -> tuple[str, tuple[Any, ...]]:
         from tui.services.reports.export import number
 
-        ranked, chosen = row
-        span = str(ranked.rank) if ranked.best == ranked.worst else f"{ranked.best}-{ranked.worst}"
-        values = [number(ranked.values[chosen[c.key]]) for c in self.COLUMNS[4:]]
-        return ranked.model, (str(ranked.rank), ranked.model, f"{ranked.score:.3f}", span, *values)
+        span = str(row.rank) if row.best == row.worst else f"{row.best}-{row.worst}"
+        values = [number(value) for value in row.values]  # in the criteria's order
+        return row.model, (str(row.rank), row.model, f"{row.score:.3f}", span, *values)
 
     def status_suffix(self) -> str:
-        return f" · {len(self.unranked)} not ranked (too few apps)" if self.unranked else ""
+        unranked = self.ranking.unranked if self.ranking is not None else []
+        return f" · {len(unranked)} not ranked (too few apps)" if unranked else ""
