@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import stat
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -524,3 +525,22 @@ def test_usage_sums_calls_tokens_and_dollars_by_model_kind_and_day(tmp_path, db)
         ("generation", "1", "1.0"), ("review", "2", "0.75"), ("total", "3", "1.75")]  # fmt: skip
     refused = thesis("report", "usage", "--job", "99", **env)
     assert refused.returncode == 1 and "No batch job 99" in refused.stderr
+
+
+def test_an_export_never_replaces_a_device_a_pipe_or_a_link(tmp_path, study_db) -> None:
+    env = {"THESIS_DATABASE_URL": study_db.engine.url.render_as_string(hide_password=False)}
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    target = tmp_path / "kept.csv"
+    target.write_text("mine\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    # Not a device here: should this ever regress, the test must not replace /dev/null.
+    for path in (pipe, link):
+        refused = thesis("report", "models", "--output", str(path), **env)
+        assert refused.returncode == 1, refused.stderr
+        assert "is not a regular file" in refused.stderr and refused.stderr.count("\n") == 1
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode) and link.is_symlink()
+    assert target.read_text() == "mine\n"
+    written = thesis("report", "models", "--output", str(target), **env)  # a file: replaced
+    assert written.returncode == 0 and target.read_text().startswith("Model")
