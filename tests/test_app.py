@@ -10,7 +10,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from tui.app import ThesisApp
+from tui.app import SCREEN_CLASSES, ThesisApp
 from tui.config import load_settings
 from tui.db import Database
 from tui.db.models import ModelCapability
@@ -133,7 +133,9 @@ class TestNavigation:
         app = ThesisApp(demo_db, load_settings(), watch_docker=False, warm_screens=True)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            await until(pilot, lambda: len(app.screens_made) == 5, "every screen made")
+            await until(
+                pilot, lambda: len(app.screens_made) == len(SCREEN_CLASSES), "every screen made"
+            )
             await until(
                 pilot,
                 lambda: all(not (w.is_running and w.group == "refresh") for w in app.workers),

@@ -93,14 +93,14 @@ def read_until(fd: int, needle: bytes, timeout: float) -> bytes:
 
 def test_thesis_opens_the_tui_on_a_fresh_sqlite_database_and_q_quits(isolated_settings) -> None:
     """The README's first command, on a machine with no set-up: a new SQLite file in the
-    per-user data folder, migrated, and the Models screen with its empty-state hint."""
+    per-user data folder, migrated, and the dashboard with its empty-state hint."""
     pid, fd = pty.fork()
     if pid == 0:  # child: the real entry point in a real terminal
         os.environ.update({"TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"})
         os.execvp(sys.executable, [sys.executable, "-m", "tui"])
     try:
-        screen = read_until(fd, b"No models in the catalogue yet", timeout=30)
-        assert b"No models in the catalogue yet" in screen
+        screen = read_until(fd, b"No apps yet", timeout=30)
+        assert b"No apps yet" in screen
         os.write(fd, b"q")
         deadline = time.monotonic() + 15
         status = None

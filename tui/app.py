@@ -42,10 +42,12 @@ if TYPE_CHECKING:
     from tui.services.containers import ContainerService
 
 PRELOAD = (
+    "tui.screens.models",
     "tui.screens.applications",
     "tui.screens.analyses",
     "tui.screens.ports",
     "tui.screens.batch",
+    "tui.services.model_listing",
     "tui.services.apps",
     "tui.services.analyses",
     "tui.services.ports",
@@ -57,6 +59,7 @@ WARM_STEP = 0.15
 """Seconds between making one screen and the next in the idle time after the first rows."""
 
 SCREEN_CLASSES = {
+    "dashboard": "tui.screens.dashboard:DashboardScreen",
     "models": "tui.screens.models:ModelsScreen",
     "applications": "tui.screens.applications:ApplicationsScreen",
     "ports": "tui.screens.ports:PortsScreen",
@@ -81,6 +84,7 @@ def _new_screen(mode: str) -> Screen:
 TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 PALETTE = {
+    "dashboard": ("Dashboard", "The lab's pulse: apps, analyses, findings, jobs, failures"),
     "models": ("Models", "The model catalogue"),
     "applications": ("Applications", "Generated apps, their status and ports"),
     "ports": ("Ports", "Host port allocations"),
@@ -114,7 +118,7 @@ class ThesisApp(App[None]):
         db: Database | Callable[[], Database],
         settings: Settings,
         *,
-        start: str = "models",
+        start: str = "dashboard",
         watch_docker: bool = True,
         resume_jobs: bool = False,
         warm_screens: bool = False,

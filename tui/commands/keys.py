@@ -14,11 +14,13 @@ def screens() -> list[tuple[str, type]]:
     from tui.screens.analysis_detail import AnalysisDetailScreen
     from tui.screens.applications import ApplicationsScreen
     from tui.screens.batch import BatchJobsScreen, JobScreen
+    from tui.screens.dashboard import DashboardScreen
     from tui.screens.models import ModelsScreen
     from tui.screens.ports import PortsScreen
     from tui.screens.reports import RankingScreen, ReportsScreen
 
     return [
+        ("0 · Dashboard", DashboardScreen),
         ("1 · Models", ModelsScreen),
         ("2 · Applications", ApplicationsScreen),
         ("3 · Ports", PortsScreen),

@@ -35,20 +35,9 @@ from tui.services.batches import (
 )
 from tui.services.common import Page
 from tui.widgets.confirm import ConfirmModal
-from tui.widgets.format import NONE, duration
+from tui.widgets.format import NONE, duration, progress_bar
 from tui.widgets.format import status as fmt_status
 from tui.widgets.log_panel import LogPanel
-
-BAR = 10
-
-
-def progress_bar(percent: int, width: int = BAR) -> Text:
-    """`██████░░░░  60%`: the filled part in the accent colour."""
-    filled = round(width * max(0, min(percent, 100)) / 100)
-    bar = Text("█" * filled, style="green")
-    bar.append("░" * (width - filled), style="dim")
-    bar.append(f" {percent:>3}%")
-    return bar
 
 
 def elapsed(row: BatchJobRow, now: datetime | None = None) -> float | None:

@@ -60,3 +60,16 @@ _STATUS_STYLES = {
 def status(value: str) -> Text:
     """A status word in the colour that says how it went (plain when NO_COLOR is set)."""
     return Text(value, style=_STATUS_STYLES.get(value.split(" ")[0], ""), justify="left")
+
+
+BAR = 10
+"""Cells of a progress bar."""
+
+
+def progress_bar(percent: int, width: int = BAR) -> Text:
+    """`██████░░░░  60%`: the filled part in the accent colour."""
+    filled = round(width * max(0, min(percent, 100)) / 100)
+    bar = Text("█" * filled, style="green")
+    bar.append("░" * (width - filled), style="dim")
+    bar.append(f" {percent:>3}%")
+    return bar

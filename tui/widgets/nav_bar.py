@@ -1,4 +1,4 @@
-"""The top line: the app's name and the six screens by key, the current one lit."""
+"""The top line: the app's name and the seven screens by key, the current one lit."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from textual.widgets import Static
 
 # (mode, key, label) in key order; tui.app builds its bindings from the same list.
 SCREENS: list[tuple[str, str, str]] = [
+    ("dashboard", "0", "Dashboard"),
     ("models", "1", "Models"),
     ("applications", "2", "Apps"),
     ("ports", "3", "Ports"),
