@@ -488,7 +488,10 @@ def test_thesis_report_sarif_writes_a_job_and_names_what_it_left_out(tmp_path, d
 # --- usage and cost -----------------------------------------------------------------------
 
 
-def test_usage_sums_calls_tokens_and_dollars_by_model_kind_and_day(tmp_path, db) -> None:
+def build_spend(db) -> int:
+    """spend_m's generation (1 USD, 3,000 tokens) on 2026-03-02; judge_x's reviews of its
+    two apps (0.50 USD on 03-01 and 0.25 USD on 03-02, UTC), the second reused by the job
+    this returns."""
     apps = add_model(db, "spend_m", {1: 100, 2: 100})
     ran = add_analysis(db, apps[1], "ai_review", {"score": 50})
     reused = add_analysis(db, apps[2], "ai_review", {"score": 60})
@@ -506,6 +509,11 @@ def test_usage_sums_calls_tokens_and_dollars_by_model_kind_and_day(tmp_path, db)
             for m, kind, task, p, c, usd, when in calls
         ])  # fmt: skip
     job = add_job(db, "spend_m", [(1, "ai_review", ran, False), (2, "ai_review", reused, True)])
+    return job
+
+
+def test_usage_sums_calls_tokens_and_dollars_by_model_kind_and_day(tmp_path, db) -> None:
+    job = build_spend(db)
     by_model = {r.key: (r.calls, r.total_tokens, r.usd) for r in usage(db, "model")}
     assert by_model == {"spend_m": (1, 3000, 1.0), "judge_x": (2, 165, 0.75),
                         "total": (3, 3165, 1.75)}  # fmt: skip

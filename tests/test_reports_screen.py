@@ -5,15 +5,18 @@ from __future__ import annotations
 import csv
 
 import pytest
-from test_app import make_app, settle, table_column, until
-from test_reports import add_analysis, add_model, build_study, security
+from test_app import make_app, settle, status_text, table_column, until
+from test_reports import add_analysis, add_model, build_spend, build_study, security
 from test_snapshots import SIZE, press_then_settle
 
 from tui.app import ThesisApp
 from tui.config import load_settings
 from tui.screens.applications import ApplicationsScreen
 from tui.screens.base import Query
+from tui.screens.batch import JobScreen
+from tui.screens.dashboard import DashboardScreen
 from tui.screens.reports import RankingScreen, ReportsScreen
+from tui.screens.usage import UsageScreen
 
 
 @pytest.fixture
@@ -122,4 +125,61 @@ def test_ranking_at_80x24(ranked_db, snap_compare) -> None:
     assert snap_compare(
         make_app(ranked_db, start="reports"), terminal_size=SIZE,
         run_before=press_then_settle("K"),
+    )  # fmt: skip
+
+
+# --- usage and cost ------------------------------------------------------------------------
+
+
+async def test_dollar_shows_what_the_llm_calls_cost_by_model_kind_and_day(sqlite_db) -> None:
+    build_spend(sqlite_db)
+    app = make_app(sqlite_db, start="dashboard")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("dollar_sign")
+        await until(pilot, lambda: isinstance(app.screen, UsageScreen), "the usage")
+        await settle(pilot)
+        assert table_column(app, "key") == ["spend_m", "judge_x"]  # the costliest first
+        assert table_column(app, "usd") == ["1.0000", "0.7500"]
+        assert "2 of 2 models · total 1.7500 USD, 3 calls, 3,165 tokens" in status_text(app)
+        await pilot.press("g")
+        await until(pilot, lambda: table_column(app, "key") == ["generation", "review"], "kind")
+        await pilot.press("g")
+        await until(pilot, lambda: table_column(app, "key")[0] == "2026-03-02", "by day")
+        assert app.screen.query_one("#table").columns["key"].label.plain == "Day (UTC)"
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen), "back")
+
+
+async def test_a_job_shows_what_it_spent_and_dollar_lists_its_calls(sqlite_db) -> None:
+    job = build_spend(sqlite_db)
+    app = make_app(sqlite_db, start="batch")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(JobScreen(job))
+        await settle(pilot)
+        head = str(app.screen.query_one("#job-head").render())
+        assert "spent 0.5000 USD on 1 LLM calls" in head  # not the reused review's
+        await pilot.press("dollar_sign")
+        await until(pilot, lambda: isinstance(app.screen, UsageScreen), "the job's usage")
+        await settle(pilot)
+        assert table_column(app, "key") == ["judge_x"]
+        assert f"job {job}" in status_text(app)
+
+
+async def test_no_call_recorded_says_what_would_be(sqlite_db) -> None:
+    app = make_app(sqlite_db, start="dashboard")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.action_usage()
+        await until(pilot, lambda: isinstance(app.screen, UsageScreen), "the usage")
+        await settle(pilot)
+        assert "No LLM call recorded yet" in str(app.screen.query_one("#empty").render())
+
+
+def test_usage_at_80x24(sqlite_db, snap_compare) -> None:
+    build_spend(sqlite_db)
+    assert snap_compare(
+        make_app(sqlite_db, start="reports"), terminal_size=SIZE,
+        run_before=press_then_settle("dollar_sign"),
     )  # fmt: skip

@@ -109,6 +109,7 @@ class ThesisApp(App[None]):
             Binding(key, f"show('{mode}')", label, show=False)
             for mode, key, label in SCREENS
         ),
+        Binding("dollar_sign", "usage", "Usage", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -470,6 +471,13 @@ class ThesisApp(App[None]):
         while len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen):
             self.pop_screen()
 
+    def action_usage(self) -> None:
+        """$: what the LLM calls cost, by model, kind of call and day."""
+        from tui.screens.usage import UsageScreen
+
+        if not isinstance(self.screen, UsageScreen):
+            self.push_screen(UsageScreen())
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(type(self.screen)))
@@ -495,6 +503,10 @@ class ThesisApp(App[None]):
                 f"{description} (key {key})",
                 lambda mode=mode: self.switch_mode(mode),
             )
+        yield SystemCommand(
+            "Show Usage & cost", "LLM calls, tokens and USD by model, kind and day (key $)",
+            self.action_usage,
+        )  # fmt: skip
         yield SystemCommand("Help", "Every key of this screen (?)", self.action_help)
         yield from super().get_system_commands(screen)
 

@@ -18,6 +18,7 @@ def screens() -> list[tuple[str, type]]:
     from tui.screens.models import ModelsScreen
     from tui.screens.ports import PortsScreen
     from tui.screens.reports import RankingScreen, ReportsScreen
+    from tui.screens.usage import UsageScreen
 
     return [
         ("0 · Dashboard", DashboardScreen),
@@ -30,6 +31,7 @@ def screens() -> list[tuple[str, type]]:
         ("5 · Batch jobs → enter: one job", JobScreen),
         ("6 · Reports", ReportsScreen),
         ("6 · Reports → K: the ranking", RankingScreen),
+        ("$ · Usage & cost (from any screen)", UsageScreen),
     ]
 
 

@@ -34,8 +34,9 @@ from tui.services.batches import (
     list_tasks,
 )
 from tui.services.common import Page
+from tui.services.reports.usage import UsageRow, usage
 from tui.widgets.confirm import ConfirmModal
-from tui.widgets.format import NONE, duration, progress_bar
+from tui.widgets.format import NONE, duration, number, progress_bar, usd
 from tui.widgets.format import status as fmt_status
 from tui.widgets.log_panel import LogPanel
 
@@ -204,6 +205,13 @@ class JobScreen(TableScreen):
         Binding("f", "failed", "Failed", tooltip="Only failed tasks (f again: all)"),
         Binding("p", "pause", "Pause", tooltip="Pause the job"),
         Binding("r", "resume", "Resume", tooltip="Resume the job and run it here"),
+        Binding(
+            "dollar_sign",
+            "usage",
+            "Spent",
+            show=False,
+            tooltip="What the job's LLM calls cost, by model (g: by kind, by day)",
+        ),
     ]
     COLUMNS = [
         Column("model", "Model", sortable=True, elide="middle", min_width=11),
@@ -293,7 +301,7 @@ class JobScreen(TableScreen):
         page = list_tasks(
             db, self.job_id, status="failed" if self.only_failed else None, **query.listing(count)
         )
-        self._head = _head_text(job, models)
+        self._head = _head_text(job, models, usage(db, "model", job_id=self.job_id)[-1])
         return page
 
     def rows_loaded(self, page: Page[Any]) -> None:
@@ -326,6 +334,11 @@ class JobScreen(TableScreen):
 
         self.app.push_screen(AnalysisDetailScreen(row.analysis_task_id))
 
+    def action_usage(self) -> None:
+        from tui.screens.usage import UsageScreen
+
+        self.app.push_screen(UsageScreen(self.job_id))
+
     def action_failed(self) -> None:
         self.only_failed = not self.only_failed
         self.reload()
@@ -346,11 +359,14 @@ def _say(changed: control.Changed) -> str:
     return f"Job {changed.job_id}: {changed.status}"
 
 
-def _head_text(job: BatchJobRow, models: dict[str, Any]) -> Text:
+def _head_text(job: BatchJobRow, models: dict[str, Any], spent: UsageRow) -> Text:
     text = Text()
     text.append(f"Job {job.id} “{job.name}” ", style="bold")
     text.append(job.status, style=fmt_status(job.status).style)
-    text.append(f" · {job.priority} · {duration(elapsed(job))} · ETA {eta(job)}\n")
+    text.append(f" · {job.priority} · {duration(elapsed(job))} · ETA {eta(job)}")
+    if spent.calls:
+        text.append(f" · spent {usd(spent.usd)} USD on {number(spent.calls)} LLM calls ($)")
+    text.append("\n")
     text.append(counts_line(job) + "\n", style="dim")
     for slug, done in list(models.items())[:6]:
         text.append_text(progress_bar(done.percent, 8))

@@ -28,6 +28,11 @@ def money(value: float | None) -> str:
     return "free" if value == 0 else f"{value:,.2f}"
 
 
+def usd(value: float) -> str:
+    """Dollars to the hundredth of a cent: a review costs fractions of a cent."""
+    return f"{value:,.4f}"
+
+
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return NONE
