@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+from textual.widgets import Checkbox, Input
 from test_app import make_app, settle, status_text, table_column, until
 from test_reports import add_analysis, add_model, build_spend, build_study, security
 from test_snapshots import SIZE, press_then_settle
@@ -14,6 +15,7 @@ from tui.config import load_settings
 from tui.screens.applications import ApplicationsScreen
 from tui.screens.base import Query
 from tui.screens.batch import JobScreen
+from tui.screens.criteria_form import CriteriaFormScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.reports import RankingScreen, ReportsScreen
 from tui.screens.usage import UsageScreen
@@ -182,4 +184,54 @@ def test_usage_at_80x24(sqlite_db, snap_compare) -> None:
     assert snap_compare(
         make_app(sqlite_db, start="reports"), terminal_size=SIZE,
         run_before=press_then_settle("dollar_sign"),
+    )  # fmt: skip
+
+
+async def test_c_picks_the_criteria_weights_directions_and_method_of_the_ranking(
+    ranked_db,
+) -> None:
+    app = make_app(ranked_db, start="reports")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("K")
+        await until(pilot, lambda: isinstance(app.screen, RankingScreen), "the ranking")
+        await settle(pilot)
+        ranking = app.screen
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, CriteriaFormScreen), "the form")
+        form = app.screen
+        index = {m.key: i for i, m in enumerate(form.metrics)}
+        kloc = index["security.findings_per_kloc"]
+        # The defaults the report has values for are ticked, with their weights.
+        assert form.query_one(f"#use-{kloc}", Checkbox).value
+        assert not form.query_one(f"#use-{index['security.high']}", Checkbox).value
+        for key, i in index.items():  # only findings per KLOC, weighted "abc"
+            form.query_one(f"#use-{i}", Checkbox).value = key == "security.findings_per_kloc"
+        form.query_one(f"#weight-{kloc}", Input).value = "abc"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "'abc' is not a number" in str(form.query_one("#form-error").render())
+        form.query_one(f"#use-{kloc}", Checkbox).value = False
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "Tick at least one criterion" in str(form.query_one("#form-error").render())
+        form.query_one(f"#use-{kloc}", Checkbox).value = True
+        form.query_one(f"#weight-{kloc}", Input).value = "2"
+        form.query_one("#min-apps", Input).value = "2"  # tiny_m's 2 apps now suffice
+        form.query_one("#wsm", Checkbox).value = True
+        form.query_one(f"#benefit-{kloc}", Checkbox).value = True  # more findings "better"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen is ranking, "back on the ranking")
+        await until(pilot, lambda: len(table_column(app, "model")) == 3, "ranked again")
+        assert table_column(app, "model") == ["noisy_m", "lean_m", "tiny_m"]
+        assert "weighted sum" in status_text(app) and "not ranked" not in status_text(app)
+        await pilot.press("m")
+        await until(pilot, lambda: "TOPSIS" in status_text(app), "TOPSIS again")
+        assert table_column(app, "model")[0] == "noisy_m"  # the criteria stay
+
+
+def test_criteria_form_at_80x24(ranked_db, snap_compare) -> None:
+    assert snap_compare(
+        make_app(ranked_db, start="reports"), terminal_size=SIZE,
+        run_before=press_then_settle("K", "c"),
     )  # fmt: skip

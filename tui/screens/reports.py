@@ -21,7 +21,6 @@ from textual.widgets import DataTable
 from tui.screens.base import Column, Query, Scope, TableScreen
 from tui.services.analysis.headlines import headlines
 from tui.services.common import Page
-from tui.services.reports.criteria import DEFAULT_CRITERIA
 from tui.widgets.format import NONE
 
 EMPTY = 9
@@ -186,44 +185,59 @@ def _sorted(rows: list[Any], key: str, descending: bool) -> list[Any]:
 
 
 def _ranking_columns() -> list[Column]:
-    labels = {c.key: c.label for c in _columns()}
     return [
         Column("rank", "Rank"),
         Column("model", "Model", elide="middle", min_width=12),
         Column("score", "Score"),
         Column("range", "±20 %", priority=1),
-        *(Column(key, labels.get(key, key), priority=2) for key, _ in DEFAULT_CRITERIA),
     ]
 
 
 class RankingScreen(TableScreen):
-    """The models ranked by TOPSIS over the default criteria of `thesis report rank`: each
-    with its score, and the range of ranks it takes when every weight moves by ±20 %.
-    Models with too few apps behind a criterion are not ranked; the status line counts
-    them and `thesis report rank` says why."""
+    """The models ranked by TOPSIS (or a weighted sum) over criteria a user picks (`c`; the
+    defaults of `thesis report rank` at first): each with its score, and the range of ranks
+    it takes when every weight moves by ±20 %. Models with too few apps behind a criterion
+    are not ranked; the status line counts them and `thesis report rank` says why."""
 
     SUB_TITLE = "Ranking"
     MODE = "reports"
     PUSHED = True
     NOUN = "ranked models"
-    EMPTY_HINT = "No model has every criterion from enough apps to be ranked."
+    EMPTY_HINT = "No model has every criterion from enough apps to be ranked (c: criteria)."
+    BINDINGS = [
+        Binding("c", "criteria", "Criteria",
+                tooltip="Pick the criteria, their weights and directions, the method"),
+        Binding("m", "method", "Method", tooltip="TOPSIS or weighted sum (WSM), in turn"),
+    ]  # fmt: skip
     COLUMNS = _ranking_columns()
 
     def __init__(self, report: Any) -> None:
         super().__init__()
         self.report = report
         self.ranking: Any = None
+        self.choice: Any = None
+        """The criteria form's Choice; None: the default criteria, TOPSIS."""
 
     def fetch(self, query: Query, count: bool = True) -> Page[Any]:
         from tui.services.reports.rank import parse_criteria, rank_models
 
         if self.ranking is None:  # the report does not change under this screen: rank once
-            self.ranking = rank_models(self.report, parse_criteria(self.report, None, None))
-            # The criteria the ranking used (those with a value), in its order.
-            by_key = {c.key: c for c in type(self).COLUMNS}
-            self.COLUMNS = [by_key[k] for k in ("rank", "model", "score", "range")] + [
-                by_key[c.key] for c in self.ranking.criteria
-            ]
+            choice = self.choice
+            if choice is None:
+                criteria = parse_criteria(self.report, None, None)
+                self.ranking = rank_models(self.report, criteria)
+            else:
+                criteria = parse_criteria(self.report, list(choice.criteria),
+                                          list(choice.weights))  # fmt: skip
+                self.ranking = rank_models(self.report, criteria, method=choice.method,
+                                           min_apps=choice.min_apps)  # fmt: skip
+            # The criteria the ranking used, in its order.
+            labels = {c.key: c.label for c in _columns()}
+            self.COLUMNS = [
+                *type(self).COLUMNS,
+                *(Column(c.key, labels.get(c.key, c.label), priority=2)
+                  for c in self.ranking.criteria),
+            ]  # fmt: skip
         rows = _matching(self.ranking.ranked, query.search)
         return Page(rows, len(rows))
 
@@ -235,5 +249,41 @@ class RankingScreen(TableScreen):
         return row.model, (str(row.rank), row.model, f"{row.score:.3f}", span, *values)
 
     def status_suffix(self) -> str:
-        unranked = self.ranking.unranked if self.ranking is not None else []
-        return f" · {len(unranked)} not ranked (too few apps)" if unranked else ""
+        if self.ranking is None:
+            return ""
+        text = f" · {'TOPSIS' if self.ranking.method == 'topsis' else 'weighted sum'}"
+        unranked = self.ranking.unranked
+        return text + (f" · {len(unranked)} not ranked (too few apps)" if unranked else "")
+
+    def _current_choice(self) -> Any:
+        from tui.screens.criteria_form import Choice
+
+        if self.choice is not None:
+            return self.choice
+        ranking = self.ranking
+        if ranking is None:
+            return Choice((), ())
+        return Choice(
+            tuple(f"{c.key}:{'benefit' if c.benefit else 'cost'}" for c in ranking.criteria),
+            tuple(round(c.weight, 4) for c in ranking.criteria),
+            ranking.method,
+            ranking.min_apps,
+        )
+
+    def action_criteria(self) -> None:
+        from tui.screens.criteria_form import CriteriaFormScreen
+
+        self.app.push_screen(CriteriaFormScreen(self.report, self._current_choice()), self._rank)
+
+    def action_method(self) -> None:
+        choice = self._current_choice()
+        if not choice.criteria:
+            return
+        self._rank(replace(choice, method="wsm" if choice.method == "topsis" else "topsis"))
+
+    def _rank(self, choice: Any) -> None:
+        if choice is None:
+            return
+        self.choice, self.ranking = choice, None
+        self.fitted = None  # the criteria columns change
+        self.reload()
