@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 
 import pytest
-from textual.widgets import Checkbox, Input
 from test_app import make_app, settle, status_text, table_column, until
 from test_reports import add_analysis, add_model, build_spend, build_study, security
 from test_snapshots import SIZE, press_then_settle
+from textual.widgets import Checkbox, Input
 
 from tui.app import ThesisApp
 from tui.config import load_settings
