@@ -12,6 +12,7 @@ from textual.widgets import Checkbox, Input
 
 from tui.app import ThesisApp
 from tui.config import load_settings
+from tui.screens.analyses import AnalysesScreen
 from tui.screens.applications import ApplicationsScreen
 from tui.screens.base import Query
 from tui.screens.batch import JobScreen
@@ -235,3 +236,32 @@ def test_criteria_form_at_80x24(ranked_db, snap_compare) -> None:
         make_app(ranked_db, start="reports"), terminal_size=SIZE,
         run_before=press_then_settle("K", "c"),
     )  # fmt: skip
+
+
+async def test_enter_on_a_cell_opens_the_analyses_behind_its_value(report_db) -> None:
+    app = make_app(report_db, start="reports")
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#table")
+        row = table_column(app, "model").index("acme_a")
+
+        async def open_cell(column: str) -> None:
+            await until(pilot, lambda: isinstance(app.screen, ReportsScreen), "the report")
+            table.move_cursor(row=row, column=table.get_column_index(column))
+            await pilot.press("enter")
+
+        await open_cell("security.findings_per_kloc")
+        await until(pilot, lambda: isinstance(app.screen, AnalysesScreen), "the analyses")
+        await settle(pilot)
+        # The latest of each app (2, 4 and 6 findings), not app 1's older one with 100.
+        assert sorted(table_column(app, "findings")) == ["2", "4", "6"]
+        assert set(table_column(app, "type")) == {"security"}
+        assert "the 3 security analyses of the report" in status_text(app)
+        await pilot.press("escape")
+        await open_cell("smoke.deployable")  # the failed smoke test is a result too
+        await until(pilot, lambda: isinstance(app.screen, AnalysesScreen), "the smoke tests")
+        await settle(pilot)
+        assert sorted(table_column(app, "status")) == ["completed", "failed"]
+        await pilot.press("escape")
+        await open_cell("apps")
+        await until(pilot, lambda: isinstance(app.screen, ApplicationsScreen), "the apps")

@@ -80,6 +80,7 @@ class AnalysesScreen(TableScreen):
             **query.listing(count),
             model=scope.model if scope else None,
             app_number=scope.app_number if scope else None,
+            ids=scope.analyses if scope else None,
         )
 
     def row_cells(self, row: AnalysisRow) -> tuple[str, tuple[Any, ...]]:

@@ -64,12 +64,17 @@ class Query:
 
 @dataclass(frozen=True)
 class Scope:
-    """A drill-down: the rows of one model, or of one of its apps."""
+    """A drill-down: the rows of one model, or of one of its apps; or of the analyses behind
+    a cell of the report (their ids, and what they are)."""
 
     model: str
     app_number: int | None = None
+    analyses: tuple[int, ...] | None = None
+    what: str = ""
 
     def __str__(self) -> str:
+        if self.what:
+            return f"{self.model} ({self.what})"
         return self.model if self.app_number is None else f"{self.model} app {self.app_number}"
 
 
@@ -353,12 +358,18 @@ class TableScreen(Screen):
             self.refresh_status()
 
     @on(DataTable.RowHighlighted, "#table")
-    def _more_rows(self, event: DataTable.RowHighlighted) -> None:
+    @on(DataTable.CellHighlighted, "#table")
+    def _more_rows(self, event: DataTable.RowHighlighted | DataTable.CellHighlighted) -> None:
         """Near the end of the loaded rows, load the next page (the cursor stays)."""
         page = self._page
         if page is None or (page.total is not None and page.shown >= page.total):
             return
-        if event.cursor_row >= event.data_table.row_count - PAGE_MARGIN:
+        row = (
+            event.cursor_row
+            if isinstance(event, DataTable.RowHighlighted)
+            else event.coordinate.row
+        )
+        if row >= event.data_table.row_count - PAGE_MARGIN:
             limit = self.query_state.limit
             if self.shown_query is not None and self.shown_query.limit == limit:
                 self.query_state = replace(self.query_state, limit=limit + PAGE)

@@ -2,8 +2,9 @@
 
 What `thesis report models` prints, sortable by any column, filterable by model. Columns a
 user came for (the model, its apps, findings per KLOC, deployability) stay at 80 columns;
-`w` shows every column whole with the full intervals. `enter` opens the model's apps, `e`
-writes the report as CSV, Markdown and LaTeX. The report is computed when the screen is
+`w` shows every column whole with the full intervals. The cursor is on a cell: `enter` on a
+metric opens the analyses its value was read from, elsewhere the model's apps; `e` writes
+the report as CSV, Markdown and LaTeX. The report is computed when the screen is
 first shown (not ahead, with the other screens: it loads numpy and reads every latest
 analysis) and again at most every REFRESH seconds or on ctrl+r.
 """
@@ -69,7 +70,8 @@ class ReportsScreen(TableScreen):
         "Scan apps (thesis apps scan) and analyse them: press 5 and n for a study."
     )
     BINDINGS = [
-        Binding("enter", "drill_down", "Apps", tooltip="The highlighted model's apps"),
+        Binding("enter", "drill_down", "Open",
+                tooltip="What is behind the cell: the analyses of a metric, or the model's apps"),
         Binding("e", "export", "Export",
                 tooltip="Write the report as CSV, Markdown and LaTeX (data folder)"),
         Binding("K", "rank", "Rank",
@@ -117,14 +119,32 @@ class ReportsScreen(TableScreen):
             cells.append(_compact(estimate))
         return row.model, tuple(cells)
 
-    @on(DataTable.RowSelected)
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(DataTable).cursor_type = "cell"  # a cell opens what is behind it
+
+    @on(DataTable.CellSelected)
     def action_drill_down(self) -> None:
-        """enter: the model's apps, on a screen of their own (esc back)."""
+        """enter: on a metric of an analysis type, the analyses its value was read from; on
+        the model, its apps, or a cost, the model's apps (esc back)."""
+        from tui.screens.analyses import AnalysesScreen
         from tui.screens.applications import ApplicationsScreen
 
         row = self.require_selection()
-        if row is not None:
+        if row is None:
+            return
+        table = self.query_one(DataTable)
+        column = str(table.coordinate_to_cell_key(table.cursor_coordinate).column_key.value)
+        kind = column.partition(".")[0]
+        if kind not in {str(k) for k in self._report.types}:
             self.app.push_screen(ApplicationsScreen(Scope(row.model)))
+            return
+        ids = self._report.analyses.get((row.model, kind), [])
+        if not ids:
+            self.notify(f"{row.model}: no {kind} analysis behind this report", severity="warning")
+            return
+        what = f"the {len(ids)} {kind} analys{'is' if len(ids) == 1 else 'es'} of the report"
+        self.app.push_screen(AnalysesScreen(Scope(row.model, analyses=tuple(ids), what=what)))
 
     def action_rank(self) -> None:
         if self._report is None:

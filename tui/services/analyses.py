@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,8 +61,10 @@ def list_analyses(
     count: bool = True,
     model: str | None = None,
     app_number: int | None = None,
+    ids: Sequence[int] | None = None,
 ) -> Page[AnalysisRow]:
-    """Analyses (of one model, or one app, when given), newest first unless sorted."""
+    """Analyses (of one model, or one app, or these `ids`, when given), newest first unless
+    sorted."""
     t, a = analysis_tasks.c, generated_applications.c
     statement = _WITH_APP.order_by(t.created_at.desc(), t.id.desc())
     statement = apply_sort(
@@ -86,6 +88,8 @@ def list_analyses(
         statement = statement.where(a.model_slug == model)
     if app_number is not None:
         statement = statement.where(a.app_number == app_number)
+    if ids is not None:
+        statement = statement.where(t.id.in_(list(ids)))
     with db.read() as connection:
         rows, total = count_and_page(connection, statement, limit, count)
     return Page(

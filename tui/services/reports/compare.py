@@ -88,6 +88,8 @@ class Report:
         repr=False, default_factory=dict
     )
     """(model, metric key) -> (app number, value) of each app the estimate was made from."""
+    analyses: dict[tuple[str, str], list[int]] = field(repr=False, default_factory=dict)
+    """(model, analysis type) -> the ids of the analyses its metrics were read from."""
 
     def model(self, slug: str) -> ModelStats:
         for stats in self.models:
@@ -145,7 +147,7 @@ def model_report(
             .where(ended, t.task_type.in_(kinds))
             .group_by(t.application_id, t.task_type)
         )
-    latest = select(t.application_id, t.task_type, t.status, t.summary).where(
+    latest = select(t.id, t.application_id, t.task_type, t.status, t.summary).where(
         t.id.in_(analyses), ended, t.task_type.in_(kinds)
     )
     m, u = model_capabilities.c, model_usage.c
@@ -183,6 +185,7 @@ def model_report(
     values: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
     per_kloc: dict[tuple[str, str], tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
     analysed: dict[str, set[int]] = defaultdict(set)
+    behind: dict[tuple[str, str], list[int]] = defaultdict(list)
     by_type: dict[AnalysisType, list[Headline]] = defaultdict(list)
     for headline in chosen:
         by_type[headline.type].append(headline)
@@ -191,6 +194,7 @@ def model_report(
         if model is None:
             continue  # an app outside the scope (another model's, not the job's)
         analysed[model].add(row.application_id)
+        behind[(model, str(row.task_type))].append(row.id)
         completed = row.status == AnalysisStatus.COMPLETED
         summary = row.summary
         for headline in by_type.get(AnalysisType(row.task_type), ()):
@@ -240,7 +244,7 @@ def model_report(
         )
         for model in sorted(by_model)
     ]
-    return Report(columns, stats, job_id, kinds, seed, resamples, samples)
+    return Report(columns, stats, job_id, kinds, seed, resamples, samples, dict(behind))
 
 
 @dataclass(frozen=True)
