@@ -16,6 +16,7 @@ from tui.screens.analyses import AnalysesScreen
 from tui.screens.applications import ApplicationsScreen
 from tui.screens.base import Query
 from tui.screens.batch import JobScreen
+from tui.screens.charts import ChartsScreen
 from tui.screens.criteria_form import CriteriaFormScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.reports import RankingScreen, ReportsScreen
@@ -265,3 +266,46 @@ async def test_enter_on_a_cell_opens_the_analyses_behind_its_value(report_db) ->
         await pilot.press("escape")
         await open_cell("apps")
         await until(pilot, lambda: isinstance(app.screen, ApplicationsScreen), "the apps")
+
+
+def plot_text(app, plot_id: str) -> str:
+    """What a chart shows, as plain text."""
+    return app.screen.query_one(f"#{plot_id}").render().plain
+
+
+async def test_c_charts_the_models_shown_by_severity_score_against_price_and_speed(
+    report_db,
+) -> None:
+    app = make_app(report_db, start="reports")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, ChartsScreen), "the charts")
+        await pilot.pause()
+        severity = plot_text(app, "severity-plot")
+        assert all(model in severity for model in ("acme_a", "acme_b", "solo_c"))
+        assert "idle_d" not in severity and "1 without a value" in severity  # no analysis
+        assert "critical" in severity and "low" in severity  # the legend
+        await pilot.press("right")
+        await until(pilot, lambda: app.screen.query_one("#charts").active == "score", "tab 2")
+        score = plot_text(app, "score-plot")
+        assert "acme_a" in score and "3 without a value" in score  # only acme_a has a price
+        await pilot.press("right")
+        await until(pilot, lambda: app.screen.query_one("#charts").active == "rps", "tab 3")
+        assert "no model has a value yet" in plot_text(app, "rps-plot")  # no load test run
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, ReportsScreen), "back")
+        await pilot.press("slash", *"solo", "enter")
+        await until(pilot, lambda: table_column(app, "model") == ["solo_c"], "filtered")
+        await pilot.press("c")  # the charts follow the report's filter
+        await until(pilot, lambda: isinstance(app.screen, ChartsScreen), "the charts again")
+        await pilot.pause()
+        assert "acme_a" not in plot_text(app, "severity-plot")
+        assert "1 of 1 models" in status_text(app)
+
+
+def test_charts_at_80x24(report_db, snap_compare) -> None:
+    assert snap_compare(
+        make_app(report_db, start="reports"), terminal_size=SIZE,
+        run_before=press_then_settle("c"),
+    )  # fmt: skip

@@ -14,6 +14,7 @@ def screens() -> list[tuple[str, type]]:
     from tui.screens.analysis_detail import AnalysisDetailScreen
     from tui.screens.applications import ApplicationsScreen
     from tui.screens.batch import BatchJobsScreen, JobScreen
+    from tui.screens.charts import ChartsScreen
     from tui.screens.dashboard import DashboardScreen
     from tui.screens.models import ModelsScreen
     from tui.screens.ports import PortsScreen
@@ -31,6 +32,7 @@ def screens() -> list[tuple[str, type]]:
         ("5 · Batch jobs → enter: one job", JobScreen),
         ("6 · Reports", ReportsScreen),
         ("6 · Reports → K: the ranking", RankingScreen),
+        ("6 · Reports → c: charts", ChartsScreen),
         ("$ · Usage & cost (from any screen)", UsageScreen),
     ]
 

@@ -63,7 +63,7 @@ class ReportsScreen(TableScreen):
     SUB_TITLE = "Reports"
     MODE = "reports"
     NOUN = "models"
-    ROW_ACTIONS = frozenset({"drill_down", "export"})
+    ROW_ACTIONS = frozenset({"drill_down", "export", "charts"})
     LOAD_OUT_OF_SIGHT: ClassVar[bool] = False
     EMPTY_HINT = (
         "No models to compare yet.\n\n"
@@ -76,6 +76,8 @@ class ReportsScreen(TableScreen):
                 tooltip="Write the report as CSV, Markdown and LaTeX (data folder)"),
         Binding("K", "rank", "Rank",
                 tooltip="Rank the models (TOPSIS, the default criteria; esc back)"),
+        Binding("c", "charts", "Charts",
+                tooltip="Severity by model, score vs price, requests/s (the models shown)"),
     ]  # fmt: skip
     COLUMNS = _columns()
 
@@ -151,6 +153,13 @@ class ReportsScreen(TableScreen):
             self.notify("The report is still being computed.", severity="warning")
             return
         self.app.push_screen(RankingScreen(self._report))
+
+    def action_charts(self) -> None:
+        from tui.screens.charts import ChartsScreen
+
+        total = self._page.total if self._page is not None else None
+        models = list(self.row_data.values())
+        self.app.push_screen(ChartsScreen(models, total if total is not None else len(models)))
 
     def action_export(self) -> None:
         report, folder = self._report, self.thesis.settings.data_dir / "reports"
