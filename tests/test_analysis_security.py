@@ -315,5 +315,7 @@ def test_quality_reports_style_and_maintainability_findings_without_a_typed_row(
     }
     assert quality.summary["total_findings"] == len(found)
     assert quality.summary["tools"] == {"pylint": "ok", "eslint": "ok"}
+    by_tool = quality.summary["by_tool"]  # what reports count per tool, from the same list
+    assert by_tool == {tool: sum(f[0] == tool for f in found) for tool in ("eslint", "pylint")}
     with sqlite_db.session() as session:  # the seeds define no quality table
         assert session.scalars(select(SecurityAnalysis)).all() == []

@@ -283,6 +283,40 @@ def test_summaries_of_the_wrong_shape_are_left_out_not_guessed(db) -> None:
     assert stats.metrics["ai_review.score"].apps == 0
 
 
+def test_findings_are_counted_by_tool_over_the_apps_each_tool_ran_on(db) -> None:
+    """bandit ran on apps 1-3 (4, 0 and 2 findings; 0 when it found nothing): 2 per app;
+    pylint ran on app 1 alone; on app 3 it was skipped (not 0). App 4's older summary has
+    no count by tool; app 5's names a tool with a name no key takes and counts that are
+    not counts."""
+    apps = add_model(db, "tools_t", {n: 1000 for n in range(1, 6)})
+
+    def ran(found: dict, **tools: str) -> dict:
+        total = sum(v for v in found.values() if isinstance(v, int))
+        return {**security(total), "by_tool": found, "tools": tools}
+
+    add_analysis(db, apps[1], "security", ran({"bandit": 4, "pylint": 1}, bandit="ok",
+                                              pylint="ok"))  # fmt: skip
+    add_analysis(db, apps[2], "security", ran({}, bandit="ok"))
+    add_analysis(db, apps[3], "security", ran({"bandit": 2}, bandit="ok",
+                                              pylint="skipped: not installed"))  # fmt: skip
+    add_analysis(db, apps[4], "security", security(7))
+    add_analysis(db, apps[5], "security", ran({"../x y": 3, "bandit": "3"}, **{"../x y": "ok"},
+                                              bandit="ok"))  # fmt: skip
+    report = model_report(db, types=[AnalysisType.SECURITY])
+    stats = report.model("tools_t")
+    bandit, pylint = stats.metrics["security.tool.bandit"], stats.metrics["security.tool.pylint"]
+    assert (bandit.mean, bandit.apps) == (2.0, 3)
+    assert (pylint.mean, pylint.apps) == (1.0, 1)
+    assert not any("x y" in metric.key for metric in report.metrics)
+    keys = [metric.key for metric in report.metrics]
+    # After the type's headlines, each tool that ran on some app, by name.
+    assert keys.index("security.tool.bandit") == keys.index("security.low") + 1
+    assert keys.index("security.tool.pylint") == keys.index("security.tool.bandit") + 1
+    rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
+    (row,) = [r for r in rows if r["metric"] == "security.tool.bandit"]
+    assert (row["label"], float(row["mean"]), row["apps"]) == ("Security bandit", 2.0, "3")
+
+
 # --- ranking ------------------------------------------------------------------------------
 
 

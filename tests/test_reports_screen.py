@@ -309,3 +309,17 @@ def test_charts_at_80x24(report_db, snap_compare) -> None:
         make_app(report_db, start="reports"), terminal_size=SIZE,
         run_before=press_then_settle("c"),
     )  # fmt: skip
+
+
+async def test_each_tools_findings_per_app_is_a_column_after_the_headlines(sqlite_db) -> None:
+    ids = add_model(sqlite_db, "tool_m", {1: 1000, 2: 1000})
+    for app_id, found in ((ids[1], 3), (ids[2], 1)):
+        summary = {**security(found), "by_tool": {"bandit": found}, "tools": {"bandit": "ok"}}
+        add_analysis(sqlite_db, app_id, "security", summary)
+    app = make_app(sqlite_db, start="reports")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert not app.screen.shows("security.tool.bandit")  # after the headlines at 80
+        await pilot.press("w")
+        await settle(pilot)
+        assert table_column(app, "security.tool.bandit") == ["2.00 ±1.00"]

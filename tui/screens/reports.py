@@ -26,6 +26,8 @@ from tui.widgets.format import NONE
 
 EMPTY = 9
 """The priority of a column without a value: dropped before any other on a narrow screen."""
+TOOLS = 4
+"""The priority of a tool's findings per app: after the headlines on a narrow screen."""
 REFRESH = 30.0
 """Seconds a computed report is shown before the next refresh computes it again."""
 
@@ -105,9 +107,17 @@ class ReportsScreen(TableScreen):
         measured = {
             key for stats in report.models for key, e in stats.metrics.items() if e.mean is not None
         }
+        static = type(self).COLUMNS
+        known = {c.key for c in static}
+        # Each tool's findings per app (bandit, pylint …), known from the analyses alone.
+        tools = [
+            Column(m.key, m.label, sortable=True, priority=TOOLS)
+            for m in report.metrics
+            if ".tool." in m.key and m.key not in known
+        ]
         self.COLUMNS = [
             c if c.key in ("model", "apps") or c.key in measured else replace(c, priority=EMPTY)
-            for c in type(self).COLUMNS
+            for c in [*static[:-2], *tools, *static[-2:]]
         ]
         rows = _matching(report.models, query.search)
         if query.sort:

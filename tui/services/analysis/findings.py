@@ -105,6 +105,12 @@ def count_severities(findings: list[Finding]) -> dict[str, int]:
     return {name: counts.get(name, 0) for name in SEVERITIES}
 
 
+def count_tools(findings: list[Finding]) -> dict[str, int]:
+    """Findings per tool, by the tool's name (a tool that ran and found nothing is absent:
+    the summary's `tools` says which ran)."""
+    return dict(sorted(Counter(finding.tool for finding in findings).items()))
+
+
 def by_severity(finding: Finding) -> tuple[int, str, int, str, str]:
     """Most severe first, then by place: the order results files and tables use."""
     return (

@@ -45,7 +45,12 @@ from tui.db.tables import analysis_tasks
 from tui.errors import NotFoundError, ThesisError
 from tui.secrets import redact, redact_value
 from tui.services.analysis.contract import NewAnalysis, Outcome, TaskRef, TaskResult
-from tui.services.analysis.findings import count_severities, describe_summary, sort_findings
+from tui.services.analysis.findings import (
+    count_severities,
+    count_tools,
+    describe_summary,
+    sort_findings,
+)
 from tui.services.analysis.registry import (
     KINDS,
     RUN_ORDER,
@@ -516,7 +521,12 @@ class AnalysisService:
         summary = redact_value(dict(outcome.summary))
         outcome.error = redact(outcome.error) if outcome.error else outcome.error
         if ref.task_type in STATIC:
-            summary = {"total_findings": len(findings), **count_severities(findings), **summary}
+            summary = {
+                "total_findings": len(findings),
+                **count_severities(findings),
+                "by_tool": count_tools(findings),
+                **summary,
+            }
         path = results_path(self.settings.results_dir, ref.model_slug, ref.app_number, ref.task_id)
         document = {
             "task_id": ref.task_id,

@@ -11,6 +11,7 @@ the apps' values, the resamples of all models drawn at once (stats.py).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -98,15 +99,28 @@ class Report:
         raise NotFoundError(f"No model {slug} in this report")
 
 
-def _columns(chosen: list[Headline]) -> list[Metric]:
+TOOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+"""A tool's name as a metric key takes it (`security.tool.bandit`); others are left out."""
+
+
+def _columns(chosen: list[Headline], tools: set[tuple[str, str]]) -> list[Metric]:
+    """The metrics: the apps', each headline (and its rate per KLOC), after each type's
+    headlines its findings per app of each tool that ran, then the costs."""
     columns = list(APP_METRICS)
-    for headline in chosen:
+    for index, headline in enumerate(chosen):
         columns.append(Metric(headline.key, headline.label, headline.better, headline))
         if headline.per_kloc:
             columns.append(
                 Metric(f"{headline.key}_per_kloc", f"{headline.label} /KLOC", headline.better,
                        headline, per_kloc=True)
             )  # fmt: skip
+        kind = str(headline.type)
+        if index + 1 == len(chosen) or chosen[index + 1].type != headline.type:
+            noun = kind.replace("_", " ").capitalize()
+            columns += [
+                Metric(f"{kind}.tool.{tool}", f"{noun} {tool}", "lower")
+                for of, tool in sorted(tools) if of == kind
+            ]  # fmt: skip
     return columns + list(COST_METRICS)
 
 
@@ -186,6 +200,7 @@ def model_report(
     per_kloc: dict[tuple[str, str], tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
     analysed: dict[str, set[int]] = defaultdict(set)
     behind: dict[tuple[str, str], list[int]] = defaultdict(list)
+    tools: set[tuple[str, str]] = set()
     by_type: dict[AnalysisType, list[Headline]] = defaultdict(list)
     for headline in chosen:
         by_type[headline.type].append(headline)
@@ -197,6 +212,10 @@ def model_report(
         behind[(model, str(row.task_type))].append(row.id)
         completed = row.status == AnalysisStatus.COMPLETED
         summary = row.summary
+        for tool, found in _by_tool(summary) if completed else ():
+            tools.add((str(row.task_type), tool))
+            key = f"{row.task_type}.tool.{tool}"
+            values[(model, key)].append((number_of[row.application_id], found))
         for headline in by_type.get(AnalysisType(row.task_type), ()):
             raw = summary.get(headline.field) if isinstance(summary, dict) else None
             value = read(headline, raw, completed)
@@ -214,12 +233,13 @@ def model_report(
             number = number_of[row.application_id]
             values[(model, "cost.usd")].append((number, float(row.usd or 0.0)))
             values[(model, "cost.tokens")].append((number, float(row.tokens or 0)))
-    columns = _columns(chosen)
+    columns = _columns(chosen, tools)
+    tool_keys = [f"{kind}.tool.{tool}" for kind, tool in sorted(tools)]
     rates: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
     samples: dict[tuple[str, str], list[tuple[int, float]]] = {}
     for model, ids in by_model.items():
         samples[(model, "apps.loc")] = [(number_of[i], loc_of[i]) for i in ids if i in loc_of]
-        for key in (*(h.key for h in chosen), "cost.usd", "cost.tokens"):
+        for key in (*(h.key for h in chosen), *tool_keys, "cost.usd", "cost.tokens"):
             samples[(model, key)] = values.get((model, key), [])
         for headline in chosen:
             if headline.per_kloc:
@@ -245,6 +265,24 @@ def model_report(
         for model in sorted(by_model)
     ]
     return Report(columns, stats, job_id, kinds, seed, resamples, samples, dict(behind))
+
+
+def _by_tool(summary: object) -> list[tuple[str, float]]:
+    """(tool, findings) of each tool that ran (`tools` says "ok") in a summary that counts
+    findings by tool; none for an older summary, or one of another shape."""
+    if not isinstance(summary, dict):
+        return []
+    ran, counted = summary.get("tools"), summary.get("by_tool")
+    if not isinstance(ran, dict) or not isinstance(counted, dict):
+        return []
+    found = []
+    for tool, state in ran.items():
+        number = counted.get(tool, 0)
+        if state != "ok" or not isinstance(tool, str) or not TOOL.fullmatch(tool):
+            continue
+        if isinstance(number, int) and not isinstance(number, bool) and number >= 0:
+            found.append((tool, float(number)))
+    return found
 
 
 @dataclass(frozen=True)
