@@ -31,7 +31,7 @@ from tui.services.analysis.headlines import HEADLINES, headlines
 from tui.services.analysis.registry import KINDS
 from tui.services.analysis.results import write_results
 from tui.services.reports.compare import Metric, ModelStats, Report, model_report
-from tui.services.reports.export import render
+from tui.services.reports.export import render, render_ranking
 from tui.services.reports.rank import parse_criteria, rank_models
 from tui.services.reports.sarif import sarif_log
 from tui.services.reports.stats import Estimate, bootstrap_mean, bootstrap_ratio, permutation_p
@@ -363,6 +363,31 @@ def test_a_close_call_shows_a_range_of_ranks_when_weights_move() -> None:
     # name), R 0.495 third. c1 at 1.2 x: P .545, R .494, Q .455; c2 at 1.2 x: Q first, P last.
     ranges = {r.model: (r.rank, r.best, r.worst) for r in ranking.ranked}
     assert ranges == {"P": (1, 1, 3), "Q": (2, 1, 3), "R": (3, 2, 3)}
+
+
+def test_ranks_over_resampled_apps_tell_a_clear_lead_from_noise(sqlite_db) -> None:
+    """lead_m's 6 apps all have 1 finding in 1,000 lines, tail_m's 9: every resample ranks
+    them first and last. coin_a and coin_b have the same mixed apps (2 or 8 each): over
+    resamples either can come before the other, so each takes ranks 2 to 3."""
+    findings = {"lead_m": [1] * 6, "tail_m": [9] * 6,
+                "coin_a": [2, 8, 2, 8, 2, 8], "coin_b": [8, 2, 8, 2, 8, 2]}  # fmt: skip
+    for slug, counts in findings.items():
+        ids = add_model(sqlite_db, slug, {n: 1000 for n in range(1, 7)})
+        for number, found in enumerate(counts, start=1):
+            add_analysis(sqlite_db, ids[number], "security", security(found))
+    report = model_report(sqlite_db, types=[AnalysisType.SECURITY])
+    criteria = parse_criteria(report, ["security.findings_per_kloc"], None)
+    ranking = rank_models(report, criteria)
+    intervals = {r.model: (r.rank, r.low, r.high) for r in ranking.ranked}
+    assert intervals["lead_m"] == (1, 1, 1)
+    assert intervals["tail_m"] == (4, 4, 4)
+    # coin_a and coin_b tie (5 per KLOC) at ranks 2 and 3 (by name); resampled, either may
+    # come first, and neither ever passes lead_m or falls behind tail_m.
+    assert intervals["coin_a"][1:] == intervals["coin_b"][1:] == (2, 3)
+    assert rank_models(report, criteria).ranked == ranking.ranked  # the same every time
+    text = render_ranking(ranking, "csv")
+    row = next(r for r in csv.DictReader(io.StringIO(text)) if r["model"] == "coin_a")
+    assert (row["rank_low"], row["rank_high"]) == ("2", "3")
 
 
 def test_criteria_are_checked_before_anything_is_ranked() -> None:

@@ -148,8 +148,9 @@ def rank_command(
     min_apps: int,
 ) -> None:
     """Rank the models (TOPSIS or a weighted sum) over criteria with weights; each rank
-    with its range when every weight moves by 20 %; models with too few apps behind a
-    criterion are listed apart, not ranked."""
+    with its range when every weight moves by 20 %, and its 95 % interval over bootstrap
+    resamples of the apps; models with too few apps behind a criterion are listed apart,
+    not ranked."""
     from tui.services.reports.export import render_ranking
     from tui.services.reports.rank import parse_criteria, rank_models
 

@@ -229,13 +229,15 @@ def _ranking_columns() -> list[Column]:
         Column("model", "Model", elide="middle", min_width=12),
         Column("score", "Score"),
         Column("range", "±20 %", priority=1),
+        Column("resampled", "Apps 95 %", priority=1),
     ]
 
 
 class RankingScreen(TableScreen):
     """The models ranked by TOPSIS (or a weighted sum) over criteria a user picks (`c`; the
-    defaults of `thesis report rank` at first): each with its score, and the range of ranks
-    it takes when every weight moves by ±20 %. Models with too few apps behind a criterion
+    defaults of `thesis report rank` at first): each with its score, the range of ranks it
+    takes when every weight moves by ±20 %, and its 95 % interval of ranks over resamples
+    of the apps. Models with too few apps behind a criterion
     are not ranked; the status line counts them and `thesis report rank` says why."""
 
     SUB_TITLE = "Ranking"
@@ -281,11 +283,11 @@ class RankingScreen(TableScreen):
         return Page(rows, len(rows))
 
     def row_cells(self, row: Any) -> tuple[str, tuple[Any, ...]]:
-        from tui.services.reports.export import number
+        from tui.services.reports.export import number, span
 
-        span = str(row.rank) if row.best == row.worst else f"{row.best}-{row.worst}"
         values = [number(value) for value in row.values]  # in the criteria's order
-        return row.model, (str(row.rank), row.model, f"{row.score:.3f}", span, *values)
+        return row.model, (str(row.rank), row.model, f"{row.score:.3f}",
+                           span(row.best, row.worst), span(row.low, row.high), *values)  # fmt: skip
 
     def status_suffix(self) -> str:
         if self.ranking is None:

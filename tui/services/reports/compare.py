@@ -91,6 +91,10 @@ class Report:
     """(model, metric key) -> (app number, value) of each app the estimate was made from."""
     analyses: dict[tuple[str, str], list[int]] = field(repr=False, default_factory=dict)
     """(model, analysis type) -> the ids of the analyses its metrics were read from."""
+    ratios: dict[tuple[str, str], tuple[list[float], list[float]]] = field(
+        repr=False, default_factory=dict
+    )
+    """(model, per-KLOC metric key) -> each app's findings and lines of code behind the rate."""
 
     def model(self, slug: str) -> ModelStats:
         for stats in self.models:
@@ -264,7 +268,7 @@ def model_report(
         )
         for model in sorted(by_model)
     ]
-    return Report(columns, stats, job_id, kinds, seed, resamples, samples, dict(behind))
+    return Report(columns, stats, job_id, kinds, seed, resamples, samples, dict(behind), rates)
 
 
 def _by_tool(summary: object) -> list[tuple[str, float]]:

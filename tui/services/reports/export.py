@@ -220,14 +220,19 @@ def write(text: str, path: Path) -> None:
 
 
 def _ranking_rows(ranking: Ranking) -> tuple[list[str], list[list[str]]]:
-    header = ["Rank", "Model", "Score", "Range ±20 %", *(c.label for c in ranking.criteria)]
+    header = ["Rank", "Model", "Score", "Range ±20 %", "Apps 95 %",
+              *(c.label for c in ranking.criteria)]  # fmt: skip
     rows = [
-        [str(r.rank), r.model, f"{r.score:.3f}",
-         str(r.rank) if r.best == r.worst else f"{r.best}-{r.worst}",
+        [str(r.rank), r.model, f"{r.score:.3f}", span(r.best, r.worst), span(r.low, r.high),
          *(number(value) for value in r.values)]
         for r in ranking.ranked
     ]  # fmt: skip
     return header, rows
+
+
+def span(first: int, last: int) -> str:
+    """A range of ranks: `3`, or `2-4`."""
+    return str(first) if first == last else f"{first}-{last}"
 
 
 def _ranking_note(ranking: Ranking) -> str:
@@ -243,13 +248,14 @@ def render_ranking(ranking: Ranking, fmt: str) -> str:
     if fmt in ("csv", "json"):
         rows: list[dict[str, Any]] = [
             {"rank": r.rank, "model": r.model, "score": _rounded(r.score), "best_rank": r.best,
-             "worst_rank": r.worst, "not_ranked": "",
+             "worst_rank": r.worst, "rank_low": r.low, "rank_high": r.high, "not_ranked": "",
              **{c.key: _rounded(v) for c, v in zip(ranking.criteria, r.values, strict=True)}}
             for r in ranking.ranked
         ]  # fmt: skip
         rows += [
             {"rank": None, "model": model, "score": None, "best_rank": None, "worst_rank": None,
-             "not_ranked": why, **{c.key: None for c in ranking.criteria}}
+             "rank_low": None, "rank_high": None, "not_ranked": why,
+             **{c.key: None for c in ranking.criteria}}
             for model, why in ranking.unranked
         ]  # fmt: skip
         if fmt == "csv":

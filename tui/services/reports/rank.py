@@ -5,8 +5,12 @@ A criterion is a metric of the comparison (compare.py) with a weight and a direc
 (benefit: more is better; cost: less is better; by default the metric's own). A model is
 ranked on a criterion only when enough of its apps are behind the value (`min_apps`);
 otherwise it is listed as not ranked, with the reason, never silently ranked on noise.
-Stability: each weight in turn is moved by ±20 % (the others renormalised) and the models
-ranked again; a model's rank range is the lowest and highest rank it took.
+Stability, two ways. Weights: each weight in turn is moved by ±20 % (the others
+renormalised) and the models ranked again; a model's rank range is the lowest and highest
+rank it took. Apps: the models are ranked again on RANK_RESAMPLES bootstrap resamples of
+their apps (each criterion's mean or rate over a resample of the apps behind it; a price
+stays as it is), and a model's rank interval is the 2.5th to 97.5th percentile of its ranks
+there: when two models' intervals overlap, their apps do not tell them apart.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ import numpy as np
 from tui.errors import ValidationError
 from tui.services.reports.compare import Report
 from tui.services.reports.criteria import DEFAULT_CRITERIA, METHODS
+from tui.services.reports.stats import resample_weights
 
 MIN_APPS = 5
 """Apps a model needs behind a value to be ranked on it."""
 SHIFT = 0.2
 """How far each weight moves (±20 %) to test a rank's stability."""
+RANK_RESAMPLES = 500
+"""Bootstrap resamples of the apps the models are ranked again on."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,10 @@ class Ranked:
     worst: int
     values: tuple[float, ...]
     """The model's value of each criterion, in the ranking's order."""
+    low: int = 0
+    """The 2.5th percentile of its ranks over bootstrap resamples of the apps."""
+    high: int = 0
+    """The 97.5th percentile."""
 
 
 @dataclass(frozen=True)
@@ -175,8 +186,47 @@ def rank_models(
             moved /= moved.sum()
             for i, rank in enumerate(_ranks(_scores(matrix, moved, benefit, method), names)):
                 best[i], worst[i] = min(best[i], rank), max(worst[i], rank)
+    low, high = _resampled_ranks(report, names, criteria, matrix, weights, benefit, method)
     ranked = [
-        Ranked(names[i], float(scores[i]), ranks[i], best[i], worst[i], tuple(rows[i]))
+        Ranked(names[i], float(scores[i]), ranks[i], best[i], worst[i], tuple(rows[i]),
+               low[i], high[i])
         for i in sorted(range(len(names)), key=lambda i: ranks[i])
-    ]
+    ]  # fmt: skip
     return Ranking(method, criteria, ranked, unranked, min_apps)
+
+
+def _resampled_ranks(
+    report: Report,
+    names: list[str],
+    criteria: list[Criterion],
+    matrix: np.ndarray,
+    weights: np.ndarray,
+    benefit: np.ndarray,
+    method: str,
+    resamples: int = RANK_RESAMPLES,
+) -> tuple[list[int], list[int]]:
+    """Each model's 2.5th and 97.5th percentile rank over resamples of the apps."""
+    draws = np.repeat(matrix[np.newaxis, :, :], resamples, axis=0)  # resample x model x criterion
+    for i, model in enumerate(names):
+        for j, criterion in enumerate(criteria):
+            tops, bottoms, scale = _behind(report, model, criterion.key)
+            if len(tops) < 2:
+                continue  # a price, a count, or one app: nothing to resample
+            counts = resample_weights(len(tops), report.seed, resamples, f"rank:{model}")
+            below = counts @ bottoms
+            draws[:, i, j] = np.where(below > 0, counts @ tops / np.where(below > 0, below, 1),
+                                      matrix[i, j]) * scale  # fmt: skip
+    ranks = np.array([_ranks(_scores(draw, weights, benefit, method), names) for draw in draws])
+    low = np.floor(np.percentile(ranks, 2.5, axis=0)).astype(int)
+    high = np.ceil(np.percentile(ranks, 97.5, axis=0)).astype(int)
+    return [int(v) for v in low], [int(v) for v in high]
+
+
+def _behind(report: Report, model: str, key: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """The per-app values behind a model's criterion, as (tops, bottoms, scale) of a ratio:
+    a rate's findings and lines of code (x 1,000), or a mean's values over ones."""
+    if (model, key) in report.ratios:
+        tops, bottoms = report.ratios[(model, key)]
+        return np.asarray(tops, dtype=float), np.asarray(bottoms, dtype=float), 1000.0
+    values = np.asarray([value for _, value in report.samples.get((model, key), [])], dtype=float)
+    return values, np.ones_like(values), 1.0

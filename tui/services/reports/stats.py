@@ -40,10 +40,11 @@ def _generator(seed: int, *labels: str) -> np.random.Generator:
     return np.random.default_rng([seed, *(zlib.crc32(label.encode()) for label in labels)])
 
 
-def _weights(n: int, seed: int, resamples: int) -> np.ndarray:
+def resample_weights(n: int, seed: int, resamples: int, *labels: str) -> np.ndarray:
     """How often each of n apps is drawn in each resample (resamples x n). Seeded by the
-    seed and n alone: a model's interval is the same whatever else is in the report."""
-    generator = _generator(seed, f"n={n}")
+    seed, n and `labels` alone: a model's interval is the same whatever else is in the
+    report."""
+    generator = _generator(seed, f"n={n}", *labels)
     return generator.multinomial(n, np.full(n, 1.0 / n), size=resamples).astype(float)
 
 
@@ -107,7 +108,7 @@ def bootstrap_ratios(
         found[key] = Estimate(ratio, None, None, n)
         by_size.setdefault(n, []).append((key, top, bottom))
     for n, group in by_size.items():
-        weights = _weights(n, seed, resamples)
+        weights = resample_weights(n, seed, resamples)
         tops = np.stack([top for _, top, _ in group]) @ weights.T
         bottoms = np.stack([bottom for _, _, bottom in group]) @ weights.T
         # Bottoms are positive (lines of code, or 1), and each resample draws n apps.
