@@ -57,7 +57,7 @@ def build_lab(db):
         connection.execute(
             update(analysis_tasks)
             .where(analysis_tasks.c.status == "failed")
-            .values(error_message="\n  Container exited: boom\nTraceback …")
+            .values(error_message="\n  Container exited: boom\x1b[2J\nTraceback …")
         )
     add_job(db, "[bold]study[/]", ["completed", "failed", "running", "pending"])
     add_job(db, "waiting", ["pending"], status="paused")
@@ -93,7 +93,7 @@ def test_the_pulse_counts_apps_analyses_findings_jobs_and_failures(lab_db) -> No
     assert (study.total, study.ended, study.failed, study.percent) == (4, 2, 1, 50)
     (failure,) = found.failures
     assert (failure.model, failure.app_number, failure.type) == ("acme_a", 3, "smoke")
-    assert failure.reason == "Container exited: boom"
+    assert failure.reason == "Container exited: boom\\x1b[2J"  # escaped, never acting
 
 
 def test_an_app_whose_latest_analysis_failed_is_failing(lab_db) -> None:
@@ -130,7 +130,7 @@ async def test_thesis_opens_on_the_dashboard_and_enter_opens_a_models_apps(sqlit
         assert "#1 [bold]study[/]" in jobs and "50% 2/4 1✗" in jobs
         assert "paused" in jobs and "finished" not in jobs and "analyse now" not in jobs
         failures = str(app.screen.query_one("#pulse-failures").render())
-        assert "acme_a/3 smoke: Container exited: boom" in failures
+        assert "acme_a/3 smoke: Container exited: boom\\x1b[2J" in failures
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ApplicationsScreen), "the apps")
         await settle(pilot)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import Binding
 
+from tui.errors import shown
 from tui.screens.base import Column, Query, TableScreen
 from tui.widgets.format import number, usd
 
@@ -69,7 +70,7 @@ class UsageScreen(TableScreen):
 
     def row_cells(self, row: UsageRow) -> tuple[str, tuple[Any, ...]]:
         return row.key, (
-            row.key,
+            shown(row.key),  # a model name or a kind of call as recorded: never acting
             number(row.calls),
             number(row.prompt_tokens),
             number(row.completion_tokens),

@@ -27,6 +27,7 @@ from tui.db.tables import (
     batch_jobs,
     generated_applications,
 )
+from tui.errors import shown
 from tui.services.batches import Progress, progress
 from tui.services.common import Page
 
@@ -208,8 +209,9 @@ def pulse(
 
 
 def first_line(message: str | None) -> str:
-    """The first non-empty line of an error message ("no reason recorded" when none)."""
+    """The first non-empty line of an error message ("no reason recorded" when none), its
+    control characters escaped: tools' output may hold terminal escape sequences."""
     for line in (message or "").splitlines():
         if line.strip():
-            return line.strip()
+            return shown(line.strip())
     return "no reason recorded"
