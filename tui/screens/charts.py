@@ -25,11 +25,13 @@ MAX_MODELS = 10
 NAME = 14
 """Cells of a model's name on an axis (cut in the middle)."""
 SEVERITIES = (
-    ("security.critical", "critical", "red"),
-    ("security.high", "high", "orange"),
-    ("security.medium", "medium", "yellow"),
-    ("security.low", "low", "cyan"),
+    ("security.critical", "critical", "red", "█"),
+    ("security.high", "high", "orange", "▓"),
+    ("security.medium", "medium", "yellow", "▒"),
+    ("security.low", "low", "cyan", "░"),
 )
+"""Each severity's metric, label, colour and marker: the markers tell them apart without
+colour (NO_COLOR, a plain capture)."""
 
 
 def _mean(stats: Any, key: str) -> float | None:
@@ -88,9 +90,8 @@ class ChartsScreen(Screen):
     def _severity(self) -> None:
         plot = self.query_one("#severity-plot", PlotextPlot)
         plt = plot.plt
-        rows = [
-            (stats.model, [_mean(stats, key) for key, _, _ in SEVERITIES]) for stats in self.models
-        ]
+        keys = [key for key, _, _, _ in SEVERITIES]
+        rows = [(stats.model, [_mean(stats, key) for key in keys]) for stats in self.models]
         rows = [(model, values) for model, values in rows if any(v is not None for v in values)]
         plt.clear_data()
         plt.title(_title("Security findings per app, by severity", rows, self.models))
@@ -99,8 +100,9 @@ class ChartsScreen(Screen):
             names = [elide(model, NAME) for model, _ in rows]
             series = [[values[i] or 0.0 for _, values in rows] for i in range(len(SEVERITIES))]
             plt.stacked_bar(names, series, orientation="horizontal",
-                            labels=[label for _, label, _ in SEVERITIES],
-                            color=[color for _, _, color in SEVERITIES])  # fmt: skip
+                            labels=[label for _, label, _, _ in SEVERITIES],
+                            color=[color for _, _, color, _ in SEVERITIES],
+                            marker=[marker for _, _, _, marker in SEVERITIES])  # fmt: skip
         plot.refresh()
 
     def _score(self) -> None:

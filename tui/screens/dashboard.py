@@ -21,6 +21,9 @@ from tui.screens.base import Column, Query, Scope, TableScreen
 from tui.widgets.columns import ago, elide
 from tui.widgets.format import number, progress_bar
 
+JOB_BAR = 7
+"""Cells of a job's progress bar: the panel is half the screen."""
+
 if TYPE_CHECKING:
     from tui.services.common import Page
     from tui.services.dashboard import JobPulse, ModelPulse, Pulse
@@ -136,14 +139,15 @@ def _jobs(jobs: list[JobPulse], width: int) -> Text:
         tail = f" {number(done.ended)}/{number(done.total)}"
         if done.failed:
             tail += f" {number(done.failed)}✗"
-        if job.status != "running":
-            tail += f" {job.status}"
-        bar = progress_bar(done.percent)
+        if job.status == "running":
+            bar = progress_bar(done.percent, JOB_BAR)
+        else:  # the word in the bar's place: a pending or paused job is not moving
+            bar = Text(f"{job.status:<{JOB_BAR}} {done.percent:>3}%", style="yellow")
         room = max(width - len(bar) - len(tail) - 1, 8)
         name = elide(f"#{job.id} {job.name}", room, middle=False)
         line = _line((f"{name} ", ""))
         line.append_text(bar)
-        line.append(tail, style="yellow" if job.status == "paused" else "")
+        line.append(tail)
         lines.append(line)
     return _joined(lines)
 
