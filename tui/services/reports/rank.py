@@ -208,15 +208,24 @@ def _resampled_ranks(
     """Each model's 2.5th and 97.5th percentile rank over resamples of the apps."""
     draws = np.repeat(matrix[np.newaxis, :, :], resamples, axis=0)  # resample x model x criterion
     for i, model in enumerate(names):
+        drawn: dict[int, np.ndarray] = {}  # a model's criteria over as many apps share draws
         for j, criterion in enumerate(criteria):
             tops, bottoms, scale = _behind(report, model, criterion.key)
-            if len(tops) < 2:
+            n = len(tops)
+            if n < 2:
                 continue  # a price, a count, or one app: nothing to resample
-            counts = resample_weights(len(tops), report.seed, resamples, f"rank:{model}")
+            if n not in drawn:
+                drawn[n] = resample_weights(n, report.seed, resamples, f"rank:{model}")
+            counts = drawn[n]
             below = counts @ bottoms
             draws[:, i, j] = np.where(below > 0, counts @ tops / np.where(below > 0, below, 1),
-                                      matrix[i, j]) * scale  # fmt: skip
-    ranks = np.array([_ranks(_scores(draw, weights, benefit, method), names) for draw in draws])
+                                      matrix[i, j] / scale) * scale  # fmt: skip
+    scores = np.stack([_scores(draw, weights, benefit, method) for draw in draws])
+    # Ranked as _ranks does (the best score first, ties by name), every resample at once.
+    by_name = np.argsort(np.argsort(np.array(names, dtype=object)))
+    order = np.lexsort((np.broadcast_to(by_name, scores.shape), -np.round(scores, 12)), axis=-1)
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, len(names) + 1)[np.newaxis, :], axis=-1)
     low = np.floor(np.percentile(ranks, 2.5, axis=0)).astype(int)
     high = np.ceil(np.percentile(ranks, 97.5, axis=0)).astype(int)
     return [int(v) for v in low], [int(v) for v in high]
