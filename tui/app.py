@@ -110,6 +110,7 @@ class ThesisApp(App[None]):
             for mode, key, label in SCREENS
         ),
         Binding("dollar_sign", "usage", "Usage", show=False),
+        Binding("T", "templates", "Templates", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -478,6 +479,13 @@ class ThesisApp(App[None]):
         if not isinstance(self.screen, UsageScreen):
             self.push_screen(UsageScreen())
 
+    def action_templates(self) -> None:
+        """T: the app templates in force."""
+        from tui.screens.templates import TemplatesScreen
+
+        if not isinstance(self.screen, TemplatesScreen):
+            self.push_screen(TemplatesScreen())
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(type(self.screen)))
@@ -506,6 +514,10 @@ class ThesisApp(App[None]):
         yield SystemCommand(
             "Show Usage & cost", "LLM calls, tokens and USD by model, kind and day (key $)",
             self.action_usage,
+        )  # fmt: skip
+        yield SystemCommand(
+            "Show Templates", "The app templates a study generates its apps from (key T)",
+            self.action_templates,
         )  # fmt: skip
         yield SystemCommand("Help", "Every key of this screen (?)", self.action_help)
         yield from super().get_system_commands(screen)

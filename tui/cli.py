@@ -26,6 +26,7 @@ COMMANDS = {
     "batch": "tui.commands.batch:batch",
     "keys": "tui.commands.keys:keys",
     "report": "tui.commands.report:report",
+    "templates": "tui.commands.templates:templates",
 }
 """Each command's `module:attribute`, imported on first use."""
 

@@ -163,6 +163,11 @@ def _secret(value: Any) -> Secret | None:
     return Secret(_text(value))
 
 
+def _optional_folder(value: Any) -> Path | None:
+    """A folder, or None when the setting is empty."""
+    return None if isinstance(value, str) and not value.strip() else _folder(value)
+
+
 def _folder(value: Any) -> Path | None:
     if value is None:
         return None
@@ -251,6 +256,10 @@ class Settings:
 
     logs_dir: Path = setting(_folder, None)  # type: ignore[assignment]
     """Folder for build, container and analysis logs. Default: `<data_dir>/logs`."""
+
+    templates_dir: Path | None = setting(_optional_folder, None)
+    """Folder of your own app templates (YAML or JSON, as `thesis templates schema` says):
+    they add to ours, and replace ours of the same number or slug. Empty: ours alone."""
 
     openrouter_api_key: Secret | None = setting(
         _secret, None, env=("THESIS_OPENROUTER_API_KEY", "OPENROUTER_API_KEY")

@@ -19,6 +19,7 @@ def screens() -> list[tuple[str, type]]:
     from tui.screens.models import ModelsScreen
     from tui.screens.ports import PortsScreen
     from tui.screens.reports import RankingScreen, ReportsScreen
+    from tui.screens.templates import TemplatesScreen
     from tui.screens.usage import UsageScreen
 
     return [
@@ -34,6 +35,7 @@ def screens() -> list[tuple[str, type]]:
         ("6 · Reports → K: the ranking", RankingScreen),
         ("6 · Reports → c: charts", ChartsScreen),
         ("$ · Usage & cost (from any screen)", UsageScreen),
+        ("T · Templates (from any screen)", TemplatesScreen),
     ]
 
 

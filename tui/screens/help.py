@@ -23,6 +23,7 @@ Section = tuple[str, list[Key]]
 GLOBAL_KEYS = [
     Key("0 … 6", "Dashboard, Models, Applications, Ports, Analyses, Batch jobs, Reports", ""),
     Key("$", "Usage & cost: the LLM calls, tokens and USD (in a job: what it spent)", "usage"),
+    Key("T", "Templates: the apps a study generates, by number", "templates"),
     Key("?", "These keys (esc, q or ? closes)", "help"),
     Key("ctrl+p", "Command palette: every action of this screen, by name", ""),
     Key("tab", "Move to the next part of the screen (table, log, filter)", ""),
