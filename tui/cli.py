@@ -27,6 +27,7 @@ COMMANDS = {
     "keys": "tui.commands.keys:keys",
     "report": "tui.commands.report:report",
     "templates": "tui.commands.templates:templates",
+    "generate": "tui.commands.generate:generate",
 }
 """Each command's `module:attribute`, imported on first use."""
 

@@ -341,6 +341,9 @@ class Settings:
     review_timeout: float = setting(_number(0, 3600, above=True), 120.0)
     """Seconds an AI review waits for the model's answer."""
 
+    generation_timeout: float = setting(_number(0, 3600, above=True), 600.0)
+    """Seconds a generation request may go without a byte of the model's answer."""
+
     heartbeat_timeout: float = setting(_number(10, 86400), 120.0)
     """Seconds without a heartbeat after which an analysis or build that a process on another
     host runs is taken as interrupted (on this host a dead process is seen at once)."""

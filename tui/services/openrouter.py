@@ -29,6 +29,7 @@ import math
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +62,17 @@ _EXTRA_KEYS = (
     "canonical_slug",
     "hugging_face_id",
 )
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A streamed completion: its text, why it stopped (`stop`, `length` …), the usage the
+    last event reported ({} when none) and the seconds it took, retries included."""
+
+    text: str
+    finish_reason: str | None
+    usage: dict[str, Any]
+    seconds: float
 
 
 class OpenRouterClient:
@@ -142,6 +154,80 @@ class OpenRouterClient:
             )
         return answer, seconds
 
+    def chat_stream(
+        self, payload: dict[str, Any], on_text: Callable[[str], None] | None = None
+    ) -> Streamed:
+        """POST a chat completion streamed as server-sent events, handing each piece of text
+        to `on_text` as it comes; retried like `chat` while no text has come."""
+        import httpx
+
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with self._http.stream(
+                    "POST", CHAT_PATH, json={**payload, "stream": True,
+                                             "stream_options": {"include_usage": True}}
+                ) as response:  # fmt: skip
+                    if response.status_code == 429 or response.status_code >= 500:
+                        response.read()
+                        if attempt < self.max_attempts:
+                            self._sleep(self._delay(attempt, response))
+                            continue
+                    if not 200 <= response.status_code < 300:
+                        response.read()
+                        self._check(response, attempt, "POST", CHAT_PATH)
+                    streamed = self._events(response, on_text)
+            except httpx.TimeoutException:
+                raise RemoteServiceError(
+                    f"OpenRouter at {self._where} did not answer within {self.timeout:g} s"
+                ) from None
+            except httpx.TransportError as exc:
+                reason = self._redact(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+                raise RemoteServiceError(
+                    f"Cannot reach OpenRouter at {self._where}: {reason or type(exc).__name__}"
+                ) from None
+            return Streamed(streamed.text, streamed.finish_reason, streamed.usage,
+                            time.monotonic() - started)  # fmt: skip
+
+    def _events(self, response: httpx.Response, on_text: Callable[[str], None] | None) -> Streamed:
+        pieces: list[str] = []
+        finish: str | None = None
+        usage: dict[str, Any] = {}
+        for line in response.iter_lines():
+            if not line.startswith("data:"):
+                continue  # blank lines and `: keep-alive` comments
+            data = line[5:].strip()
+            if data == "[DONE]":
+                break
+            try:
+                event = json.loads(data)
+            except ValueError:
+                continue
+            if not isinstance(event, dict):
+                continue
+            if isinstance(event.get("error"), dict):
+                message = str(event["error"].get("message") or "an error")
+                raise RemoteServiceError(
+                    f"OpenRouter at {self._where} stopped the answer: "
+                    f"{' '.join(self._redact(message).split())[:200]}"
+                )
+            if isinstance(event.get("usage"), dict):
+                usage = event["usage"]
+            choices = event.get("choices")
+            if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+                continue
+            delta = choices[0].get("delta")
+            text = delta.get("content") if isinstance(delta, dict) else None
+            if isinstance(text, str) and text:
+                pieces.append(text)
+                if on_text is not None:
+                    on_text(text)
+            if choices[0].get("finish_reason"):
+                finish = str(choices[0]["finish_reason"])
+        return Streamed("".join(pieces), finish, usage, 0.0)
+
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One request, retried on 429 and 5xx; any other failure is a RemoteServiceError."""
         attempt = 0
@@ -149,27 +235,30 @@ class OpenRouterClient:
             attempt += 1
             response = self._request(method, path, **kwargs)
             status = response.status_code
-            if status in (401, 403):
-                if self._key:
-                    raise RemoteServiceError(
-                        f"OpenRouter refused the API key ({status}) — {_KEY_HINT}"
-                    )
-                raise RemoteServiceError(f"OpenRouter wants an API key ({status}) — {_KEY_HINT}")
-            if status == 429 or status >= 500:
-                if attempt < self.max_attempts:
-                    self._sleep(self._delay(attempt, response))
-                    continue
-                what = "kept limiting requests" if status == 429 else "kept failing"
-                raise RemoteServiceError(
-                    f"OpenRouter at {self._where} {what} ({status}{self._detail(response)}) "
-                    f"after {self.max_attempts} attempts — try again later"
-                )
-            if not 200 <= status < 300:
-                raise RemoteServiceError(
-                    f"OpenRouter at {self._where} answered {status}{self._detail(response)} "
-                    f"to {method} {path} — check THESIS_OPENROUTER_BASE_URL"
-                )
+            if (status == 429 or status >= 500) and attempt < self.max_attempts:
+                self._sleep(self._delay(attempt, response))
+                continue
+            self._check(response, attempt, method, path)
             return response
+
+    def _check(self, response: httpx.Response, attempts: int, method: str, path: str) -> None:
+        """A RemoteServiceError for an answer that is not a success (after `attempts`)."""
+        status = response.status_code
+        if status in (401, 403):
+            if self._key:
+                raise RemoteServiceError(f"OpenRouter refused the API key ({status}) — {_KEY_HINT}")
+            raise RemoteServiceError(f"OpenRouter wants an API key ({status}) — {_KEY_HINT}")
+        if status == 429 or status >= 500:
+            what = "kept limiting requests" if status == 429 else "kept failing"
+            raise RemoteServiceError(
+                f"OpenRouter at {self._where} {what} ({status}{self._detail(response)}) "
+                f"after {attempts} attempts — try again later"
+            )
+        if not 200 <= status < 300:
+            raise RemoteServiceError(
+                f"OpenRouter at {self._where} answered {status}{self._detail(response)} "
+                f"to {method} {path} — check THESIS_OPENROUTER_BASE_URL"
+            )
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         import httpx

@@ -385,3 +385,40 @@ def scan_apps(
         skipped=skipped,
         root=str(root),
     )
+
+
+def register_app(
+    db: Database,
+    slug: str,
+    number: int,
+    path: Path,
+    *,
+    generation_metadata: dict[str, Any] | None = None,
+) -> int:
+    """Register one app folder as a scan would (hash, description, status), with how it was
+    generated when given; returns the app's id. The model must be in the catalogue."""
+    item = inspect_app(_Found(slug, number, path))
+    g = GeneratedApplication
+    now = utcnow()
+    values: dict[str, Any] = {
+        "source_path": str(path),
+        "content_hash": item.content_hash,
+        "app_metadata": item.metadata,
+        "missing_since": None,
+        "updated_at": now,
+    }
+    if generation_metadata is not None:
+        values["generation_metadata"] = generation_metadata
+    with db.write_session() as session:
+        row = session.execute(
+            select(g.id, g.status).where(g.model_slug == slug, g.app_number == number)
+        ).first()
+        status = _status(row.status if row else None, item.has_compose)
+        if row is not None:
+            session.execute(update(g).where(g.id == row.id).values(**values, status=status))
+            return int(row.id)
+        created = session.execute(
+            insert(g).values(**values, model_slug=slug, app_number=number, status=status,
+                             provider=slug.split("_", 1)[0], created_at=now)
+        )  # fmt: skip
+        return int(created.inserted_primary_key[0])

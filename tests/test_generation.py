@@ -1,0 +1,312 @@
+"""Generating apps: the real client streams from an OpenAI-compatible stand-in on 127.0.0.1
+that answers with canned code (cut by the length limit, without code blocks, with a
+placeholder, a 429, a 401); the app is written whole or not at all."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import StandInHandler, assert_one_line_error, loopback_server, thesis
+from sqlalchemy import insert, select
+
+from tui.config import load_settings
+from tui.db.tables import generated_applications, model_capabilities, model_usage, port_allocations
+from tui.errors import RemoteServiceError, ValidationError
+from tui.services.generation.generator import GenerationError, generate_app
+from tui.services.generation.templates import load_templates
+
+KEY = "sk-or-generation-key-42"
+
+BACKEND = """import os
+
+from flask import Flask, jsonify, request
+from flask_cors import CORS
+
+app = Flask(__name__)
+CORS(app)
+app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+TODOS = []
+
+
+@app.get("/api/health")
+def health():
+    return jsonify(status="ok")
+
+
+@app.route("/api/todos", methods=["GET", "POST"])
+def todos():
+    if request.method == "POST":
+        todo = {"id": len(TODOS) + 1, "title": request.json["title"], "done": False}
+        TODOS.append(todo)
+        return jsonify(todo), 201
+    return jsonify(TODOS)
+
+
+@app.delete("/api/todos/<int:todo_id>")
+def delete(todo_id):
+    return "", 204
+"""
+
+FRONTEND = """import { useEffect, useState } from 'react'
+
+const API = import.meta.env.VITE_API_URL
+
+export default function App() {
+  const [todos, setTodos] = useState([])
+  const [title, setTitle] = useState('')
+
+  useEffect(() => {
+    fetch(`${API}/api/todos`).then((r) => r.json()).then(setTodos)
+  }, [])
+
+  async function add(event) {
+    event.preventDefault()
+    const response = await fetch(`${API}/api/todos`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ title }),
+    })
+    setTodos([...todos, await response.json()])
+  }
+
+  return (
+    <form onSubmit={add}>
+      <input value={title} onChange={(e) => setTitle(e.target.value)} />
+      <ul>{todos.map((t) => <li key={t.id}>{t.title}</li>)}</ul>
+    </form>
+  )
+}
+"""
+
+
+def fenced(path: str, text: str, language: str = "python") -> str:
+    return f"Here it is.\n\n```{language}:{path}\n{text}```\n"
+
+
+class Stand:
+    """Scripted answers, one per request: (status, text, finish_reason) or a callable."""
+
+    def __init__(self) -> None:
+        self.script: list[Any] = []
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.hold = threading.Event()
+
+    def next(self) -> Any:
+        return self.script.pop(0) if self.script else (500, "script ran out", None)
+
+
+class _Handler(StandInHandler):
+    def do_POST(self) -> None:
+        stand: Stand = self.server.standin
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        stand.requests.append(body)
+        stand.headers.append(dict(self.headers))
+        status, text, finish = stand.next()
+        if status != 200:
+            error = {"error": {"message": f"{text} (key {self.headers.get('Authorization')})"}}
+            self.reply(status, json.dumps(error).encode(), {"Content-Type": "application/json",
+                                                             "Retry-After": "0"})  # fmt: skip
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        half = len(text) // 2
+        for piece in (text[:half], text[half:]):
+            event = {"choices": [{"delta": {"content": piece}, "finish_reason": None}]}
+            self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+            self.wfile.flush()
+            if finish == "hold":
+                stand.hold.wait(30)  # the test kills the client meanwhile
+        done = {"choices": [{"delta": {}, "finish_reason": finish or "stop"}],
+                "usage": {"prompt_tokens": 1000, "completion_tokens": 2000}}  # fmt: skip
+        self.wfile.write(f": keep-alive\n\ndata: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
+
+
+@pytest.fixture
+def stand(monkeypatch) -> Any:
+    standin = Stand()
+    with loopback_server(_Handler, standin) as url:
+        monkeypatch.setenv("THESIS_OPENROUTER_BASE_URL", f"{url}/api/v1")
+        monkeypatch.setenv("THESIS_OPENROUTER_API_KEY", KEY)
+        yield standin
+        standin.hold.set()
+
+
+@pytest.fixture
+def catalogue_db(db):
+    with db.write() as connection:
+        connection.execute(insert(model_capabilities).values(
+            model_id="acme/coder", canonical_slug="acme_coder", provider="acme",
+            display_name="Coder", model_name="coder", model_id_openrouter="acme/coder",
+            context_length=128_000, max_output_tokens=8_000,
+            pricing_prompt=1.0, pricing_completion=4.0))  # fmt: skip
+    return db
+
+
+TODO = load_templates().get("todo-list")
+
+
+def test_an_app_is_generated_streamed_continued_retried_and_registered(stand, catalogue_db):
+    cut = len(BACKEND) // 2
+    stand.script = [
+        (429, "slow down", None),
+        (200, "```python:backend/app.py\n" + BACKEND[:cut], "length"),  # cut by the limit
+        (200, BACKEND[cut:] + "```\n" + fenced("backend/requirements.txt", "marshmallow==3.21.3\n",
+                                               "requirements"), "stop"),
+        (200, "I would build it with React hooks and fetch.", "stop"),  # no code block
+        (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "stop"),
+    ]  # fmt: skip
+    settings = load_settings()
+    streamed: list[str] = []
+    done = generate_app(catalogue_db, settings, "acme_coder", TODO, on_text=streamed.append)
+    app = settings.apps_dir / "acme_coder" / "app2"
+    assert done.path == app and (app / "backend" / "app.py").read_text() == BACKEND
+    assert (app / "frontend" / "src" / "App.jsx").read_text() == FRONTEND
+    assert "marshmallow==3.21.3" in (app / "backend" / "requirements.txt").read_text()
+    for scaffold in (
+        "docker-compose.yml",
+        "backend/run.py",
+        "backend/Dockerfile",
+        "frontend/Dockerfile",
+        "frontend/src/main.jsx",
+        "frontend/vite.config.js",
+    ):
+        assert (app / scaffold).is_file(), scaffold
+    assert "".join(streamed).startswith("```python:backend/app.py")
+    # The .env holds the ports the database allocated to the app.
+    g, p = generated_applications.c, port_allocations.c
+    with catalogue_db.read() as connection:
+        ports = connection.execute(
+            select(p.backend_port, p.frontend_port).where(p.model_name == "acme_coder")
+        ).one()
+        row = connection.execute(select(generated_applications).where(
+            g.model_slug == "acme_coder", g.app_number == 2)).one()  # fmt: skip
+        usage = connection.execute(select(model_usage).order_by(model_usage.c.id)).all()
+    env = (app / ".env").read_text()
+    assert f"BACKEND_PORT={ports.backend_port}\n" in env
+    assert f"FRONTEND_PORT={ports.frontend_port}\n" in env
+    assert "ADMIN_PASSWORD=T0do-admin-pw\n" in env
+    assert row.source_path == str(app) and row.content_hash and row.status == "not_created"
+    meta = row.generation_metadata
+    assert (meta["template"], meta["template_number"], meta["model"]) == (
+        "todo-list",
+        2,
+        "acme/coder",
+    )
+    assert meta["attempts"] == {"backend": 1, "frontend": 2} and meta["calls"] == 4
+    assert meta["prompt_tokens"] == 4000 and meta["completion_tokens"] == 8000
+    # Every call a usage row: 1,000 prompt tokens at 1 USD and 2,000 at 4 USD per million.
+    assert [(u.purpose, u.application_id, u.total_tokens) for u in usage] == [
+        ("generation", row.id, 3000)
+    ] * 4
+    assert sum(u.cost for u in usage) == pytest.approx(4 * 0.009) == meta["cost"]
+    # What was asked: the catalogue's output limit; the frontend knew the backend's routes.
+    assert stand.requests[1]["max_tokens"] == 8000 and stand.requests[1]["stream"] is True
+    continued = stand.requests[2]["messages"]
+    assert continued[-2]["role"] == "assistant" and "cut off" in continued[-1]["content"]
+    frontend_prompt = stand.requests[3]["messages"][1]["content"]
+    assert (
+        "GET,POST /api/todos" in frontend_prompt
+        and "DELETE /api/todos/<int:todo_id>" in frontend_prompt
+    )
+    assert "no ```jsx:frontend/src/App.jsx block" in stand.requests[4]["messages"][-1]["content"]
+    assert stand.headers[1]["Authorization"] == f"Bearer {KEY}"
+    replies = sorted(Path(meta["replies"]).iterdir())
+    assert len(replies) == 4 and all(KEY not in r.read_text() for r in replies)
+    assert not [e for e in app.parent.iterdir() if e.name.startswith(".")]
+
+
+def test_a_refused_key_writes_nothing_and_says_so_in_one_line(stand, catalogue_db):
+    stand.script = [(401, "bad key", None)]
+    with pytest.raises(RemoteServiceError) as raised:
+        generate_app(catalogue_db, load_settings(), "acme_coder", TODO)
+    assert "refused the API key (401)" in raised.value.msg and KEY not in raised.value.msg
+    assert not (load_settings().apps_dir / "acme_coder" / "app2").exists()
+
+
+def test_placeholders_three_times_fail_the_app_and_write_nothing(stand, catalogue_db):
+    lazy = BACKEND.replace("TODOS = []", "TODOS = []\n# ... rest of the code here")
+    stand.script = [(200, fenced("backend/app.py", lazy), "stop")] * 3
+    with pytest.raises(GenerationError, match="no usable backend after 3 attempts"):
+        generate_app(catalogue_db, load_settings(), "acme_coder", TODO)
+    assert "not whole code" in stand.requests[1]["messages"][-1]["content"]
+    folder = load_settings().apps_dir / "acme_coder"
+    assert not (folder / "app2").exists() and not list(folder.glob(".app2*"))
+
+
+def test_jsx_that_does_not_parse_is_asked_for_again(stand, catalogue_db):
+    broken = FRONTEND.replace("</form>", "</div>")
+    stand.script = [
+        (200, fenced("backend/app.py", BACKEND), "stop"),
+        (200, fenced("frontend/src/App.jsx", broken, "jsx"), "stop"),
+        (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "stop"),
+    ]
+    done = generate_app(catalogue_db, load_settings(), "acme_coder", TODO)
+    assert "does not parse: line" in stand.requests[2]["messages"][-1]["content"]
+    assert (done.path / "frontend/src/App.jsx").read_text() == FRONTEND
+
+
+def test_an_existing_app_is_kept_unless_forced_and_a_tiny_context_is_refused(stand, catalogue_db):
+    settings = load_settings()
+    app = settings.apps_dir / "acme_coder" / "app2"
+    app.mkdir(parents=True)
+    (app / "mine.txt").write_text("hand-made")
+    with pytest.raises(ValidationError, match="exists; --force replaces it"):
+        generate_app(catalogue_db, settings, "acme_coder", TODO)
+    assert stand.requests == []
+    stand.script = [(200, fenced("backend/app.py", BACKEND), "stop"),
+                    (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "stop")]  # fmt: skip
+    generate_app(catalogue_db, settings, "acme_coder", TODO, force=True)
+    assert not (app / "mine.txt").exists() and (app / "backend/app.py").is_file()
+    with catalogue_db.write() as connection:
+        connection.execute(model_capabilities.update().values(context_length=1500))
+    with pytest.raises(GenerationError, match="context of 1,500 tokens is too small"):
+        generate_app(catalogue_db, settings, "acme_coder", TODO, force=True)
+    assert (app / "backend/app.py").is_file()  # the app as it was
+
+
+def test_thesis_generate_reports_each_app_and_a_kill_leaves_no_half_written_app(
+    stand, catalogue_db, tmp_path
+):
+    env = {"THESIS_DATABASE_URL": catalogue_db.engine.url.render_as_string(hide_password=False)}
+    stand.script = [
+        (200, fenced("backend/app.py", BACKEND), "stop"),
+        (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "hold"),  # killed while streaming
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "generate", "acme_coder", "--templates", "todo-list"],
+        env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while len(stand.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # polled with a deadline: the stand-in holds the stream
+        assert len(stand.requests) == 2, process.stderr
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+    finally:
+        stand.hold.set()
+    folder = load_settings().apps_dir / "acme_coder"
+    assert not (folder / "app2").exists()
+    stand.script = [(200, fenced("backend/app.py", BACKEND), "stop"),
+                    (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "stop"),
+                    (401, "no", None)]  # fmt: skip
+    again = thesis("generate", "acme_coder", "--templates", "2,blog", **env)
+    assert again.returncode == 1
+    assert "acme_coder app 2 (todo-list): " in again.stdout and "4 calls" not in again.stdout
+    assert "acme_coder app 3 (blog): OpenRouter refused the API key (401)" in again.stderr
+    assert (folder / "app2" / "backend" / "app.py").is_file() and not list(folder.glob(".app*"))
+    assert_one_line_error(thesis("generate", "nobody_x", "--templates", "1", **env),
+                          "No model nobody_x in the catalogue")  # fmt: skip
+    assert_one_line_error(thesis("generate", "acme_coder", "--templates", "99", **env),
+                          "No template '99'")  # fmt: skip
