@@ -15,7 +15,14 @@ from sqlalchemy import event, inspect, select, text
 
 from tui.db import open_database
 from tui.db.migrate import current_revision, downgrade, head_revision, upgrade, upgrade_to_head
-from tui.db.models import Base, GeneratedApplication, ModelCapability, PortAllocation
+from tui.db.models import (
+    Base,
+    GeneratedApplication,
+    ModelCapability,
+    ModelUsage,
+    PortAllocation,
+    SecurityAnalysis,
+)
 from tui.db.session import SQLITE_BUSY_TIMEOUT_MS, Database
 
 SLUG = "openai_gpt-4o"
@@ -178,3 +185,61 @@ def test_the_head_read_from_the_files_is_alembics() -> None:
     from tui.db.revisions import head_from_files
 
     assert head_from_files() == head_revision()
+
+
+def test_0007_lets_analyses_be_functional_keeping_every_row_and_trigger(
+    empty_db: Database,
+) -> None:
+    """From 0006 with an app, an analysis and a row referring to it: after 0007 the rows are
+    all there (no rebuilt table cascaded into them), a functional analysis is accepted and
+    becomes the app's latest (the trigger still runs), a type out of the list is refused;
+    down again, the functional rows go and the old list is back."""
+    upgrade(empty_db, "0006")
+    write_an_app(empty_db)
+    with empty_db.engine.begin() as conn:
+        app = conn.scalar(text("SELECT id FROM generated_applications"))
+        conn.execute(text(
+            "INSERT INTO analysis_tasks (task_id, application_id, task_type, status, progress, "
+            "created_at) VALUES ('s-1', :app, 'security', 'completed', 100, '2026-01-01')"
+        ), {"app": app})  # fmt: skip
+        task = conn.scalar(text("SELECT id FROM analysis_tasks"))
+    with empty_db.session() as s:  # rows that refer to the analysis, cascading or not
+        s.add(SecurityAnalysis(application_id=app, analysis_task_id=task))
+        s.add(ModelUsage(model_name="m", provider="p", analysis_task_id=task))
+
+    upgrade(empty_db, "0007")
+
+    insert = (
+        "INSERT INTO analysis_tasks (task_id, application_id, task_type, status, progress, "
+        "created_at) VALUES (:id, :app, :type, 'pending', 0, '2026-02-01')"
+    )
+    with empty_db.engine.begin() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM security_analyses")) == 1
+        assert conn.scalar(text("SELECT analysis_task_id FROM model_usage")) == task
+        conn.execute(text(insert), {"id": "f-1", "app": app, "type": "functional"})
+        latest = conn.scalar(text("SELECT last_analysis_type FROM generated_applications"))
+        assert latest == "functional"
+    with pytest.raises(Exception, match=r"(?i)check"), empty_db.engine.begin() as conn:
+        conn.execute(text(insert), {"id": "x-1", "app": app, "type": "bogus"})
+    with empty_db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO batch_jobs (name, status, priority, progress, total_tests, "
+            "completed_tests, failed_tests, one_off, created_at, updated_at) VALUES "
+            "('j', 'pending', 'normal', 0, 0, 0, 0, false, '2026-01-01', '2026-01-01')"
+        ))  # fmt: skip
+        job = conn.scalar(text("SELECT id FROM batch_jobs"))
+        conn.execute(text(
+            "INSERT INTO batch_tasks (job_id, model_name, app_number, test_type, status, "
+            "progress, attempts, reused, created_at) VALUES "
+            "(:job, 'm', 1, 'functional', 'pending', 0, 0, false, '2026-01-01')"
+        ), {"job": job})  # fmt: skip
+
+    downgrade(empty_db, "0006")
+
+    with empty_db.engine.begin() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM analysis_tasks")) == 1
+        assert conn.scalar(text("SELECT count(*) FROM batch_tasks")) == 0
+        assert conn.scalar(text("SELECT count(*) FROM security_analyses")) == 1
+    with pytest.raises(Exception, match=r"(?i)check"), empty_db.engine.begin() as conn:
+        conn.execute(text(insert), {"id": "f-2", "app": app, "type": "functional"})
+    upgrade_to_head(empty_db)

@@ -36,7 +36,7 @@ def echo(text: str, *, err: bool = False) -> None:
     "types",
     default="security",
     show_default=True,
-    help="Comma-separated: security, quality, performance, zap, ai_review, smoke.",
+    help="Comma-separated: security, quality, performance, zap, ai_review, smoke, functional.",
 )
 @click.option(
     "--tools",
@@ -60,6 +60,9 @@ def echo(text: str, *, err: bool = False) -> None:
     type=click.Choice(["baseline", "full"]),
     help="Dynamic scan (zap): baseline = spider + passive (default), full = + active scan.",
 )
+@click.option(
+    "--template", help="Template for functional, a slug or number (default: the app's own)."
+)
 @pass_context
 @handles_errors
 def analyze(
@@ -75,6 +78,7 @@ def analyze(
     duration: int | None,
     endpoints: str | None,
     zap_scan: str | None,
+    template: str | None,
 ) -> None:
     """Run analyses on app NUMBER of MODEL; the log streams to stderr."""  # fmt: skip
     from tui.db.models import TaskStatus
@@ -91,6 +95,7 @@ def analyze(
         "duration": duration,
         "endpoints": endpoints,
         "zap_scan": zap_scan,
+        "template": template,
     }
     # An "analyse now" is a one-off job, run here by the same engine as a study: it can be
     # watched and cancelled from the TUI or another shell like any job.

@@ -66,6 +66,7 @@ def batch() -> None:
 @click.option("--endpoints", help="Load test paths, comma-separated (default /).")
 @click.option("--zap-scan", type=click.Choice(["baseline", "full"]), help="Dynamic scan kind.")
 @click.option("--review-model", help="Reviewing model for ai_review (default THESIS_REVIEW_MODEL).")
+@click.option("--template", help="Template for functional (default: the app's own).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"id", "tasks", "skipped"}.')
 @pass_context
 @handles_errors
@@ -84,6 +85,7 @@ def create(
     endpoints: str | None,
     zap_scan: str | None,
     review_model: str | None,
+    template: str | None,
     as_json: bool,
 ) -> None:
     """Plan a job; prints its id (it runs with `thesis batch run` or in the TUI)."""
@@ -98,6 +100,7 @@ def create(
         "endpoints": endpoints,
         "zap_scan": zap_scan,
         "model": review_model,
+        "template": template,
     }
     spec = JobSpec.build(
         name=name,

@@ -104,7 +104,8 @@ class JobPriority(StrEnum):
 
 
 class AnalysisType(StrEnum):
-    """Seed 000's task types plus the dynamic scan (`zap`) and the smoke test."""
+    """Seed 000's task types plus the dynamic scan (`zap`), the smoke test and the
+    functional test of an app's API against its template (migration 0007)."""
 
     SECURITY = "security"
     PERFORMANCE = "performance"
@@ -112,6 +113,7 @@ class AnalysisType(StrEnum):
     AI_REVIEW = "ai_review"
     ZAP = "zap"
     SMOKE = "smoke"
+    FUNCTIONAL = "functional"
 
 
 class Outcome(StrEnum):

@@ -71,6 +71,10 @@ HEADLINES: dict[AnalysisType, tuple[Headline, ...]] = {
         Headline(AnalysisType.ZAP, "high", "Scan alerts high", "high", "lower"),
         Headline(AnalysisType.ZAP, "medium", "Scan alerts medium", "medium", "lower"),
     ),
+    AnalysisType.FUNCTIONAL: (
+        Headline(AnalysisType.FUNCTIONAL, "passed", "Endpoints passed", "endpoints_passed",
+                 "higher", "share"),
+    ),
     AnalysisType.AI_REVIEW: (
         Headline(AnalysisType.AI_REVIEW, "score", "Review score", "score", "higher"),
         Headline(AnalysisType.AI_REVIEW, "requirements", "Requirements met",

@@ -138,6 +138,18 @@ class ReviewOptions(Options):
     LABELS: ClassVar[dict[str, str]] = {"model": "Review model", "requirements": "Requirements"}
 
 
+class FunctionalOptions(Options):
+    """The functional test: the template the app is checked against (default: the one it
+    was generated from)."""
+
+    template: str | None = Field(
+        None,
+        max_length=100,
+        description="default: the template the app was generated from; a slug or number",
+    )
+    LABELS: ClassVar[dict[str, str]] = {"template": "Template"}
+
+
 class NoOptions(Options):
     """A type without options (the smoke test)."""
 

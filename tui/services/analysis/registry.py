@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from tui.db.models import AnalysisType
 from tui.errors import ValidationError
 from tui.services.analysis.options import (
+    FunctionalOptions,
     NoOptions,
     Options,
     PerformanceOptions,
@@ -135,6 +136,15 @@ KINDS: dict[AnalysisType, AnalysisKind] = {
             needs_app=True,
             runner=f"{_KINDS}:run_smoke",
         ),
+        AnalysisKind(
+            AnalysisType.FUNCTIONAL,
+            "Functional test: the API's endpoints against the app's template",
+            FunctionalOptions,
+            "app",
+            needs_app=True,
+            runner="tui.services.analysis.functional:run_functional",
+            check="tui.services.analysis.functional:check_template_option",
+        ),
     )
 }
 """Every type, in the order the form and the CLI list them."""
@@ -144,6 +154,7 @@ RUN_ORDER: tuple[AnalysisType, ...] = (
     AnalysisType.SECURITY,
     AnalysisType.QUALITY,
     AnalysisType.SMOKE,
+    AnalysisType.FUNCTIONAL,
     AnalysisType.PERFORMANCE,
     AnalysisType.ZAP,
     AnalysisType.AI_REVIEW,

@@ -71,6 +71,17 @@ class _Review(_Shape):
     suggestions: list[str] = []
 
 
+class _Check(_Shape):
+    """One endpoint of a functional test."""
+
+    endpoint: str = ""
+    path: str = ""
+    expected: int | None = None
+    status: int | None = None
+    passed: bool = False
+    problem: str = ""
+
+
 class _Metrics(_Shape):
     requests: float = 0
     requests_per_second: float | None = None
@@ -83,6 +94,7 @@ class _Metrics(_Shape):
     endpoints: dict[str, _Endpoint] = {}
     services: list[_Service] = []
     review: _Review = _Review()
+    checks: list[_Check] = []
 
 
 class _Document(_Shape):

@@ -39,8 +39,10 @@ SCALARS = ("string", "integer", "number", "boolean", "any")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 PATH = re.compile(r"^/[A-Za-z0-9_./{}?=&-]*$")
 PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-PLACEHOLDER = re.compile(r"\{(username|password|email)\}")
-"""In a login's or an endpoint's example request: filled from the template's credentials."""
+PLACEHOLDER = re.compile(r"\{(username|password|email|run)\}")
+"""In a login's or an endpoint's example request: filled from the template's credentials,
+and `{run}` with a token of the test run (a user registered by one run is new to the app
+the next time)."""
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -192,20 +194,17 @@ class Template(_Strict):
             raise ValueError("endpoints need a login (auth: true) but the template has none")
         return self
 
-    def filled(self, body: Any) -> Any:
+    def filled(self, body: Any, run: str = "") -> Any:
         """An example body with {username}, {password} and {email} replaced by the
-        credentials."""
+        credentials, and {run} by `run`."""
         values = {"username": self.credentials.username, "password": self.credentials.password,
-                  "email": self.credentials.email}  # fmt: skip
+                  "email": self.credentials.email, "run": run}  # fmt: skip
         if isinstance(body, str):
-            whole = PLACEHOLDER.fullmatch(body)
-            if whole:
-                return values[whole.group(1)]
             return PLACEHOLDER.sub(lambda m: values[m.group(1)], body)
         if isinstance(body, list):
-            return [self.filled(item) for item in body]
+            return [self.filled(item, run) for item in body]
         if isinstance(body, dict):
-            return {key: self.filled(value) for key, value in body.items()}
+            return {key: self.filled(value, run) for key, value in body.items()}
         return body
 
 
