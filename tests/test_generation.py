@@ -197,6 +197,7 @@ def test_an_app_is_generated_streamed_continued_retried_and_registered(stand, ca
     assert f"FRONTEND_PORT={ports.frontend_port}\n" in env
     assert "ADMIN_PASSWORD=T0do-admin-pw\n" in env
     assert row.source_path == str(app) and row.content_hash and row.status == "not_created"
+    assert row.status_detail is None
     meta = row.generation_metadata
     assert (meta["template"], meta["template_number"], meta["model"]) == (
         "todo-list",
@@ -240,6 +241,10 @@ def test_placeholders_three_times_fail_the_app_and_write_nothing(stand, catalogu
     with pytest.raises(GenerationError, match="no usable backend after 3 attempts"):
         generate_app(catalogue_db, load_settings(), "acme_coder", TODO)
     assert "not whole code" in stand.requests[1]["messages"][-1]["content"]
+    g = generated_applications.c
+    with catalogue_db.read() as connection:
+        detail = connection.scalar(select(g.status_detail).where(g.model_slug == "acme_coder"))
+    assert detail.startswith("generation failed: acme_coder app 2: no usable backend")
     folder = load_settings().apps_dir / "acme_coder"
     assert not (folder / "app2").exists() and not list(folder.glob(".app2*"))
 
@@ -308,5 +313,50 @@ def test_thesis_generate_reports_each_app_and_a_kill_leaves_no_half_written_app(
     assert (folder / "app2" / "backend" / "app.py").is_file() and not list(folder.glob(".app*"))
     assert_one_line_error(thesis("generate", "nobody_x", "--templates", "1", **env),
                           "No model nobody_x in the catalogue")  # fmt: skip
+    with catalogue_db.write() as connection:  # a model known only from its apps' folder
+        connection.execute(insert(model_capabilities).values(
+            model_id="scanned_only", canonical_slug="scanned_only", provider="scanned",
+            display_name="s", model_name="s"))  # fmt: skip
+    assert_one_line_error(thesis("generate", "scanned_only", "--templates", "1", **env),
+                          "scanned_only has no OpenRouter id")  # fmt: skip
     assert_one_line_error(thesis("generate", "acme_coder", "--templates", "99", **env),
                           "No template '99'")  # fmt: skip
+
+
+def test_the_cost_is_estimated_from_the_prompts_and_the_models_own_history(catalogue_db):
+    from tui.services.generation.estimate import TYPICAL_COMPLETION, estimate_cost
+    from tui.services.generation.prompt import SYSTEM, backend_prompt, frontend_prompt
+
+    templates = load_templates().select("1-3")
+
+    def tokens(text: str) -> int:
+        return round(len(text) / 3.5)
+
+    prompt = sum(
+        tokens(SYSTEM) * 2
+        + tokens(backend_prompt(t.template))
+        + tokens(frontend_prompt(t.template, []))
+        for t in templates
+    )
+    (fresh,) = estimate_cost(catalogue_db, ["acme_coder"], templates)
+    assert (fresh.prompt_tokens, fresh.completion_tokens) == (prompt, 3 * TYPICAL_COMPLETION)
+    assert fresh.usd == pytest.approx((prompt * 1.0 + 3 * TYPICAL_COMPLETION * 4.0) / 1e6)
+    assert fresh.basis == "typical apps"
+    with catalogue_db.write() as connection:  # two apps generated before, 6,000 tokens each
+        made = [
+            connection.execute(
+                insert(generated_applications).values(model_slug="acme_coder", app_number=n)
+            )
+            for n in (7, 8)
+        ]
+        ids = [result.inserted_primary_key[0] for result in made]
+        connection.execute(insert(model_usage), [
+            {"model_name": "acme/coder", "provider": "openrouter", "purpose": "generation",
+             "application_id": app, "completion_tokens": tokens}
+            for app in ids for tokens in (2000, 4000)
+        ])  # fmt: skip
+    (known,) = estimate_cost(catalogue_db, ["acme_coder"], templates)
+    assert known.completion_tokens == 3 * 6000 and known.basis == "its 2 apps"
+    with catalogue_db.write() as connection:
+        connection.execute(model_capabilities.update().values(pricing_prompt=None))
+    assert estimate_cost(catalogue_db, ["acme_coder"], templates)[0].usd is None

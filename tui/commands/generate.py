@@ -16,9 +16,12 @@ from tui.errors import ThesisError, shown
               help="Templates by number, range or slug, e.g. 1-30 or blog,3.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace apps that exist already.")
 @click.option("--stream", is_flag=True, help="Print the model's answers as they come.")
+@click.option("--estimate", is_flag=True, help="Print what it should cost, and ask nothing.")
 @pass_context
 @handles_errors
-def generate(context: Context, model: str, spec: str, force: bool, stream: bool) -> None:
+def generate(
+    context: Context, model: str, spec: str, force: bool, stream: bool, estimate: bool
+) -> None:
     """Generate MODEL's apps from templates (app N from template N) through OpenRouter."""
     from tui.services.generation.generator import generate_app
     from tui.services.generation.templates import load_templates
@@ -26,6 +29,15 @@ def generate(context: Context, model: str, spec: str, force: bool, stream: bool)
     catalogue = load_templates(context.settings.templates_dir)
     chosen = catalogue.select(spec)
     db = context.database()
+    if estimate:
+        from tui.services.generation.estimate import estimate_cost
+
+        (guess,) = estimate_cost(db, [model], chosen)
+        usd = "no price in the catalogue" if guess.usd is None else f"about {guess.usd:.4f} USD"
+        click.echo(f"{model}: {guess.apps} apps, about {guess.prompt_tokens:,} prompt and "
+                   f"{guess.completion_tokens:,} completion tokens ({guess.basis}): {usd}, "
+                   "more if answers are asked for again")  # fmt: skip
+        return
     failed = 0
 
     def say(line: str) -> None:

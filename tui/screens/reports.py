@@ -32,8 +32,8 @@ REFRESH = 30.0
 """Seconds a computed report is shown before the next refresh computes it again."""
 
 _FIRST = {"security.findings_per_kloc": 1, "quality.findings_per_kloc": 1,
-          "smoke.deployable": 1, "ai_review.score": 2, "performance.rps": 2,
-          "cost.price": 2}  # fmt: skip
+          "smoke.deployable": 1, "functional.passed": 2, "ai_review.score": 2,
+          "performance.rps": 2, "cost.price": 2}  # fmt: skip
 """The headline columns that stay longest on a narrow screen (the rest drop first)."""
 
 

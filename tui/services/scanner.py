@@ -409,6 +409,7 @@ def register_app(
     }
     if generation_metadata is not None:
         values["generation_metadata"] = generation_metadata
+        values["status_detail"] = None  # no longer "being generated"
     with db.write_session() as session:
         row = session.execute(
             select(g.id, g.status).where(g.model_slug == slug, g.app_number == number)

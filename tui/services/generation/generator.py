@@ -160,6 +160,9 @@ def generate_app(
             "frontend", frontend_prompt(template, routes), ("frontend/src/App.jsx",),
             (*OPTIONAL, "frontend/dependencies.json"), _frontend_extra,
         )  # fmt: skip
+    except ThesisError as exc:
+        _note(db, application_id, f"generation failed: {exc.msg}")
+        raise
     finally:
         if own_client:
             client.close()
@@ -343,6 +346,11 @@ def _model(db: Database, slug: str) -> _Model:
         ).first()  # fmt: skip
     if row is None:
         raise NotFoundError(f"No model {slug} in the catalogue; `thesis models list` shows them")
+    if not row.model_id_openrouter and "/" not in row.model_id:
+        raise ValidationError(
+            f"{slug} has no OpenRouter id in the catalogue (a model known only from its apps' "
+            "folder): `thesis models sync`, or add it with its id"
+        )
     return _Model(
         slug,
         row.model_id_openrouter or row.model_id,
@@ -367,6 +375,18 @@ def _app_row(db: Database, slug: str, number: int) -> int:
             )
         )  # fmt: skip
         return int(made.inserted_primary_key[0])
+
+
+def _note(db: Database, application_id: int, detail: str) -> None:
+    """Say on the app's row why its generation stopped (the row of an app never written
+    stays, with that reason, and its next generation starts afresh)."""
+    g = generated_applications.c
+    with db.write() as connection:
+        connection.execute(
+            generated_applications.update()
+            .where(g.id == application_id)
+            .values(status_detail=detail[:500])
+        )
 
 
 def _sweep(target: Path) -> None:
