@@ -16,10 +16,7 @@ registered as a scan would, with its generation metadata.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +32,7 @@ from tui.errors import NotFoundError, RemoteServiceError, ThesisError, Validatio
 from tui.secrets import redact
 from tui.services.atomic import write_atomically
 from tui.services.generation import code
+from tui.services.generation.files import sweep, write_app
 from tui.services.generation.prompt import (
     CONTINUE,
     PROMPT_VERSION,
@@ -138,7 +136,7 @@ def generate_app(
         raise RemoteServiceError(
             "Generation needs an OpenRouter API key — set THESIS_OPENROUTER_API_KEY"
         )
-    _sweep(target)
+    sweep(target)
     application_id = _app_row(db, model_slug, number)
     ports = allocate_ports(db, model_slug, number, settings.backend_ports, settings.frontend_ports)
     replies = settings.data_dir / "generation" / model_slug / f"app{number}"
@@ -174,7 +172,7 @@ def generate_app(
     )
     files.update({"backend/app.py": backend["backend/app.py"]})
     files.update({k: v for k, v in frontend.items() if k != "frontend/dependencies.json"})
-    _write_app(target, files)
+    write_app(target, files)
     checker = code.jsx_checker()
     metadata = {
         "template": template.slug,
@@ -387,46 +385,3 @@ def _note(db: Database, application_id: int, detail: str) -> None:
             .where(g.id == application_id)
             .values(status_detail=detail[:500])
         )
-
-
-def _sweep(target: Path) -> None:
-    """Remove what a killed generation of this app left: its hidden temporary folders."""
-    parent = target.parent
-    if not parent.is_dir():
-        return
-    left = (f".{target.name}.tmp-", f".{target.name}.old-")
-    for entry in parent.iterdir():
-        if entry.name.startswith(left) and entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-
-
-def _write_app(target: Path, files: dict[str, str]) -> None:
-    """Every file into a hidden folder beside `target`, then renamed into place; an existing
-    app is moved aside first and removed after."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    token = uuid.uuid4().hex[:8]
-    staging = target.parent / f".{target.name}.tmp-{token}"
-    staging.mkdir()
-    old: Path | None = None
-    try:
-        for relative, text in files.items():
-            path = staging / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-        if target.exists() or target.is_symlink():
-            old = target.parent / f".{target.name}.old-{token}"
-            os.replace(target, old)
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if old is not None and not target.exists():
-            os.replace(old, target)  # the app as it was
-        raise
-    if old is not None:
-        if old.is_dir() and not old.is_symlink():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            old.unlink(missing_ok=True)
