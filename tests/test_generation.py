@@ -19,7 +19,13 @@ from conftest import StandInHandler, assert_one_line_error, loopback_server, the
 from sqlalchemy import insert, select
 
 from tui.config import load_settings
-from tui.db.tables import generated_applications, model_capabilities, model_usage, port_allocations
+from tui.db.tables import (
+    analysis_tasks,
+    generated_applications,
+    model_capabilities,
+    model_usage,
+    port_allocations,
+)
 from tui.errors import RemoteServiceError, ValidationError
 from tui.services.generation.generator import GenerationError, generate_app
 from tui.services.generation.templates import load_templates
@@ -360,3 +366,60 @@ def test_the_cost_is_estimated_from_the_prompts_and_the_models_own_history(catal
     with catalogue_db.write() as connection:
         connection.execute(model_capabilities.update().values(pricing_prompt=None))
     assert estimate_cost(catalogue_db, ["acme_coder"], templates)[0].usd is None
+
+
+# --- generation as a job of the batch engine -----------------------------------------------
+
+
+def test_a_generation_job_makes_the_apps_and_a_killed_runner_resumes(stand, catalogue_db):
+    env = {"THESIS_DATABASE_URL": catalogue_db.engine.url.render_as_string(hide_password=False)}
+    settings = load_settings()
+    (settings.apps_dir / "acme_coder" / "app3").mkdir(parents=True)  # exists: not replaced
+    for args, says in (
+        (("--types", "generation,security", "--models", "acme_coder"), "a job of its own"),
+        (("--types", "generation"), "Name the models that generate"),
+        (("--types", "generation", "--models", "nobody_x"), "No model nobody_x"),
+    ):
+        assert_one_line_error(thesis("batch", "create", "--name", "g", *args, **env), says)
+    created = thesis("batch", "create", "--name", "gen", "--types", "generation",
+                     "--models", "acme_coder", "--apps", "1,3", "--json", **env)  # fmt: skip
+    assert json.loads(created.stdout)["skipped"] == 1, created.stderr  # app 3 exists
+    stand.script = [
+        (200, fenced("backend/app.py", BACKEND), "stop"),
+        (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "hold"),  # killed here
+    ]
+    runner = subprocess.Popen([sys.executable, "-m", "tui", "batch", "run"],
+                              env={**os.environ, **env}, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while len(stand.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # polled with a deadline: the stand-in holds the stream
+        assert len(stand.requests) == 2
+        os.kill(runner.pid, signal.SIGKILL)
+        runner.wait(10)
+    finally:
+        stand.hold.set()
+    assert not (settings.apps_dir / "acme_coder" / "app1").exists()
+    stand.script = [
+        (200, fenced("backend/app.py", BACKEND), "stop"),
+        (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "stop"),
+    ]
+    again = thesis("batch", "run", **env)
+    assert again.returncode == 0, again.stderr
+    assert (settings.apps_dir / "acme_coder" / "app1" / "backend/app.py").is_file()
+    assert list((settings.apps_dir / "acme_coder" / "app3").iterdir()) == []  # left alone
+    t = analysis_tasks.c
+    with catalogue_db.read() as connection:
+        rows = connection.execute(
+            select(t.status, t.summary).where(t.task_type == "generation").order_by(t.id)
+        ).all()
+    # The killed attempt ended interrupted; the next one completed.
+    assert [row.status for row in rows] == ["failed", "completed"]
+    assert rows[1].summary["template"] == "login-registration"
+    assert rows[1].summary["calls"] == 2 and rows[1].summary["attempts"] == 2
+    shown = thesis("batch", "show", "1", **env)
+    assert "1 completed (0 reused), 0 failed, 1 skipped" in shown.stdout, shown.stdout
+    # What it spent: the two calls of the attempt that made the app (the killed attempt's
+    # finished call stays on that attempt's analysis).
+    assert "spent 0.0180 USD on 2 LLM calls" in shown.stdout

@@ -50,7 +50,8 @@ def batch() -> None:
 @click.option(
     "--types",
     required=True,
-    help="Comma-separated: security, quality, performance, zap, ai_review, smoke.",
+    help="Comma-separated: security, quality, performance, zap, ai_review, smoke, functional; "
+    "or generation alone.",
 )
 @click.option("--tools", help="Security tools, comma-separated (default: all).")
 @click.option(

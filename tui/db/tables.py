@@ -104,8 +104,9 @@ class JobPriority(StrEnum):
 
 
 class AnalysisType(StrEnum):
-    """Seed 000's task types plus the dynamic scan (`zap`), the smoke test and the
-    functional test of an app's API against its template (migration 0007)."""
+    """Seed 000's task types plus the dynamic scan (`zap`), the smoke test, the functional
+    test of an app's API against its template (migration 0007) and the generation of an app
+    from its template, which jobs run like an analysis (migration 0008)."""
 
     SECURITY = "security"
     PERFORMANCE = "performance"
@@ -114,6 +115,7 @@ class AnalysisType(StrEnum):
     ZAP = "zap"
     SMOKE = "smoke"
     FUNCTIONAL = "functional"
+    GENERATION = "generation"
 
 
 class Outcome(StrEnum):

@@ -135,7 +135,9 @@ def pulse(
         ):
             counts[row.model_slug] = {"apps": row.apps, "up": row.up, "failing": row.failing}
         completed = select(t.id).where(
-            t.application_id == g.id, t.status == AnalysisStatus.COMPLETED
+            t.application_id == g.id,
+            t.status == AnalysisStatus.COMPLETED,
+            t.task_type != AnalysisType.GENERATION,  # it made the app; it did not analyse it
         )
         for row in connection.execute(
             select(g.model_slug, func.count().label("analysed"))

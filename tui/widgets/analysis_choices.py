@@ -16,7 +16,7 @@ from textual.widgets import Checkbox, Input, Label
 from tui.db.models import AnalysisType
 from tui.errors import ValidationError
 from tui.services.analysis.options import SECURITY_TOOLS
-from tui.services.analysis.registry import FORM_OPTIONS, RUNNABLE
+from tui.services.analysis.registry import ANALYSES, FORM_OPTIONS
 from tui.widgets.check import Check
 
 
@@ -34,7 +34,7 @@ class AnalysisChoices(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("Types", classes="form-section")
         with Grid(classes="form-checks", id="types"):
-            for kind in RUNNABLE:
+            for kind in ANALYSES:
                 yield Check(str(kind), str(kind) in self.types, id=f"type-{kind}", compact=True)
         yield Label("Security tools", classes="form-section")
         with Grid(classes="form-checks", id="tools"):
@@ -47,7 +47,7 @@ class AnalysisChoices(Vertical):
 
     def chosen(self) -> tuple[tuple[AnalysisType, ...], dict[str, Any]]:
         """(types, options as typed, `tools` among them); raises ValidationError."""
-        types = tuple(kind for kind in RUNNABLE if self.query_one(f"#type-{kind}", Checkbox).value)
+        types = tuple(kind for kind in ANALYSES if self.query_one(f"#type-{kind}", Checkbox).value)
         if not types:
             raise ValidationError("Choose at least one analysis type")
         tools = [tool for tool in SECURITY_TOOLS if self.query_one(f"#tool-{tool}", Checkbox).value]

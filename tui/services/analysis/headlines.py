@@ -71,6 +71,10 @@ HEADLINES: dict[AnalysisType, tuple[Headline, ...]] = {
         Headline(AnalysisType.ZAP, "high", "Scan alerts high", "high", "lower"),
         Headline(AnalysisType.ZAP, "medium", "Scan alerts medium", "medium", "lower"),
     ),
+    AnalysisType.GENERATION: (
+        Headline(AnalysisType.GENERATION, "attempts", "Generation requests", "attempts",
+                 "lower"),
+    ),
     AnalysisType.FUNCTIONAL: (
         Headline(AnalysisType.FUNCTIONAL, "passed", "Endpoints passed", "endpoints_passed",
                  "higher", "share"),

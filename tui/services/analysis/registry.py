@@ -137,6 +137,13 @@ KINDS: dict[AnalysisType, AnalysisKind] = {
             runner=f"{_KINDS}:run_smoke",
         ),
         AnalysisKind(
+            AnalysisType.GENERATION,
+            "Generation of the app from its template (app N from template N, OpenRouter)",
+            NoOptions,
+            "llm",
+            runner="tui.services.generation.task:run_generation",
+        ),
+        AnalysisKind(
             AnalysisType.FUNCTIONAL,
             "Functional test: the API's endpoints against the app's template",
             FunctionalOptions,
@@ -150,7 +157,11 @@ KINDS: dict[AnalysisType, AnalysisKind] = {
 """Every type, in the order the form and the CLI list them."""
 
 RUNNABLE: tuple[AnalysisType, ...] = tuple(KINDS)
+ANALYSES: tuple[AnalysisType, ...] = tuple(t for t in KINDS if t != AnalysisType.GENERATION)
+"""The types that analyse an app (not generation, which makes it): what the start forms
+offer."""
 RUN_ORDER: tuple[AnalysisType, ...] = (
+    AnalysisType.GENERATION,
     AnalysisType.SECURITY,
     AnalysisType.QUALITY,
     AnalysisType.SMOKE,

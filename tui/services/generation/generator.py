@@ -16,6 +16,7 @@ registered as a scan would, with its generation metadata.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -123,12 +124,14 @@ def generate_app(
     on_text: Callable[[str], None] | None = None,
     log: Log = lambda _line: None,
     client: Any = None,
+    stop: threading.Event | None = None,
+    analysis_task_id: int | None = None,
 ) -> Generated:
     """Generate app N of `model_slug` from template N; GenerationError (or a RemoteServiceError
     for OpenRouter's refusals) saying why when it cannot, with nothing half-written."""
     template = loaded.template
     number = template.number
-    model = _model(db, model_slug)
+    model = check_model(db, model_slug)
     target = app_folder(settings, model_slug, number)
     if (target.exists() or target.is_symlink()) and not force:
         raise ValidationError(f"{target} exists; --force replaces it")
@@ -137,7 +140,7 @@ def generate_app(
             "Generation needs an OpenRouter API key — set THESIS_OPENROUTER_API_KEY"
         )
     sweep(target)
-    application_id = _app_row(db, model_slug, number)
+    application_id = app_row(db, model_slug, number)
     ports = allocate_ports(db, model_slug, number, settings.backend_ports, settings.frontend_ports)
     replies = settings.data_dir / "generation" / model_slug / f"app{number}"
     result = Generated(model_slug, number, template.slug, target, application_id)
@@ -147,8 +150,16 @@ def generate_app(
         from tui.services.openrouter import OpenRouterClient
 
         client = OpenRouterClient.from_settings(settings, timeout=settings.generation_timeout)
+
+    def stopped_or(text: str) -> None:
+        if stop is not None and stop.is_set():
+            raise GenerationError(f"{model_slug} app {number}: generation cancelled")
+        if on_text is not None:
+            on_text(text)
+
     try:
-        step = _Step(db, client, model, application_id, replies, result, on_text, log)
+        step = _Step(db, client, model, application_id, replies, result, stopped_or, log)
+        step.analysis_task_id = analysis_task_id  # a job's task: its calls count as its spend
         backend, backend_reply = step.run(
             "backend", backend_prompt(template), ("backend/app.py",),
             ("backend/requirements.txt",), _backend_extra,
@@ -172,6 +183,8 @@ def generate_app(
     )
     files.update({"backend/app.py": backend["backend/app.py"]})
     files.update({k: v for k, v in frontend.items() if k != "frontend/dependencies.json"})
+    if stop is not None and stop.is_set():
+        raise GenerationError(f"{model_slug} app {number}: generation cancelled")
     write_app(target, files)
     checker = code.jsx_checker()
     metadata = {
@@ -235,6 +248,7 @@ class _Step:
         self.db, self.client, self.model = db, client, model
         self.application_id, self.replies, self.result = application_id, replies, result
         self.on_text, self.log = on_text, log
+        self.analysis_task_id: int | None = None
 
     def run(
         self,
@@ -314,7 +328,8 @@ class _Step:
             connection.execute(
                 insert(model_usage).values(
                     model_name=self.model.model_id, provider="openrouter", purpose="generation",
-                    application_id=self.application_id, prompt_tokens=prompt,
+                    application_id=self.application_id,
+                    analysis_task_id=self.analysis_task_id, prompt_tokens=prompt,
                     completion_tokens=completion, total_tokens=prompt + completion,
                     query_size=len(json.dumps(payload["messages"])),
                     response_size=len(streamed.text), cost=cost, is_streaming=True,
@@ -334,7 +349,9 @@ def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
-def _model(db: Database, slug: str) -> _Model:
+def check_model(db: Database, slug: str) -> _Model:
+    """The catalogue's entry of the model that generates: refused when it has none, or no
+    OpenRouter id to ask it by."""
     m = model_capabilities.c
     with db.read() as connection:
         row = connection.execute(
@@ -359,7 +376,7 @@ def _model(db: Database, slug: str) -> _Model:
     )
 
 
-def _app_row(db: Database, slug: str, number: int) -> int:
+def app_row(db: Database, slug: str, number: int) -> int:
     """The app's id, its row made (not created yet, no folder) when it has none."""
     g = generated_applications.c
     with db.write() as connection:

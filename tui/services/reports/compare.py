@@ -212,7 +212,8 @@ def model_report(
         model = model_of.get(row.application_id)
         if model is None:
             continue  # an app outside the scope (another model's, not the job's)
-        analysed[model].add(row.application_id)
+        if row.task_type != AnalysisType.GENERATION:  # it made the app: no analysis of it
+            analysed[model].add(row.application_id)
         behind[(model, str(row.task_type))].append(row.id)
         completed = row.status == AnalysisStatus.COMPLETED
         summary = row.summary
