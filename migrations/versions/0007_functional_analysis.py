@@ -9,9 +9,7 @@ Create Date: 2026-12-01 01:00:00
 
 from collections.abc import Sequence
 
-from alembic import op
-
-from tui.db.enum_checks import set_enum_check
+from tui.db.enum_checks import remove_analysis_type, set_analysis_types
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -20,19 +18,11 @@ depends_on: str | Sequence[str] | None = None
 
 BEFORE = ("security", "performance", "quality", "ai_review", "zap", "smoke")
 AFTER = (*BEFORE, "functional")
-COLUMNS = {"analysis_tasks": "task_type", "batch_tasks": "test_type"}
-
-
-def _set(values: tuple[str, ...]) -> None:
-    for table, column in COLUMNS.items():
-        set_enum_check(table, column, f"ck_{table}_analysis_type", values)
 
 
 def upgrade() -> None:
-    _set(AFTER)
+    set_analysis_types(AFTER)
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM batch_tasks WHERE test_type = 'functional'")
-    op.execute("DELETE FROM analysis_tasks WHERE task_type = 'functional'")
-    _set(BEFORE)
+    remove_analysis_type("functional", BEFORE)

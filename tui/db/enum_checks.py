@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from alembic import op
+from sqlalchemy import text
 
 
 def set_enum_check(table: str, column: str, name: str, values: tuple[str, ...]) -> None:
@@ -38,3 +39,24 @@ def set_enum_check(table: str, column: str, name: str, values: tuple[str, ...]) 
     )
     bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
     bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+
+
+ANALYSIS_TYPE_COLUMNS = {"analysis_tasks": "task_type", "batch_tasks": "test_type"}
+"""The columns holding an analysis type, each with its CHECK `ck_<table>_analysis_type`."""
+
+
+def set_analysis_types(values: tuple[str, ...]) -> None:
+    """Make every analysis-type column accept exactly `values`."""
+    for table, column in ANALYSIS_TYPE_COLUMNS.items():
+        set_enum_check(table, column, f"ck_{table}_analysis_type", values)
+
+
+def remove_analysis_type(value: str, values: tuple[str, ...]) -> None:
+    """Undo the type `value` (migrations' downgrades): its tasks and analyses are deleted
+    first, then the columns accept `values` (the list without it) again."""
+    bind: Any = op.get_bind()
+    for table, column in reversed(ANALYSIS_TYPE_COLUMNS.items()):
+        # Table and column are ours (the constant above); the value is a bound parameter.
+        delete = text(f"DELETE FROM {table} WHERE {column} = :value")  # noqa: S608  # nosec B608
+        bind.execute(delete, {"value": value})
+    set_analysis_types(values)
