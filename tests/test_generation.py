@@ -148,8 +148,9 @@ def stand(monkeypatch) -> Any:
         standin.hold.set()
 
 
-@pytest.fixture
-def catalogue_db(db):
+def add_coder(db):
+    """acme_coder in the catalogue: OpenRouter id acme/coder, 128k context, 8k answers,
+    1 USD per million prompt tokens and 4 per million completion tokens."""
     with db.write() as connection:
         connection.execute(insert(model_capabilities).values(
             model_id="acme/coder", canonical_slug="acme_coder", provider="acme",
@@ -157,6 +158,11 @@ def catalogue_db(db):
             context_length=128_000, max_output_tokens=8_000,
             pricing_prompt=1.0, pricing_completion=4.0))  # fmt: skip
     return db
+
+
+@pytest.fixture
+def catalogue_db(db):
+    return add_coder(db)
 
 
 TODO = load_templates().get("todo-list")
@@ -423,3 +429,56 @@ def test_a_generation_job_makes_the_apps_and_a_killed_runner_resumes(stand, cata
     # What it spent: the two calls of the attempt that made the app (the killed attempt's
     # finished call stays on that attempt's analysis).
     assert "spent 0.0180 USD on 2 LLM calls" in shown.stdout
+
+
+async def test_g_on_the_applications_screen_shows_the_cost_and_generates_as_a_job(
+    stand, catalogue_db
+):
+    from test_app import make_app, settle, until
+    from textual.widgets import Input, SelectionList, Static
+
+    from tui.screens.generate_form import GenerateFormScreen
+
+    with catalogue_db.write() as connection:  # known only from its apps: not offered
+        connection.execute(insert(model_capabilities).values(
+            model_id="scanned_only", canonical_slug="scanned_only", provider="scanned",
+            display_name="s", model_name="s"))  # fmt: skip
+    stand.script = [(200, fenced("backend/app.py", BACKEND), "stop"),
+                    (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "stop")]  # fmt: skip
+    app = make_app(catalogue_db, start="applications")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("g")
+        await until(pilot, lambda: isinstance(app.screen, GenerateFormScreen), "the form")
+        form = app.screen
+        models = form.query_one("#models", SelectionList)
+        await until(pilot, lambda: models.option_count == 1, "the models")
+        assert models.get_option_at_index(0).value == "acme_coder"
+        form.query_one("#templates", Input).value = "nope"
+        await until(pilot, lambda: "No template 'nope'" in str(
+            form.query_one("#form-error").render()), "refused")  # fmt: skip
+        form.query_one("#templates", Input).value = "todo-list"
+        models.focus()
+        await pilot.press("space")  # ticks the highlighted model
+        estimate = form.query_one("#generate-estimate", Static)
+        await until(pilot, lambda: "1 apps, about" in str(estimate.render()), "the estimate")
+        assert "USD" in str(estimate.render())
+        await pilot.press("ctrl+s")
+        t = analysis_tasks.c
+
+        def generated() -> bool:
+            with catalogue_db.read() as connection:
+                status = connection.scalar(select(t.status).where(t.task_type == "generation"))
+            return status == "completed"
+
+        await until(pilot, generated, "the generation completed", 60)
+    folder = load_settings().apps_dir / "acme_coder" / "app2"
+    assert (folder / "frontend/src/App.jsx").read_text() == FRONTEND
+
+
+def test_generate_form_at_80x24(sqlite_db, snap_compare):
+    from test_app import make_app
+    from test_snapshots import press_then_settle
+
+    app = make_app(add_coder(sqlite_db), start="applications")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=press_then_settle("g"))

@@ -32,7 +32,7 @@ async def test_the_key_bar_shows_the_screens_own_keys_first_and_points_to_the_re
         assert len(lines) == 2 and all(len(line) < 80 for line in lines)
         # What the user came for is first: the keys of Applications, in their order.
         assert lines[0].split()[:6] == ["enter", "Analyses", "i", "Info", "a", "Analyse"]
-        for key in ("r Restart", "h Health", "x Remove", "X Remove+images"):
+        for key in ("r Restart", "h Health", "g Generate", "x Remove"):  # X: behind ?
             assert key in text
         assert text.rstrip().endswith(MORE)  # the rest is one key away
         assert "U Unmark all" not in text  # nothing marked: nothing to clear

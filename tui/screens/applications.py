@@ -85,6 +85,12 @@ class ApplicationsScreen(TableScreen):
         ),
         Binding("u", "scan", "Scan", tooltip="Scan THESIS_APPS_DIR for apps (as thesis apps scan)"),
         Binding(
+            "g",
+            "generate",
+            "Generate",
+            tooltip="Generate apps with models, from templates (a job; its cost shown first)",
+        ),
+        Binding(
             "x",
             "remove",
             "Remove",
@@ -246,6 +252,19 @@ class ApplicationsScreen(TableScreen):
 
     def on_unmount(self) -> None:
         self._stop_following()
+
+    def action_generate(self) -> None:
+        """g: a form for a generation job, which then runs here."""
+        from tui.screens.generate_form import GenerateFormScreen
+
+        def created(job_id: int | None) -> None:
+            if job_id is None:
+                return
+            self.notify(f"Generation job {job_id} planned; running it here (5 shows it)")
+            self.thesis.run_jobs()
+            self.reload()
+
+        self.app.push_screen(GenerateFormScreen(), created)
 
     def action_refresh(self) -> None:
         """ctrl+r: ask Docker for every app's state now, then reload."""

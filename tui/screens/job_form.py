@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,6 +18,7 @@ from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Stati
 from tui.errors import ThesisError, ValidationError
 from tui.jobs.planner import create_job, plan
 from tui.jobs.spec import JobSpec
+from tui.screens.model_picking import PicksModels
 from tui.services.apps import model_slugs
 from tui.widgets.analysis_choices import AnalysisChoices
 from tui.widgets.check import Check, CheckList
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from tui.screens.host import Host
 
 
-class JobFormScreen(FormDialog[int | None]):
+class JobFormScreen(PicksModels, FormDialog[int | None]):
     """Dismisses with the id of the job it stored, or None."""
 
     SUBMIT = "create"
@@ -78,41 +78,16 @@ class JobFormScreen(FormDialog[int | None]):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#name", Input).focus()
-        self._load_models()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="read:job-form-models")
-    def _load_models(self) -> None:
-        try:
-            models = model_slugs(self.thesis.db)
-        except ThesisError as exc:
-            self.app.call_from_thread(self.show_error, exc.msg)
-            return
-        self.app.call_from_thread(self._show_models, models)
-
-    def _show_models(self, models: list[str]) -> None:
-        self.models = models
-        self._filter_models()
-        self._preview()
-
-    def _filter_models(self) -> None:
-        words = self.query_one("#model-filter", Input).value.lower().split()
-        shown = [slug for slug in self.models if all(word in slug.lower() for word in words)]
-        selection = self.query_one("#models", SelectionList)
-        selection.clear_options()
-        # Text, not str: a prompt string is read as markup, and slugs come from folder names.
-        selection.add_options([(Text(slug), slug, slug in self.chosen) for slug in shown[:500]])
-        if shown:  # space ticks the first match at once
-            selection.highlighted = 0
+        self.load_models(lambda: model_slugs(self.thesis.db), self._preview)
 
     @on(SelectionList.SelectionToggled, "#models")
     def _toggled(self, event: SelectionList.SelectionToggled) -> None:
-        value = str(event.selection.value)
-        self.chosen.symmetric_difference_update({value})
+        self.toggle_model(event)
         self._preview()
 
     @on(Input.Changed, "#model-filter")
     def _filter_changed(self) -> None:
-        self._filter_models()
+        self.filter_models()
 
     @on(Input.Changed)
     @on(Checkbox.Changed)

@@ -80,5 +80,15 @@ def estimate_cost(
     return found
 
 
+def generating_models(db: Database) -> list[str]:
+    """The catalogue's models that can be asked to generate (they have an OpenRouter id)."""
+    m = model_capabilities.c
+    with db.read() as connection:
+        rows = connection.execute(
+            select(m.canonical_slug, m.model_id, m.model_id_openrouter).order_by(m.canonical_slug)
+        ).all()
+    return [row.canonical_slug for row in rows if row.model_id_openrouter or "/" in row.model_id]
+
+
 def _tokens(text: str) -> int:
     return round(len(text) / CHARS_PER_TOKEN)
