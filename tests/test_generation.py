@@ -431,6 +431,29 @@ def test_a_generation_job_makes_the_apps_and_a_killed_runner_resumes(stand, cata
     assert "spent 0.0180 USD on 2 LLM calls" in shown.stdout
 
 
+def test_a_job_claims_no_more_generation_once_its_cost_limit_is_reached(
+    stand, catalogue_db, monkeypatch
+):
+    """One LLM slot: app 1 is generated (0.018 USD), then the limit of 0.001 USD skips app 2."""
+    monkeypatch.setenv("THESIS_BATCH_LLM", "1")
+    env = {"THESIS_DATABASE_URL": catalogue_db.engine.url.render_as_string(hide_password=False)}
+    job = ("--name", "capped", "--types", "generation", "--models", "acme_coder", "--apps", "1,2")
+    created = thesis("batch", "create", *job, "--max-cost", "0.001", **env)
+    assert created.returncode == 0, created.stderr
+    stand.script = [(200, fenced("backend/app.py", BACKEND), "stop"),
+                    (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "stop")]  # fmt: skip
+    ran = thesis("batch", "run", **env)
+    assert ran.returncode == 0, ran.stderr
+    apps = load_settings().apps_dir / "acme_coder"
+    assert (apps / "app1" / "backend" / "app.py").is_file() and not (apps / "app2").exists()
+    shown = thesis("batch", "show", "1", **env).stdout
+    assert "1 completed (0 reused), 0 failed, 1 skipped" in shown, shown
+    assert "cost limit of 0.0010 USD was reached (0.0180 spent)" in shown
+    assert len(stand.requests) == 2
+    refused = thesis("batch", "create", *job, "--max-cost", "-1", **env)  # click: a usage error
+    assert refused.returncode == 2 and "--max-cost" in refused.stderr
+
+
 async def test_g_on_the_applications_screen_shows_the_cost_and_generates_as_a_job(
     stand, catalogue_db
 ):

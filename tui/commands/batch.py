@@ -68,6 +68,12 @@ def batch() -> None:
 @click.option("--zap-scan", type=click.Choice(["baseline", "full"]), help="Dynamic scan kind.")
 @click.option("--review-model", help="Reviewing model for ai_review (default THESIS_REVIEW_MODEL).")
 @click.option("--template", help="Template for functional (default: the app's own).")
+@click.option(
+    "--max-cost",
+    type=click.FloatRange(0, 1_000_000, min_open=True),
+    metavar="USD",
+    help="Generation: claim no more tasks once the job's calls cost this much.",
+)
 @click.option("--json", "as_json", is_flag=True, help='Print {"id", "tasks", "skipped"}.')
 @pass_context
 @handles_errors
@@ -87,6 +93,7 @@ def create(
     zap_scan: str | None,
     review_model: str | None,
     template: str | None,
+    max_cost: float | None,
     as_json: bool,
 ) -> None:
     """Plan a job; prints its id (it runs with `thesis batch run` or in the TUI)."""
@@ -111,6 +118,7 @@ def create(
         options={key: value for key, value in options.items() if value is not None},
         priority=priority,
         force=force,
+        max_cost=max_cost,
     )
     db = context.database()
     created = create_job(db, context.settings, spec, created_by="cli")

@@ -141,6 +141,7 @@ class Engine(UnitRunner):
                 if polled:
                     last_poll = time.monotonic()
                     await self._notice_cancels()
+                    await self._notice_cost_limits()
                 started = await self._fill()
                 if until_idle and not self.units and not started:
                     open_jobs = await asyncio.to_thread(self.queue.claimable_jobs, self.jobs)
@@ -241,6 +242,14 @@ class Engine(UnitRunner):
             if gone and not unit.cancelled:
                 unit.cancelled = gone
                 task.cancel()
+
+    async def _notice_cost_limits(self) -> None:
+        """Jobs whose cost limit was reached claim nothing more: their pending tasks end
+        skipped, saying so in the job's log."""
+        with contextlib.suppress(ThesisError):
+            for job_id, why in await asyncio.to_thread(self.queue.skip_over_cost, self.jobs):
+                self._touched.add(job_id)
+                self._say(job_id, f"== {why}: its pending tasks are skipped")
 
     async def _settle(self) -> None:
         if not self._touched:

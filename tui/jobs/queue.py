@@ -29,6 +29,8 @@ class Queue(Protocol):
 
     def claimable_jobs(self, jobs: list[int] | None) -> list[int]: ...
 
+    def skip_over_cost(self, jobs: list[int] | None) -> list[tuple[int, str]]: ...
+
     def pending_by_type(self, jobs: list[int] | None) -> dict[str, int]: ...
 
     def claim(
@@ -71,6 +73,9 @@ class SqlQueue:
 
     def claimable_jobs(self, jobs: list[int] | None) -> list[int]:
         return store.claimable_jobs(self.db, jobs)
+
+    def skip_over_cost(self, jobs: list[int] | None) -> list[tuple[int, str]]:
+        return store.skip_over_cost(self.db, jobs)
 
     def pending_by_type(self, jobs: list[int] | None) -> dict[str, int]:
         return store.pending_by_type(self.db, jobs)

@@ -73,6 +73,9 @@ class JobSpec(BaseModel):
     """Runs of a task whose runner died before it is failed instead of re-queued."""
     explicit: tuple[tuple[str, int], ...] = ()
     """Exact (model, app) pairs instead of models x apps (the TUI's "analyse now")."""
+    max_cost: float | None = Field(None, gt=0, le=1_000_000)
+    """USD: once the job's generation calls have cost this much, its pending tasks are
+    skipped instead of claimed (the running ones finish)."""
 
     @field_validator("name")
     @classmethod
@@ -94,6 +97,7 @@ class JobSpec(BaseModel):
         priority: str = "normal",
         force: bool = False,
         explicit: list[tuple[str, int]] | None = None,
+        max_cost: float | None = None,
     ) -> JobSpec:
         """A spec from what a user typed; each type's options checked by its schema. `options`
         is one flat set (the CLI's flags), given to each type whose schema has the name, or
@@ -134,6 +138,7 @@ class JobSpec(BaseModel):
             priority=level,
             force=force,
             explicit=tuple(explicit or ()),
+            max_cost=max_cost,
         )
 
     def config_of(self, kind: AnalysisType) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from tui.db.models import (
     JobStatus,
     TaskStatus,
 )
-from tui.db.tables import batch_jobs, batch_tasks
+from tui.db.tables import batch_jobs, batch_tasks, generated_applications, model_usage
 from tui.db.types import utcnow
 from tui.services.batches import ACTIVE, priority_rank
 from tui.services.owner import Owner
@@ -299,6 +299,43 @@ def reusable(db: Database, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
         if row.cache_key not in found and row.results_path and Path(row.results_path).is_file():
             found[row.cache_key] = (row.id, row.task_id)
     return found
+
+
+def skip_over_cost(db: Database, jobs: list[int] | None = None) -> list[tuple[int, str]]:
+    """Skip the pending tasks of every active job whose generation calls have cost its
+    `max_cost` (the calls for its apps since it was created, every attempt counted); (job,
+    why) of each. Its running tasks finish."""
+    t, j, u, g = batch_tasks.c, batch_jobs.c, model_usage.c, generated_applications.c
+    where = [j.status.in_(ACTIVE)]
+    if jobs is not None:
+        where.append(j.id.in_(jobs))
+    stopped = []
+    with db.write() as connection:
+        for job in connection.execute(select(j.id, j.config, j.created_at).where(*where)).all():
+            limit = job.config.get("max_cost") if isinstance(job.config, dict) else None
+            if not isinstance(limit, int | float) or isinstance(limit, bool) or limit <= 0:
+                continue
+            apps = (
+                select(g.id)
+                .join(batch_tasks, and_(t.model_name == g.model_slug, t.app_number == g.app_number))
+                .where(t.job_id == job.id)
+            )
+            spent = float(connection.scalar(
+                select(func.coalesce(func.sum(u.cost), 0.0)).where(
+                    u.purpose == "generation", u.application_id.in_(apps),
+                    u.timestamp >= job.created_at)
+            ) or 0.0)  # fmt: skip
+            if spent < float(limit):
+                continue
+            why = f"the job's cost limit of {float(limit):.4f} USD was reached ({spent:.4f} spent)"
+            skipped = connection.execute(
+                update(batch_tasks)
+                .where(t.job_id == job.id, t.status == TaskStatus.PENDING)
+                .values(status=TaskStatus.SKIPPED, error_message=why, completed_at=utcnow())
+            ).rowcount
+            if skipped:
+                stopped.append((job.id, why))
+    return stopped
 
 
 def claimable_jobs(db: Database, jobs: list[int] | None = None) -> list[int]:
