@@ -505,3 +505,38 @@ def test_generate_form_at_80x24(sqlite_db, snap_compare):
 
     app = make_app(add_coder(sqlite_db), start="applications")
     assert snap_compare(app, terminal_size=(80, 24), run_before=press_then_settle("g"))
+
+
+def test_a_cancelled_generation_job_writes_nothing(stand, catalogue_db):
+    env = {"THESIS_DATABASE_URL": catalogue_db.engine.url.render_as_string(hide_password=False)}
+    thesis("batch", "create", "--name", "g", "--types", "generation", "--models", "acme_coder",
+           "--apps", "2", **env)  # fmt: skip
+    stand.script = [
+        (200, fenced("backend/app.py", BACKEND), "stop"),
+        (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "hold"),  # cancelled meanwhile
+    ]
+    runner = subprocess.Popen([sys.executable, "-m", "tui", "batch", "run"],
+                              env={**os.environ, **env}, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while len(stand.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # polled with a deadline: the stand-in holds the stream
+        assert len(stand.requests) == 2
+        cancelled = thesis("batch", "cancel", "1", **env)
+        assert cancelled.returncode == 0, cancelled.stderr
+        t = analysis_tasks.c
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # until the runner has honoured the cancel
+            with catalogue_db.read() as connection:
+                status = connection.scalar(select(t.status).where(t.task_type == "generation"))
+            if status == "cancelled":
+                break
+            time.sleep(0.05)
+        assert status == "cancelled"
+    finally:
+        stand.hold.set()  # the rest of the answer comes now: it must not be written
+    runner.wait(60)
+    assert not (load_settings().apps_dir / "acme_coder" / "app2").exists()
+    shown = thesis("batch", "show", "1", **env).stdout
+    assert "cancelled" in shown and "1 completed" not in shown, shown
