@@ -309,8 +309,8 @@ def skip_over_cost(db: Database, jobs: list[int] | None = None) -> list[tuple[in
     where = [j.status.in_(ACTIVE)]
     if jobs is not None:
         where.append(j.id.in_(jobs))
-    stopped = []
-    with db.write() as connection:
+    over: list[tuple[int, str]] = []
+    with db.read() as connection:  # looked at first: the write lock only when a job is over
         for job in connection.execute(select(j.id, j.config, j.created_at).where(*where)).all():
             limit = job.config.get("max_cost") if isinstance(job.config, dict) else None
             if not isinstance(limit, int | float) or isinstance(limit, bool) or limit <= 0:
@@ -325,16 +325,19 @@ def skip_over_cost(db: Database, jobs: list[int] | None = None) -> list[tuple[in
                     u.purpose == "generation", u.application_id.in_(apps),
                     u.timestamp >= job.created_at)
             ) or 0.0)  # fmt: skip
-            if spent < float(limit):
-                continue
-            why = f"the job's cost limit of {float(limit):.4f} USD was reached ({spent:.4f} spent)"
+            if spent >= float(limit):
+                over.append((job.id, f"the job's cost limit of {float(limit):.4f} USD was "
+                                     f"reached ({spent:.4f} spent)"))  # fmt: skip
+    stopped = []
+    for job_id, why in over:
+        with db.write() as connection:
             skipped = connection.execute(
                 update(batch_tasks)
-                .where(t.job_id == job.id, t.status == TaskStatus.PENDING)
+                .where(t.job_id == job_id, t.status == TaskStatus.PENDING)
                 .values(status=TaskStatus.SKIPPED, error_message=why, completed_at=utcnow())
             ).rowcount
-            if skipped:
-                stopped.append((job.id, why))
+        if skipped:
+            stopped.append((job_id, why))
     return stopped
 
 
