@@ -24,11 +24,12 @@ often carries a release date (`openai/gpt-4o-mini-2024-07-18`); it is kept in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -159,35 +160,19 @@ class OpenRouterClient:
     ) -> Streamed:
         """POST a chat completion streamed as server-sent events, handing each piece of text
         to `on_text` as it comes; retried like `chat` while no text has come."""
-        import httpx
-
         started = time.monotonic()
         attempt = 0
+        body = {**payload, "stream": True, "stream_options": {"include_usage": True}}
         while True:
             attempt += 1
-            try:
-                with self._http.stream(
-                    "POST", CHAT_PATH, json={**payload, "stream": True,
-                                             "stream_options": {"include_usage": True}}
-                ) as response:  # fmt: skip
-                    if response.status_code == 429 or response.status_code >= 500:
-                        response.read()
-                        if attempt < self.max_attempts:
-                            self._sleep(self._delay(attempt, response))
-                            continue
-                    if not 200 <= response.status_code < 300:
-                        response.read()
-                        self._check(response, attempt, "POST", CHAT_PATH)
-                    streamed = self._events(response, on_text)
-            except httpx.TimeoutException:
-                raise RemoteServiceError(
-                    f"OpenRouter at {self._where} did not answer within {self.timeout:g} s"
-                ) from None
-            except httpx.TransportError as exc:
-                reason = self._redact(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
-                raise RemoteServiceError(
-                    f"Cannot reach OpenRouter at {self._where}: {reason or type(exc).__name__}"
-                ) from None
+            with self._reaching(), self._http.stream("POST", CHAT_PATH, json=body) as response:
+                if not 200 <= response.status_code < 300:
+                    response.read()
+                    if _retryable(response.status_code) and attempt < self.max_attempts:
+                        self._sleep(self._delay(attempt, response))
+                        continue
+                    self._check(response, attempt, "POST", CHAT_PATH)
+                streamed = self._events(response, on_text)
             return Streamed(streamed.text, streamed.finish_reason, streamed.usage,
                             time.monotonic() - started)  # fmt: skip
 
@@ -234,8 +219,7 @@ class OpenRouterClient:
         while True:
             attempt += 1
             response = self._request(method, path, **kwargs)
-            status = response.status_code
-            if (status == 429 or status >= 500) and attempt < self.max_attempts:
+            if _retryable(response.status_code) and attempt < self.max_attempts:
                 self._sleep(self._delay(attempt, response))
                 continue
             self._check(response, attempt, method, path)
@@ -248,7 +232,7 @@ class OpenRouterClient:
             if self._key:
                 raise RemoteServiceError(f"OpenRouter refused the API key ({status}) — {_KEY_HINT}")
             raise RemoteServiceError(f"OpenRouter wants an API key ({status}) — {_KEY_HINT}")
-        if status == 429 or status >= 500:
+        if _retryable(status):
             what = "kept limiting requests" if status == 429 else "kept failing"
             raise RemoteServiceError(
                 f"OpenRouter at {self._where} {what} ({status}{self._detail(response)}) "
@@ -261,10 +245,16 @@ class OpenRouterClient:
             )
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        with self._reaching():
+            return self._http.request(method, path, **kwargs)
+
+    @contextlib.contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """httpx's timeouts and transport failures, as one RemoteServiceError line."""
         import httpx
 
         try:
-            return self._http.request(method, path, **kwargs)
+            yield
         except httpx.TimeoutException:
             raise RemoteServiceError(
                 f"OpenRouter at {self._where} did not answer within {self.timeout:g} s"
@@ -312,6 +302,11 @@ class OpenRouterClient:
             return extract_entries(payload)
         except ValueError as exc:
             raise RemoteServiceError(f"OpenRouter at {self._where} sent {exc}") from None
+
+
+def _retryable(status: int) -> bool:
+    """429 (too many requests) and 5xx are asked again, after a delay."""
+    return status == 429 or status >= 500
 
 
 def fetch_openrouter_models(
