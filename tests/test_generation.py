@@ -11,6 +11,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +167,32 @@ def catalogue_db(db):
     return add_coder(db)
 
 
+def db_env(db) -> dict[str, str]:
+    """The environment a `thesis` process needs to use the test's database."""
+    return {"THESIS_DATABASE_URL": db.engine.url.render_as_string(hide_password=False)}
+
+
+@contextmanager
+def held_answer(stand: Stand, env: dict[str, str], *command: str) -> Iterator[Any]:
+    """`thesis COMMAND` in a process of its own, caught in the middle of the frontend's answer
+    (the stand-in holds it) while the body runs; the rest of the answer comes after."""
+    stand.script = [
+        (200, fenced("backend/app.py", BACKEND), "stop"),
+        (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "hold"),
+    ]
+    process = subprocess.Popen([sys.executable, "-m", "tui", *command],
+                               env={**os.environ, **env}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while len(stand.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # polled with a deadline: the stand-in holds the stream
+        assert len(stand.requests) == 2, process.stderr
+        yield process
+    finally:
+        stand.hold.set()
+
+
 TODO = load_templates().get("todo-list")
 
 
@@ -295,24 +323,10 @@ def test_an_existing_app_is_kept_unless_forced_and_a_tiny_context_is_refused(sta
 def test_thesis_generate_reports_each_app_and_a_kill_leaves_no_half_written_app(
     stand, catalogue_db, tmp_path
 ):
-    env = {"THESIS_DATABASE_URL": catalogue_db.engine.url.render_as_string(hide_password=False)}
-    stand.script = [
-        (200, fenced("backend/app.py", BACKEND), "stop"),
-        (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "hold"),  # killed while streaming
-    ]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tui", "generate", "acme_coder", "--templates", "todo-list"],
-        env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while len(stand.requests) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)  # polled with a deadline: the stand-in holds the stream
-        assert len(stand.requests) == 2, process.stderr
-        os.kill(process.pid, signal.SIGKILL)
+    env = db_env(catalogue_db)
+    with held_answer(stand, env, "generate", "acme_coder", "--templates", "todo-list") as process:
+        os.kill(process.pid, signal.SIGKILL)  # killed while the answer streams
         process.wait(10)
-    finally:
-        stand.hold.set()
     folder = load_settings().apps_dir / "acme_coder"
     assert not (folder / "app2").exists()
     stand.script = [(200, fenced("backend/app.py", BACKEND), "stop"),
@@ -378,7 +392,7 @@ def test_the_cost_is_estimated_from_the_prompts_and_the_models_own_history(catal
 
 
 def test_a_generation_job_makes_the_apps_and_a_killed_runner_resumes(stand, catalogue_db):
-    env = {"THESIS_DATABASE_URL": catalogue_db.engine.url.render_as_string(hide_password=False)}
+    env = db_env(catalogue_db)
     settings = load_settings()
     (settings.apps_dir / "acme_coder" / "app3").mkdir(parents=True)  # exists: not replaced
     for args, says in (
@@ -390,22 +404,9 @@ def test_a_generation_job_makes_the_apps_and_a_killed_runner_resumes(stand, cata
     created = thesis("batch", "create", "--name", "gen", "--types", "generation",
                      "--models", "acme_coder", "--apps", "1,3", "--json", **env)  # fmt: skip
     assert json.loads(created.stdout)["skipped"] == 1, created.stderr  # app 3 exists
-    stand.script = [
-        (200, fenced("backend/app.py", BACKEND), "stop"),
-        (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "hold"),  # killed here
-    ]
-    runner = subprocess.Popen([sys.executable, "-m", "tui", "batch", "run"],
-                              env={**os.environ, **env}, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while len(stand.requests) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)  # polled with a deadline: the stand-in holds the stream
-        assert len(stand.requests) == 2
-        os.kill(runner.pid, signal.SIGKILL)
+    with held_answer(stand, env, "batch", "run") as runner:
+        os.kill(runner.pid, signal.SIGKILL)  # killed while the answer streams
         runner.wait(10)
-    finally:
-        stand.hold.set()
     assert not (settings.apps_dir / "acme_coder" / "app1").exists()
     stand.script = [
         (200, fenced("backend/app.py", BACKEND), "stop"),
@@ -436,7 +437,7 @@ def test_a_job_claims_no_more_generation_once_its_cost_limit_is_reached(
 ):
     """One LLM slot: app 1 is generated (0.018 USD), then the limit of 0.001 USD skips app 2."""
     monkeypatch.setenv("THESIS_BATCH_LLM", "1")
-    env = {"THESIS_DATABASE_URL": catalogue_db.engine.url.render_as_string(hide_password=False)}
+    env = db_env(catalogue_db)
     job = ("--name", "capped", "--types", "generation", "--models", "acme_coder", "--apps", "1,2")
     created = thesis("batch", "create", *job, "--max-cost", "0.001", **env)
     assert created.returncode == 0, created.stderr
@@ -508,21 +509,10 @@ def test_generate_form_at_80x24(sqlite_db, snap_compare):
 
 
 def test_a_cancelled_generation_job_writes_nothing(stand, catalogue_db):
-    env = {"THESIS_DATABASE_URL": catalogue_db.engine.url.render_as_string(hide_password=False)}
+    env = db_env(catalogue_db)
     thesis("batch", "create", "--name", "g", "--types", "generation", "--models", "acme_coder",
            "--apps", "2", **env)  # fmt: skip
-    stand.script = [
-        (200, fenced("backend/app.py", BACKEND), "stop"),
-        (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "hold"),  # cancelled meanwhile
-    ]
-    runner = subprocess.Popen([sys.executable, "-m", "tui", "batch", "run"],
-                              env={**os.environ, **env}, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while len(stand.requests) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)  # polled with a deadline: the stand-in holds the stream
-        assert len(stand.requests) == 2
+    with held_answer(stand, env, "batch", "run") as runner:
         cancelled = thesis("batch", "cancel", "1", **env)
         assert cancelled.returncode == 0, cancelled.stderr
         t = analysis_tasks.c
@@ -534,9 +524,7 @@ def test_a_cancelled_generation_job_writes_nothing(stand, catalogue_db):
                 break
             time.sleep(0.05)
         assert status == "cancelled"
-    finally:
-        stand.hold.set()  # the rest of the answer comes now: it must not be written
-    runner.wait(60)
+    runner.wait(60)  # the rest of the answer came after the cancel: it must not be written
     assert not (load_settings().apps_dir / "acme_coder" / "app2").exists()
     shown = thesis("batch", "show", "1", **env).stdout
     assert "cancelled" in shown and "1 completed" not in shown, shown
