@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic import ValidationError as PydanticValidationError
 
 from tui.db.tables import MAX_APPS_PER_MODEL
 from tui.errors import NotFoundError, ValidationError
-from tui.services.schemas import describe_errors
+from tui.services.schemas import parse_input
 from tui.services.untrusted import UntrustedInputError, load_json, load_yaml, read_regular
 
 BUILTIN = Path(__file__).resolve().parent / "templates"
@@ -258,16 +257,6 @@ class Catalogue:
         return [chosen[number] for number in sorted(chosen)]
 
 
-def parse_template(data: Any, what: str) -> Template:
-    """`data` (a document) as a Template; ValidationError with one line naming the field."""
-    if not isinstance(data, Mapping):
-        raise ValidationError(f"{what}: a template is a mapping of fields")
-    try:
-        return Template.model_validate(dict(data))
-    except PydanticValidationError as exc:
-        raise ValidationError(f"{what}: {describe_errors(exc)}") from None
-
-
 def read_template(path: Path) -> Template:
     """One template file (YAML or JSON), read with size and depth limits."""
     raw = read_regular(path, MAX_TEMPLATE_BYTES, "the template")
@@ -278,7 +267,7 @@ def read_template(path: Path) -> Template:
     except Exception as exc:  # a YAML or JSON syntax error: one line, never a traceback
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValidationError(f"{path}: not valid YAML or JSON ({first})") from None
-    return parse_template(data, str(path))
+    return parse_input(Template, data, f"template {path}")
 
 
 def _files(folder: Path) -> Iterable[Path]:
