@@ -28,11 +28,12 @@ from tui.db.tables import (
     generated_applications,
 )
 from tui.errors import shown
+from tui.services.analysis.findings import SEVERITIES as FINDING_SEVERITIES
 from tui.services.batches import Progress, progress
 from tui.services.common import Page
 
-SEVERITIES = ("critical", "high", "medium", "low")
-"""The severities counted, as the security summary names them."""
+SEVERITIES = tuple(s for s in FINDING_SEVERITIES if s != "info")
+"""The severities counted (info is not a problem to count), as the summaries name them."""
 JOBS = 6
 """Jobs shown at most (running first, then paused and pending, newest first)."""
 FAILURES = 6
