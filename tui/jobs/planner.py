@@ -209,7 +209,6 @@ def create_job(
         from tui.services.generation.generator import app_row, check_model
         from tui.services.generation.templates import load_templates
 
-        _generation_check(spec)
         for slug in spec.models:
             check_model(db, slug)  # in the catalogue, with an OpenRouter id
         making = Making(set(load_templates(settings.templates_dir).templates), settings.apps_dir)

@@ -99,6 +99,14 @@ class Generated:
     def tokens(self) -> int:
         return sum(call.prompt_tokens + call.completion_tokens for call in self.calls)
 
+    @property
+    def attempts(self) -> dict[str, int]:
+        """Requests each step needed for a usable answer (continuations not counted)."""
+        return {
+            step: max((c.attempt for c in self.calls if c.step == step), default=0)
+            for step in ("backend", "frontend")
+        }
+
 
 @dataclass(frozen=True)
 class _Model:
@@ -158,8 +166,8 @@ def generate_app(
             on_text(text)
 
     try:
-        step = _Step(db, client, model, application_id, replies, result, stopped_or, log)
-        step.analysis_task_id = analysis_task_id  # a job's task: its calls count as its spend
+        step = _Step(db, client, model, application_id, analysis_task_id, replies, result,
+                     stopped_or, log)  # fmt: skip
         backend, backend_reply = step.run(
             "backend", backend_prompt(template), ("backend/app.py",),
             ("backend/requirements.txt",), _backend_extra,
@@ -197,10 +205,7 @@ def generate_app(
         "completion_tokens": sum(c.completion_tokens for c in result.calls),
         "cost": round(result.cost, 8),
         "seconds": round(time.monotonic() - started, 3),
-        "attempts": {
-            s: max((c.attempt for c in result.calls if c.step == s), default=0)
-            for s in ("backend", "frontend")
-        },
+        "attempts": result.attempts,
         "calls": len(result.calls),
         "replies": str(replies),
         "jsx_check": "espree" if isinstance(checker, list) else f"skipped: {checker}",
@@ -240,6 +245,7 @@ class _Step:
         client: Any,
         model: _Model,
         application_id: int,
+        analysis_task_id: int | None,
         replies: Path,
         result: Generated,
         on_text: Callable[[str], None] | None,
@@ -248,7 +254,8 @@ class _Step:
         self.db, self.client, self.model = db, client, model
         self.application_id, self.replies, self.result = application_id, replies, result
         self.on_text, self.log = on_text, log
-        self.analysis_task_id: int | None = None
+        self.analysis_task_id = analysis_task_id
+        """A job's task: its calls count as the job's spend."""
 
     def run(
         self,

@@ -58,12 +58,10 @@ async def run_generation(service: AnalysisContext, ref: TaskRef, log: ActionLog)
         raise
     finally:
         lines.flush()
-    attempts = sum(max((c.attempt for c in done.calls if c.step == step), default=0)
-                   for step in ("backend", "frontend"))  # fmt: skip
     return Outcome(
         summary={
             "template": loaded.template.slug,
-            "attempts": attempts,
+            "attempts": sum(done.attempts.values()),
             "calls": len(done.calls),
             "tokens": done.tokens,
             "cost": round(done.cost, 6),
