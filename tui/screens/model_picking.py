@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import Input, SelectionList
 
 from tui.errors import ThesisError
+from tui.services.common import matches
 
 SHOWN = 500
 """Models listed at most (the filter finds the others)."""
@@ -45,8 +46,8 @@ class PicksModels:
         self.filter_models()
 
     def filter_models(self) -> None:
-        words = self.query_one("#model-filter", Input).value.lower().split()
-        shown = [slug for slug in self.models if all(word in slug.lower() for word in words)]
+        search = self.query_one("#model-filter", Input).value
+        shown = [slug for slug in self.models if matches(search, slug)]
         selection = self.query_one("#models", SelectionList)
         selection.clear_options()
         # Text, not str: a prompt string is read as markup, and slugs come from folder names.

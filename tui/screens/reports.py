@@ -193,8 +193,9 @@ class ReportsScreen(TableScreen):
 
 def _matching(rows: list[Any], search: str) -> list[Any]:
     """The rows whose model has every word of `search` in it."""
-    words = search.lower().split()
-    return [row for row in rows if all(word in row.model.lower() for word in words)]
+    from tui.services.common import matches
+
+    return [row for row in rows if matches(search, row.model)]
 
 
 def _compact(estimate: Any) -> str:

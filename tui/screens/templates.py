@@ -46,7 +46,7 @@ class TemplatesScreen(TableScreen):
         self._warned = False
 
     def fetch(self, query: Query, count: bool = True) -> Page[Any]:
-        from tui.services.common import Page
+        from tui.services.common import Page, matches
         from tui.services.generation.templates import load_templates
 
         catalogue = load_templates(self.thesis.settings.templates_dir)
@@ -58,11 +58,8 @@ class TemplatesScreen(TableScreen):
             self.app.call_from_thread(
                 self.notify, f"Left out: {left_out}{more}", title="Templates", severity="warning"
             )
-        words = query.search.lower().split()
         rows = [
-            loaded
-            for loaded in catalogue.all()
-            if all(word in " ".join(_cells(loaded)).lower() for word in words)
+            loaded for loaded in catalogue.all() if matches(query.search, " ".join(_cells(loaded)))
         ]
         if query.sort:
             index = [c.key for c in self.COLUMNS].index(query.sort)

@@ -56,12 +56,11 @@ class UsageScreen(TableScreen):
         self.COLUMNS = [replace(type(self).COLUMNS[0], label=label), *type(self).COLUMNS[1:]]
 
     def fetch(self, query: Query, count: bool = True) -> Page[Any]:
-        from tui.services.common import Page
+        from tui.services.common import Page, matches
         from tui.services.reports.usage import usage
 
         *rows, self.total = usage(self.thesis.db, self.by, job_id=self.job_id)  # type: ignore[arg-type]
-        words = query.search.lower().split()
-        rows = [row for row in rows if all(word in row.key.lower() for word in words)]
+        rows = [row for row in rows if matches(query.search, row.key)]
         if query.sort:
             field = {"prompt": "prompt_tokens", "completion": "completion_tokens",
                      "tokens": "total_tokens"}.get(query.sort, query.sort)  # fmt: skip

@@ -52,6 +52,13 @@ def search_clause(
     )
 
 
+def matches(search: str | None, text: str) -> bool:
+    """Case-insensitive "every word of `search` appears in `text`": the rule of
+    `search_clause`, for the few rows a screen filters in Python (models, a report's rows)."""
+    haystack = text.lower()
+    return all(word in haystack for word in (search or "").lower().split())
+
+
 def count_and_page(
     session: Connection | Session, statement: Select, limit: int | None, count: bool = True
 ) -> tuple[list, int | None]:

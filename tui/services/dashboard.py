@@ -30,7 +30,7 @@ from tui.db.tables import (
 from tui.errors import shown
 from tui.services.analysis.findings import SEVERITIES as FINDING_SEVERITIES
 from tui.services.batches import Progress, progress
-from tui.services.common import Page
+from tui.services.common import Page, matches
 
 SEVERITIES = tuple(s for s in FINDING_SEVERITIES if s != "info")
 """The severities counted (info is not a problem to count), as the summaries name them."""
@@ -195,8 +195,7 @@ def pulse(
         str(len(rows)),
         *(sum(getattr(r, f.name) for r in rows) for f in fields(ModelPulse)[1:]),
     )
-    words = search.lower().split()
-    rows = [r for r in rows if all(word in r.model.lower() for word in words)]
+    rows = [r for r in rows if matches(search, r.model)]
     key = sort if sort in SORTS else "model"
     rows.sort(key=lambda r: (getattr(r, key), r.model), reverse=descending)
     return Pulse(
