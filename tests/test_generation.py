@@ -332,11 +332,31 @@ def test_thesis_generate_reports_each_app_and_a_kill_leaves_no_half_written_app(
     stand.script = [(200, fenced("backend/app.py", BACKEND), "stop"),
                     (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "stop"),
                     (401, "no", None)]  # fmt: skip
-    again = thesis("generate", "acme_coder", "--templates", "2,blog", **env)
+    # One LLM slot: the stand-in's answers go to the apps in order.
+    again = thesis("generate", "acme_coder", "--templates", "2,blog", THESIS_BATCH_LLM="1", **env)
     assert again.returncode == 1
     assert "acme_coder app 2 (todo-list): " in again.stdout and "4 calls" not in again.stdout
     assert "acme_coder app 3 (blog): OpenRouter refused the API key (401)" in again.stderr
+    assert "acme_coder app 2 (todo-list): " in again.stdout
+    assert "2 calls · 6,000 tokens · 0.0180 USD" in again.stdout
     assert (folder / "app2" / "backend" / "app.py").is_file() and not list(folder.glob(".app*"))
+    # Each run was a one-off job: the killed one ended, nothing of it left to run.
+    jobs = json.loads(thesis("batch", "list", "--all", "--json", **env).stdout)
+    assert [(job["name"], job["status"]) for job in jobs] == [
+        ("generate acme_coder", "failed"), ("generate acme_coder", "failed")]  # fmt: skip
+    # Again, streamed, with a cost limit: app 2 is kept, app 4 made, then app 5 not asked for.
+    stand.script = [(200, fenced("backend/app.py", BACKEND), "stop"),
+                    (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "stop")]  # fmt: skip
+    capped = thesis("generate", "acme_coder", "--templates", "2,4,5", "--stream",
+                    "--max-cost", "0.001", **env)  # fmt: skip
+    assert capped.returncode == 1, capped.stderr
+    assert "acme_coder app 2 (todo-list) kept: it exists (--force replaces it)" in capped.stderr
+    assert '   @app.get("/api/health")' in capped.stdout  # the answer, as it came
+    assert "app 5 (" in capped.stderr and "cost limit of 0.0010 USD was reached" in capped.stderr
+    assert (folder / "app4").is_dir() and not (folder / "app5").exists()
+    asked = len(stand.requests)
+    kept = thesis("generate", "acme_coder", "--templates", "2", **env)
+    assert kept.returncode == 0 and "kept" in kept.stderr and len(stand.requests) == asked
     assert_one_line_error(thesis("generate", "nobody_x", "--templates", "1", **env),
                           "No model nobody_x in the catalogue")  # fmt: skip
     with catalogue_db.write() as connection:  # a model known only from its apps' folder
@@ -427,9 +447,18 @@ def test_a_generation_job_makes_the_apps_and_a_killed_runner_resumes(stand, cata
     assert rows[1].summary["calls"] == 2 and rows[1].summary["attempts"] == 2
     shown = thesis("batch", "show", "1", **env)
     assert "1 completed (0 reused), 0 failed, 1 skipped" in shown.stdout, shown.stdout
-    # What it spent: the two calls of the attempt that made the app (the killed attempt's
-    # finished call stays on that attempt's analysis).
-    assert "spent 0.0180 USD on 2 LLM calls" in shown.stdout
+    # What it spent: the two calls of the attempt that made the app and the call the killed
+    # attempt had finished (it was paid for too), as `thesis report usage --job` says.
+    assert "spent 0.0270 USD on 3 LLM calls" in shown.stdout
+    by_job = json.loads(thesis("report", "usage", "--job", "1", "--format", "json", **env).stdout)
+    assert by_job["rows"][-1] == {
+        "model": "total",
+        "calls": 3,
+        "prompt_tokens": 3000,
+        "completion_tokens": 6000,
+        "total_tokens": 9000,
+        "usd": 0.027,
+    }
 
 
 def test_a_job_claims_no_more_generation_once_its_cost_limit_is_reached(

@@ -243,3 +243,53 @@ def test_0007_lets_analyses_be_functional_keeping_every_row_and_trigger(
     with pytest.raises(Exception, match=r"(?i)check"), empty_db.engine.begin() as conn:
         conn.execute(text(insert), {"id": "f-2", "app": app, "type": "functional"})
     upgrade_to_head(empty_db)
+
+
+def test_0009_gives_each_current_attempt_its_task_and_keeps_the_triggers(
+    empty_db: Database,
+) -> None:
+    """From 0008, a job whose task's current attempt is analysis A, and an analysis B a
+    second job reused: after 0009 A belongs to the first job's task and B to no task (a
+    reuse is not an attempt); the latest-analysis trigger still runs; down again, the
+    column goes and the rows stay."""
+    upgrade(empty_db, "0008")
+    write_an_app(empty_db)
+    analysis = (
+        "INSERT INTO analysis_tasks (task_id, application_id, task_type, status, progress, "
+        "created_at) VALUES (:id, :app, 'security', 'completed', 100, :at)"
+    )
+    with empty_db.engine.begin() as conn:
+        app = conn.scalar(text("SELECT id FROM generated_applications"))
+        for task_id, at in (("a", "2026-01-01"), ("b", "2026-01-02")):
+            conn.execute(text(analysis), {"id": task_id, "app": app, "at": at})
+        ids = dict(conn.execute(text("SELECT task_id, id FROM analysis_tasks")).all())
+        for name, analysis_id, reused in (("first", ids["a"], False), ("second", ids["b"], True)):
+            conn.execute(text(
+                "INSERT INTO batch_jobs (name, status, priority, progress, total_tests, "
+                "completed_tests, failed_tests, one_off, created_at, updated_at) VALUES "
+                "(:name, 'completed', 'normal', 0, 1, 1, 0, false, '2026-01-01', '2026-01-01')"
+            ), {"name": name})  # fmt: skip
+            job = conn.scalar(text("SELECT id FROM batch_jobs WHERE name = :n"), {"n": name})
+            conn.execute(text(
+                "INSERT INTO batch_tasks (job_id, model_name, app_number, test_type, status, "
+                "progress, attempts, reused, analysis_task_id, created_at) VALUES "
+                "(:job, 'm', 1, 'security', 'completed', 100, 1, :reused, :a, '2026-01-01')"
+            ), {"job": job, "reused": reused, "a": analysis_id})  # fmt: skip
+        first_task = conn.scalar(text("SELECT min(id) FROM batch_tasks"))
+
+    upgrade(empty_db, "0009")
+
+    with empty_db.engine.begin() as conn:
+        owners = dict(conn.execute(text("SELECT task_id, batch_task_id FROM analysis_tasks")).all())
+        assert owners == {"a": first_task, "b": None}
+        conn.execute(text(analysis), {"id": "c", "app": app, "at": "2026-01-03"})
+        latest = conn.scalar(text("SELECT last_analysis_id FROM generated_applications"))
+        assert latest == conn.scalar(text("SELECT id FROM analysis_tasks WHERE task_id = 'c'"))
+
+    downgrade(empty_db, "0008")
+
+    columns = {column["name"] for column in inspect(empty_db.engine).get_columns("analysis_tasks")}
+    assert "batch_task_id" not in columns
+    with empty_db.engine.begin() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM analysis_tasks")) == 3
+    upgrade_to_head(empty_db)

@@ -78,14 +78,18 @@ def add_analysis(db, app_id: int, kind: str, summary: dict, *, status: str = "co
 
 
 def add_job(db, model: str, tasks: list[tuple[int, str, int, bool]]) -> int:
-    """A job of `model` whose tasks completed: (app number, type, analysis id, reused)."""
+    """A job of `model` whose tasks completed: (app number, type, analysis id, reused). An
+    analysis not reused is the task's attempt, as the engine links them."""
     with db.write() as connection:
         job = connection.execute(insert(batch_jobs).values(name="j")).inserted_primary_key[0]
-        connection.execute(insert(batch_tasks), [
-            {"job_id": job, "model_name": model, "app_number": number, "test_type": kind,
-             "status": "completed", "analysis_task_id": analysis, "reused": reused}
-            for number, kind, analysis, reused in tasks
-        ])  # fmt: skip
+        for number, kind, analysis, reused in tasks:
+            task = connection.execute(insert(batch_tasks).values(
+                job_id=job, model_name=model, app_number=number, test_type=kind,
+                status="completed", analysis_task_id=analysis, reused=reused,
+            )).inserted_primary_key[0]  # fmt: skip
+            if not reused and analysis is not None:
+                connection.execute(update(analysis_tasks).where(
+                    analysis_tasks.c.id == analysis).values(batch_task_id=task))  # fmt: skip
     return job
 
 

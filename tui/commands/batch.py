@@ -72,7 +72,7 @@ def batch() -> None:
     "--max-cost",
     type=click.FloatRange(0, 1_000_000, min_open=True),
     metavar="USD",
-    help="Generation: claim no more tasks once the job's calls cost this much.",
+    help="Claim no more tasks once the job's model calls (generation, AI review) cost this much.",
 )
 @click.option("--json", "as_json", is_flag=True, help='Print {"id", "tasks", "skipped"}.')
 @pass_context

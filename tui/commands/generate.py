@@ -1,4 +1,10 @@
-"""`thesis generate MODEL --templates ...`: build apps with a model, from templates."""
+"""`thesis generate MODEL --templates ...`: build apps with a model, from templates.
+
+It is a one-off generation job run here by the batch engine, as `thesis analyze` is for
+analyses: the LLM slots bound how many apps are asked for at once, `--max-cost` stops it,
+the TUI and `thesis batch` see and can cancel it, and a kill leaves nothing half-written
+(the next start ends the job; run the command again to make what is missing).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,8 @@ import sys
 
 import click
 
-from tui.commands.base import Context, handles_errors, pass_context
-from tui.errors import ThesisError, shown
+from tui.commands.base import Context, handles_errors, pass_context, run_cancellable
+from tui.errors import shown
 
 
 @click.command()
@@ -15,19 +21,31 @@ from tui.errors import ThesisError, shown
 @click.option("--templates", "spec", required=True, metavar="1-30|SLUG,…",
               help="Templates by number, range or slug, e.g. 1-30 or blog,3.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace apps that exist already.")
-@click.option("--stream", is_flag=True, help="Print the model's answers as they come.")
+@click.option("--max-cost", type=click.FloatRange(0, 1_000_000, min_open=True), metavar="USD",
+              help="Ask for no more apps once the calls cost this much.")  # fmt: skip
+@click.option("--stream", is_flag=True, help="Print the answers as they come (one app at a time).")
 @click.option("--estimate", is_flag=True, help="Print what it should cost, and ask nothing.")
 @pass_context
 @handles_errors
 def generate(
-    context: Context, model: str, spec: str, force: bool, stream: bool, estimate: bool
+    context: Context,
+    model: str,
+    spec: str,
+    force: bool,
+    max_cost: float | None,
+    stream: bool,
+    estimate: bool,
 ) -> None:
     """Generate MODEL's apps from templates (app N from template N) through OpenRouter."""
-    from tui.services.generation.generator import generate_app
+    from tui.db.models import TaskStatus
+    from tui.jobs.engine import Engine, TaskEnded
+    from tui.jobs.planner import APP_EXISTS, create_job
+    from tui.jobs.spec import JobSpec
+    from tui.services.batches import list_tasks
     from tui.services.generation.templates import load_templates
 
-    catalogue = load_templates(context.settings.templates_dir)
-    chosen = catalogue.select(spec)
+    settings = context.settings
+    chosen = load_templates(settings.templates_dir).select(spec)
     db = context.database()
     if estimate:
         from tui.services.generation.estimate import estimate_cost
@@ -38,32 +56,38 @@ def generate(
                    f"{guess.completion_tokens:,} completion tokens ({guess.basis}): {usd}, "
                    "more if answers are asked for again")  # fmt: skip
         return
-    failed = 0
+    slugs = {loaded.template.number: loaded.template.slug for loaded in chosen}
+    job_spec = JobSpec.build(
+        name=f"generate {model}", types="generation", models=[model], apps=tuple(slugs),
+        priority="urgent", force=force, max_cost=max_cost,
+    )  # fmt: skip
+    job = create_job(db, settings, job_spec, one_off=True, created_by="thesis generate")
+    tasks = {task.id: task for task in list_tasks(db, job.id, count=False).rows}
 
-    def say(line: str) -> None:
-        click.echo(shown(line), err=stream)
+    def label(task_id: int) -> str:
+        task = tasks[task_id]
+        return f"{model} app {task.app_number} ({slugs.get(task.app_number, '?')})"
 
-    def show(text: str) -> None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    def ended(event: TaskEnded) -> None:
+        if event.status == TaskStatus.COMPLETED:
+            number = tasks[event.task_id].app_number
+            folder = settings.apps_dir / model / f"app{number}"
+            click.echo(f"{label(event.task_id)}: {folder} · {event.detail}")
+        else:
+            click.echo(f"thesis: {label(event.task_id)}: {shown(event.detail)}", err=True)
 
-    for loaded in chosen:
-        template = loaded.template
-        label = f"{model} app {template.number} ({template.slug})"
-        try:
-            done = generate_app(
-                db, context.settings, model, loaded, force=force, log=say if stream else _quiet,
-                on_text=show if stream else None,
-            )  # fmt: skip
-        except ThesisError as exc:
-            failed += 1
-            click.echo(f"thesis: {label}: {exc.msg}", err=True)
-            continue
-        click.echo(f"{label}: {done.path} · {len(done.calls)} calls · {done.tokens:,} tokens "
-                   f"· {done.cost:.4f} USD")  # fmt: skip
+    def line(text: str) -> None:  # the answers come from a model: shown escaped
+        click.echo(shown(text))
+
+    engine = Engine(db, settings, jobs=[job.id], sink=line if stream else None, on_event=ended)
+    if stream:
+        engine.slots["llm"] = 1  # the answers one after another, not interleaved
+    report = run_cancellable(engine.run(), f"the generation job {job.id} was cancelled")
+    failed = any(event.status != TaskStatus.COMPLETED for event in report.ended)
+    for task in list_tasks(db, job.id, status="skipped", count=False).rows:
+        kept = task.error == APP_EXISTS
+        failed = failed or not kept
+        why = "kept: it exists (--force replaces it)" if kept else f"skipped: {task.error}"
+        click.echo(f"thesis: {label(task.id)} {shown(why)}", err=True)
     if failed:
         sys.exit(1)
-
-
-def _quiet(_line: str) -> None:
-    pass

@@ -327,6 +327,9 @@ analysis_tasks = Table(
     # What a batch task found this analysis by when it reuses it (content, type, options,
     # tool versions; see tui/jobs/cache.py).
     Column("cache_key", String(64), index=True),
+    # The batch task this analysis was an attempt of (every attempt, not only the last):
+    # what a job spent is the model calls of all its attempts. Jobs are never deleted.
+    Column("batch_task_id", Integer, index=True),
     Column("config", JSON),
     Column("summary", JSON),
     Column("error_message", Text),

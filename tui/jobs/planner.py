@@ -98,6 +98,10 @@ def _generation_check(spec: JobSpec) -> None:
         raise ValidationError("Name the models that generate (--models M1,M2)")
 
 
+APP_EXISTS = "the app exists (force replaces it)"
+"""Why a generation task is skipped when its app is there already."""
+
+
 @dataclass(frozen=True)
 class Making:
     """What planning a generation job needs beyond the database."""
@@ -118,7 +122,7 @@ def _why_not_generate(
     if making is not None:
         folders.append(making.apps_dir / slug / f"app{number}")
     if any(folder.exists() for folder in folders) and not spec.force:
-        return "the app exists (force replaces it)"
+        return APP_EXISTS
     return None
 
 

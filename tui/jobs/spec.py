@@ -74,8 +74,8 @@ class JobSpec(BaseModel):
     explicit: tuple[tuple[str, int], ...] = ()
     """Exact (model, app) pairs instead of models x apps (the TUI's "analyse now")."""
     max_cost: float | None = Field(None, gt=0, le=1_000_000)
-    """USD: once the job's generation calls have cost this much, its pending tasks are
-    skipped instead of claimed (the running ones finish)."""
+    """USD: once the job's model calls (every attempt's; generation, AI review) have cost
+    this much, its pending tasks are skipped instead of claimed (the running ones finish)."""
 
     @field_validator("name")
     @classmethod

@@ -27,9 +27,9 @@ from tui.db.models import (
     JobStatus,
     TaskStatus,
 )
-from tui.db.tables import batch_jobs, batch_tasks, generated_applications, model_usage
+from tui.db.tables import batch_jobs, batch_tasks, model_usage
 from tui.db.types import utcnow
-from tui.services.batches import ACTIVE, priority_rank
+from tui.services.batches import ACTIVE, job_calls, priority_rank
 from tui.services.owner import Owner
 
 
@@ -210,6 +210,9 @@ def link_attempts(session: Session, owner: Owner, links: list[tuple[int, int, st
             .where(t.id == task_id, _mine(owner))
             .values(analysis_task_id=analysis_id, cache_key=key)
         )
+        session.execute(  # every attempt stays the task's: what the job spent counts it
+            update(AnalysisTask).where(AnalysisTask.id == analysis_id).values(batch_task_id=task_id)
+        )
 
 
 def finish(db: Database, owner: Owner, task_id: int, status: TaskStatus, **details: Any) -> bool:
@@ -302,28 +305,21 @@ def reusable(db: Database, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
 
 
 def skip_over_cost(db: Database, jobs: list[int] | None = None) -> list[tuple[int, str]]:
-    """Skip the pending tasks of every active job whose generation calls have cost its
-    `max_cost` (the calls for its apps since it was created, every attempt counted); (job,
-    why) of each. Its running tasks finish."""
-    t, j, u, g = batch_tasks.c, batch_jobs.c, model_usage.c, generated_applications.c
+    """Skip the pending tasks of every active job whose model calls have cost its `max_cost`
+    (`batches.job_calls`: every attempt counted, as the job's shown cost); (job, why) of each.
+    Its running tasks finish."""
+    t, j, u = batch_tasks.c, batch_jobs.c, model_usage.c
     where = [j.status.in_(ACTIVE)]
     if jobs is not None:
         where.append(j.id.in_(jobs))
     over: list[tuple[int, str]] = []
     with db.read() as connection:  # looked at first: the write lock only when a job is over
-        for job in connection.execute(select(j.id, j.config, j.created_at).where(*where)).all():
+        for job in connection.execute(select(j.id, j.config).where(*where)).all():
             limit = job.config.get("max_cost") if isinstance(job.config, dict) else None
             if not isinstance(limit, int | float) or isinstance(limit, bool) or limit <= 0:
                 continue
-            apps = (
-                select(g.id)
-                .join(batch_tasks, and_(t.model_name == g.model_slug, t.app_number == g.app_number))
-                .where(t.job_id == job.id)
-            )
             spent = float(connection.scalar(
-                select(func.coalesce(func.sum(u.cost), 0.0)).where(
-                    u.purpose == "generation", u.application_id.in_(apps),
-                    u.timestamp >= job.created_at)
+                select(func.coalesce(func.sum(u.cost), 0.0)).where(job_calls(job.id))
             ) or 0.0)  # fmt: skip
             if spent >= float(limit):
                 over.append((job.id, f"the job's cost limit of {float(limit):.4f} USD was "

@@ -19,6 +19,7 @@ from tui.db.tables import (
     analysis_tasks,
     batch_jobs,
     batch_tasks,
+    model_usage,
 )
 from tui.db.types import utcnow
 from tui.errors import NotFoundError
@@ -214,6 +215,15 @@ def require_job(connection: Connection, job_id: int) -> None:
     """NotFoundError, pointing at `thesis batch list`, when there is no job `job_id`."""
     if connection.scalar(select(batch_jobs.c.id).where(batch_jobs.c.id == job_id)) is None:
         raise NotFoundError(f"No batch job {job_id}; see `thesis batch list`")
+
+
+def job_calls(job_id: int) -> ColumnElement[bool]:
+    """The `model_usage` rows a job paid for: the calls of every attempt of its tasks (a run
+    killed or retried paid too), not those of analyses it reused. Its shown cost and its
+    cost limit both count these."""
+    a, t = analysis_tasks.c, batch_tasks.c
+    attempts = select(a.id).where(a.batch_task_id.in_(select(t.id).where(t.job_id == job_id)))
+    return model_usage.c.analysis_task_id.in_(attempts)
 
 
 def get_job(db: Database, job_id: int) -> BatchJobRow:

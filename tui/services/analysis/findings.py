@@ -159,6 +159,12 @@ def describe_summary(summary: dict[str, Any]) -> str:
         total = summary["total_findings"]
         noun = "finding" if total == 1 else "findings"
         return f"{total} {noun}" + (f" ({counts})" if counts else "")
+    if {"calls", "tokens", "cost"} <= summary.keys():  # a generation
+        try:
+            return (f"{int(summary['calls'])} calls · {int(summary['tokens']):,} tokens · "
+                    f"{float(summary['cost']):.4f} USD")  # fmt: skip
+        except (TypeError, ValueError):
+            pass  # a damaged summary: said as it is, below
     parts = [f"{key.replace('_', ' ')} {value}" for key, value in summary.items()
              if isinstance(value, int | float | str)]  # fmt: skip
     return ", ".join(parts) or "done"

@@ -2,8 +2,8 @@
 
 Every call of ours to a model (an AI review; generation, when it lands) is a `model_usage`
 row with its tokens and its cost in USD from the catalogue's prices. Summed in SQL, with
-the total of all rows; one job's share is the calls of the analyses it ran (not those it
-reused: another run paid for them).
+the total of all rows; one job's share is the calls of every attempt of its tasks
+(`batches.job_calls`; not those of analyses it reused: another run paid for them).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any, Literal
 from sqlalchemy import Date, cast, func, select
 
 from tui.db import Database
-from tui.db.tables import batch_tasks, model_usage
-from tui.services.batches import require_job
+from tui.db.tables import model_usage
+from tui.services.batches import job_calls, require_job
 
 By = Literal["model", "kind", "day"]
 BY: tuple[By, ...] = ("model", "kind", "day")
@@ -47,7 +47,7 @@ def usage(db: Database, by: By = "model", *, job_id: int | None = None) -> list[
     """Calls, tokens and USD for each `by` value, largest cost first, then a `total` row."""
     if by not in BY:
         raise ValueError(f"by is one of {BY}")
-    u, b = model_usage.c, batch_tasks.c
+    u = model_usage.c
     key = _key(db, by).label("key")
     sums = (
         func.count().label("calls"),
@@ -60,10 +60,7 @@ def usage(db: Database, by: By = "model", *, job_id: int | None = None) -> list[
     with db.read() as connection:
         if job_id is not None:
             require_job(connection, job_id)
-            ran = select(b.analysis_task_id).where(
-                b.job_id == job_id, b.reused.is_(False), b.analysis_task_id.is_not(None)
-            )
-            where.append(u.analysis_task_id.in_(ran))
+            where.append(job_calls(job_id))
         rows = connection.execute(
             select(key, *sums).where(*where).group_by(key).order_by(func.sum(u.cost).desc(), key)
         ).all()
