@@ -216,6 +216,9 @@ def test_thesis_analyze_functional_counts_a_running_apps_endpoints(
                   'CMD ["httpd", "-f", "-v", "-p", "5000", "-h", "/www"]\n')  # fmt: skip
     folder = write_container_app(tmp_path / "apps", slug, backend_dockerfile=dockerfile)
     (folder / "backend" / "api").write_text(CGI)
+    # App 2's backend exits at once: it answers nothing, and that is its result.
+    exits = f'FROM {BUSYBOX_IMAGE}\nCMD ["sh", "-c", "echo no database; exit 3"]\n'
+    write_container_app(tmp_path / "apps", slug, 2, backend_dockerfile=exits)
     scan_apps(sqlite_db, tmp_path / "apps")
     env = {"THESIS_DATABASE_URL": sqlite_db.engine.url.render_as_string(hide_password=False),
            "THESIS_TEMPLATES_DIR": str(templates)}  # fmt: skip
@@ -228,6 +231,10 @@ def test_thesis_analyze_functional_counts_a_running_apps_endpoints(
         done = thesis("analyze", slug, "1", "--type", "functional", "--template", "cgi-items",
                       **env)  # fmt: skip
         assert done.returncode == 0, done.stderr
+        dead = thesis("analyze", slug, "2", "--type", "functional", "--template", "cgi-items",
+                      **env)  # fmt: skip
+        assert dead.returncode == 1
+        assert "the app did not start:" in dead.stderr and "exited at once" in dead.stderr
     finally:
         thesis("containers", "stop", slug, "1", **env)
         remove_docker_objects(docker_client, slug)
@@ -246,3 +253,8 @@ def test_thesis_analyze_functional_counts_a_running_apps_endpoints(
         "DELETE /cgi-bin/api/items/{id}": "status 500, expected 204",
     }
     assert {r["path"] for r in results if "{id}" in r["endpoint"]} == {"/cgi-bin/api/items/7"}
+    # The comparison counts the app that did not start as 0 of 8, beside app 1's 5 of 8.
+    from tui.services.reports.compare import model_report
+
+    passed = model_report(sqlite_db, models=[slug]).model(slug).metrics["functional.passed"]
+    assert (passed.apps, passed.mean) == (2, pytest.approx((5 / 8 + 0) / 2))

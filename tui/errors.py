@@ -91,3 +91,9 @@ class ContainerError(ThesisError):
     """A container action failed: a build, a start, a port, an image, a container that died."""
 
     title = "Container action failed"
+
+
+class AppStartError(ContainerError):
+    """The app itself would not run: its build failed or a service exited at once (not the
+    engine, a busy port or another process at work on it). An analysis that needs the app
+    up may read this as its result (no endpoint answered)."""

@@ -28,7 +28,7 @@ from tui.db import Database
 from tui.db.locks import try_lock
 from tui.db.models import AppStatus, GeneratedApplication, PortAllocation
 from tui.db.types import utcnow
-from tui.errors import ContainerError, NotFoundError, ThesisError
+from tui.errors import AppStartError, ContainerError, NotFoundError, ThesisError
 from tui.secrets import redact
 from tui.services.apps import PORTS_OF_APP
 from tui.services.audit import audited
@@ -456,7 +456,7 @@ class ContainerService:
                     for line in output:
                         log(f"{spec.name} | {line}")
                     last = output[-1].strip() if output else "no output"
-                    raise ContainerError(
+                    raise AppStartError(
                         f"{target.label}: service {spec.name} exited at once with code "
                         f"{state.get('ExitCode')} ({last})"
                     )

@@ -14,7 +14,7 @@ from pathlib import Path
 import docker
 
 from tui.config import Settings
-from tui.errors import ContainerError, ThesisError
+from tui.errors import AppStartError, ContainerError, ThesisError
 from tui.services.compose import ComposePlan, ServiceSpec
 from tui.services.container_logs import ActionLog
 from tui.services.docker_engine import docker_errors
@@ -162,7 +162,7 @@ def _build_one(
                     ]
                     if missing:
                         raise ContainerError(_missing_base(spec.name, missing, reason))
-                    raise ContainerError(f"build of {spec.name} failed: {reason}")
+                    raise AppStartError(f"build of {spec.name} failed: {reason}")
                 if time.monotonic() > deadline:
                     raise ContainerError(
                         f"build of {spec.name} took longer than {settings.build_timeout:g}s "

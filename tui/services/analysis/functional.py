@@ -10,6 +10,11 @@ collection (`/api/todos`). Only the app's own port on 127.0.0.1 is ever called.
 
 The template is the option's (`--template SLUG`, for apps scanned from elsewhere) or the one
 the app was generated from (its generation metadata).
+
+An app that does not build, or whose service exits at once, passes none: the analysis fails
+with that reason and a summary of 0 passed, which reports read (a model whose apps do not
+start must not look better for it). A failure of ours (no Docker engine, a busy port) has
+no summary: no result.
 """
 
 from __future__ import annotations
@@ -23,8 +28,8 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 
-from tui.db.tables import generated_applications
-from tui.errors import ScanError, ThesisError
+from tui.db.tables import AnalysisStatus, generated_applications
+from tui.errors import AppStartError, ComposeError, ScanError, ThesisError
 from tui.services.analysis.contract import Outcome, TaskRef
 from tui.services.generation.templates import Endpoint, Template, load_templates, match_shape
 
@@ -79,7 +84,13 @@ async def run_functional(service: AnalysisContext, ref: TaskRef, log: ActionLog)
     from tui.services.analysis.kinds import ensure_running
 
     template = await asyncio.to_thread(template_for, service.db, service.settings, ref)
-    target = await ensure_running(service, ref, log)
+    try:
+        target = await ensure_running(service, ref, log)
+    except (AppStartError, ComposeError) as exc:  # the app's own failure: its result
+        return Outcome(
+            AnalysisStatus.FAILED, error=f"the app did not start: {exc.msg}",
+            summary=_summary(0, len(template.endpoints), template),
+        )  # fmt: skip
     if target.backend_port is None:
         raise ScanError(f"{ref.model_slug} app {ref.app_number} has no backend port to test")
     log(f"-- checking {len(template.endpoints)} endpoints of template {template.number} "
@@ -89,14 +100,18 @@ async def run_functional(service: AnalysisContext, ref: TaskRef, log: ActionLog)
     )
     passed = sum(result.passed for result in results)
     return Outcome(
-        summary={
-            "endpoints_passed": f"{passed}/{len(results)}",
-            "passed": passed,
-            "endpoints": len(results),
-            "template": template.slug,
-        },
+        summary=_summary(passed, len(results), template),
         metrics={"checks": [asdict(r) for r in results]},
     )
+
+
+def _summary(passed: int, endpoints: int, template: Template) -> dict[str, Any]:
+    return {
+        "endpoints_passed": f"{passed}/{endpoints}",
+        "passed": passed,
+        "endpoints": endpoints,
+        "template": template.slug,
+    }
 
 
 def check_endpoints(

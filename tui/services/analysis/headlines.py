@@ -33,6 +33,10 @@ class Headline:
     per_kloc: bool = False
     """Also reported per 1,000 lines of the app's code (findings grow with the code)."""
     unit: str = ""
+    failed_reads: bool = False
+    """A failed analysis of the type is read too, through its summary: the functional test
+    of an app that did not start stores 0 passed (one failed for a reason of ours stores
+    no summary, and stays no value)."""
 
     @property
     def key(self) -> str:
@@ -77,7 +81,7 @@ HEADLINES: dict[AnalysisType, tuple[Headline, ...]] = {
     ),
     AnalysisType.FUNCTIONAL: (
         Headline(AnalysisType.FUNCTIONAL, "passed", "Endpoints passed", "endpoints_passed",
-                 "higher", "share"),
+                 "higher", "share", failed_reads=True),
     ),
     AnalysisType.AI_REVIEW: (
         Headline(AnalysisType.AI_REVIEW, "score", "Review score", "score", "higher"),
@@ -95,8 +99,9 @@ def headlines(types: tuple[AnalysisType, ...] | None = None) -> list[Headline]:
 
 
 def failure_counts(kind: AnalysisType) -> bool:
-    """Whether a failed analysis of `kind` is a result (read as 0), not a missing one."""
-    return any(h.reading == "passed" for h in HEADLINES.get(kind, ()))
+    """Whether a failed analysis of `kind` is a result (read as 0, or through its summary),
+    not a missing one."""
+    return any(h.reading == "passed" or h.failed_reads for h in HEADLINES.get(kind, ()))
 
 
 def read(headline: Headline, raw: object, completed: bool = True) -> float | None:
