@@ -23,6 +23,7 @@ from sqlalchemy import insert, select
 from tui.config import load_settings
 from tui.db.tables import (
     analysis_tasks,
+    batch_jobs,
     generated_applications,
     model_capabilities,
     model_usage,
@@ -516,6 +517,13 @@ async def test_g_on_the_applications_screen_shows_the_cost_and_generates_as_a_jo
         estimate = form.query_one("#generate-estimate", Static)
         await until(pilot, lambda: "1 apps, about" in str(estimate.render()), "the estimate")
         assert "USD" in str(estimate.render())
+        limit = form.query_one("#max-cost", Input)
+        for typed in ("lots", "-1", "inf", "nan"):
+            limit.value = typed
+            await until(pilot, lambda: "cost limit" in str(
+                form.query_one("#form-error").render()).lower(), f"{typed} refused")  # fmt: skip
+        limit.value = "$0.50"
+        await until(pilot, lambda: "stops asking at 0.50 USD" in str(estimate.render()), "limit")
         await pilot.press("ctrl+s")
         t = analysis_tasks.c
 
@@ -525,6 +533,8 @@ async def test_g_on_the_applications_screen_shows_the_cost_and_generates_as_a_jo
             return status == "completed"
 
         await until(pilot, generated, "the generation completed", 60)
+    with catalogue_db.read() as connection:
+        assert connection.scalar(select(batch_jobs.c.config))["max_cost"] == 0.5
     folder = load_settings().apps_dir / "acme_coder" / "app2"
     assert (folder / "frontend/src/App.jsx").read_text() == FRONTEND
 

@@ -1,11 +1,12 @@
 """`g` on the Applications screen: generate apps — models (from the catalogue, those with an
-OpenRouter id), templates, whether to replace apps that exist — with what it should cost
-shown as the form is edited, before anything is asked. It stores a generation job
+OpenRouter id), templates, whether to replace apps that exist, a cost limit — with what it
+should cost shown as the form is edited, before anything is asked. It stores a generation job
 (`thesis batch create --types generation`) and dismisses with its id; the app runs it.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -51,6 +52,8 @@ class GenerateFormScreen(PicksModels, FormDialog[int | None]):
                     yield Label("Templates")
                     yield Input("1-30", placeholder="e.g. 1-30, 1,3 or blog", id="templates",
                                 compact=True)  # fmt: skip
+                    yield Label("Cost limit")
+                    yield Input(placeholder="USD; none when empty", id="max-cost", compact=True)
                     yield Label("Models")
                     yield Input(placeholder="filter the catalogue's models", id="model-filter",
                                 compact=True)  # fmt: skip
@@ -81,9 +84,23 @@ class GenerateFormScreen(PicksModels, FormDialog[int | None]):
         self.filter_models()
 
     @on(Input.Changed, "#templates")
+    @on(Input.Changed, "#max-cost")
     @on(Checkbox.Changed)
     def _edited(self) -> None:
         self._estimate()
+
+    def _limit(self) -> float | None:
+        """The cost limit typed (USD), None when empty; ValidationError when it is not one."""
+        text = self.query_one("#max-cost", Input).value.strip().removeprefix("$").strip()
+        if not text:
+            return None
+        try:
+            usd = float(text)
+        except ValueError:
+            raise ValidationError(f"Cost limit “{text}” is not a number of USD") from None
+        if not math.isfinite(usd) or not 0 < usd <= 1_000_000:
+            raise ValidationError("The cost limit is a number of USD above 0, up to 1,000,000")
+        return usd
 
     def _numbers(self) -> tuple[int, ...]:
         """The template numbers typed; ValidationError when they name none."""
@@ -96,6 +113,7 @@ class GenerateFormScreen(PicksModels, FormDialog[int | None]):
     def _estimate(self) -> None:
         try:
             numbers = self._numbers()
+            self._limit()
         except ThesisError as exc:
             self.query_one("#generate-estimate", Static).update("")
             self.show_error(exc.msg)
@@ -129,7 +147,14 @@ class GenerateFormScreen(PicksModels, FormDialog[int | None]):
             text += f", about {sum(e.usd for e in priced):,.2f} USD"
         if len(priced) < len(found):
             text += f" ({len(found) - len(priced)} models without a price)"
-        self.query_one("#generate-estimate", Static).update(Text(text + "; retries on top"))
+        text += "; retries on top"
+        try:
+            limit = self._limit()
+        except ThesisError:
+            limit = None  # said in the error line already
+        if limit is not None:
+            text += f"; stops asking at {limit:,.2f} USD"
+        self.query_one("#generate-estimate", Static).update(Text(text))
         self.call_after_refresh(self.fit_body)
 
     def action_generate(self) -> None:
@@ -144,6 +169,7 @@ class GenerateFormScreen(PicksModels, FormDialog[int | None]):
                 models=sorted(self.chosen),
                 apps=",".join(map(str, self._numbers())),
                 force=self.query_one("#force", Checkbox).value,
+                max_cost=self._limit(),
             )
         except ThesisError as exc:
             self.show_error(exc.msg)
