@@ -483,6 +483,9 @@ def test_a_job_claims_no_more_generation_once_its_cost_limit_is_reached(
     assert len(stand.requests) == 2
     refused = thesis("batch", "create", *job, "--max-cost", "-1", **env)  # click: a usage error
     assert refused.returncode == 2 and "--max-cost" in refused.stderr
+    for command in (("batch", "create", *job), ("generate", "acme_coder", "--templates", "1")):
+        assert_one_line_error(thesis(*command, "--max-cost", "nan", **env),
+                              "The cost limit is a number of USD above 0")  # fmt: skip
 
 
 async def test_g_on_the_applications_screen_shows_the_cost_and_generates_as_a_job(

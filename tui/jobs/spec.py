@@ -7,13 +7,16 @@ can be shown, extended and re-run as it was asked for.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
 
 from tui.db.models import AnalysisType, JobPriority
 from tui.errors import ValidationError
 from tui.services.analysis.registry import KINDS, parse_types
+from tui.services.schemas import describe_errors
 
 APP_NUMBERS = range(1, 31)
 """App numbers a study can name (the schema's 1-30)."""
@@ -129,17 +132,24 @@ class JobSpec(BaseModel):
             ) from None
         if not name or not " ".join(name.split()) or not name.isprintable() or len(name) > 200:
             raise ValidationError("A job needs a name of printable text, up to 200 characters")
-        return cls(
-            name=name,
-            models=slugs,
-            apps=numbers,
-            types=chosen,
-            options=per_type,
-            priority=level,
-            force=force,
-            explicit=tuple(explicit or ()),
-            max_cost=max_cost,
-        )
+        if max_cost is not None and not (math.isfinite(max_cost) and 0 < max_cost <= 1_000_000):
+            raise ValidationError(
+                f"The cost limit is a number of USD above 0, up to 1,000,000, not {max_cost}"
+            )
+        try:
+            return cls(
+                name=name,
+                models=slugs,
+                apps=numbers,
+                types=chosen,
+                options=per_type,
+                priority=level,
+                force=force,
+                explicit=tuple(explicit or ()),
+                max_cost=max_cost,
+            )
+        except PydanticValidationError as exc:  # what the checks above let through
+            raise ValidationError(f"Invalid job: {describe_errors(exc)}") from None
 
     def config_of(self, kind: AnalysisType) -> dict[str, Any]:
         return self.options.get(str(kind)) or KINDS[kind].config(None)
