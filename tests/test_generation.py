@@ -358,8 +358,13 @@ def test_thesis_generate_reports_each_app_and_a_kill_leaves_no_half_written_app(
     asked = len(stand.requests)
     kept = thesis("generate", "acme_coder", "--templates", "2", **env)
     assert kept.returncode == 0 and "kept" in kept.stderr and len(stand.requests) == asked
-    assert_one_line_error(thesis("generate", "nobody_x", "--templates", "1", **env),
-                          "No model nobody_x in the catalogue")  # fmt: skip
+    for asked in (("--templates", "1"), ("--templates", "1", "--estimate")):
+        assert_one_line_error(thesis("generate", "nobody_x", *asked, **env),
+                              "No model nobody_x in the catalogue")  # fmt: skip
+    # A user's folder that cannot be read is said, not silently replaced by ours.
+    told = thesis("generate", "acme_coder", "--templates", "1", "--estimate",
+                  THESIS_TEMPLATES_DIR=str(tmp_path / "missing"), **env)  # fmt: skip
+    assert told.returncode == 0 and "THESIS_TEMPLATES_DIR is not a folder" in told.stderr
     with catalogue_db.write() as connection:  # a model known only from its apps' folder
         connection.execute(insert(model_capabilities).values(
             model_id="scanned_only", canonical_slug="scanned_only", provider="scanned",

@@ -98,10 +98,15 @@ def test_templates_are_chosen_by_numbers_ranges_and_slugs() -> None:
     catalogue = load_templates()
     assert [t.template.number for t in catalogue.select("3-5,blog,1")] == [1, 3, 4, 5]
     assert [t.template.slug for t in catalogue.select("url-shortener")] == ["url-shortener"]
+    # A range is the templates in it, however wide (never a loop over its numbers).
+    assert len(catalogue.select("28-99999999999999")) == 3
     for spec, says in (("5-3", "runs backwards"), ("40-45", "No template numbered"),
-                       ("nope", "No template 'nope'"), (" , ", "Name templates")):  # fmt: skip
-        with pytest.raises((ValidationError, NotFoundError), match=says):
+                       ("nope", "No template 'nope'"), (" , ", "Name templates"),
+                       ("²", "No template '²'"), ("9" * 6000, "No template '9999"),
+                       ("1-" + "9" * 6000, "No template '1-999")):  # fmt: skip
+        with pytest.raises((ValidationError, NotFoundError), match=says) as refused:
             catalogue.select(spec)
+        assert len(refused.value.msg) < 120  # what was typed, cut short
 
 
 def test_a_response_matches_its_shape_or_says_where_it_differs() -> None:

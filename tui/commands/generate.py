@@ -45,10 +45,16 @@ def generate(
     from tui.services.generation.templates import load_templates
 
     settings = context.settings
-    chosen = load_templates(settings.templates_dir).select(spec)
+    catalogue = load_templates(settings.templates_dir)
+    for problem in catalogue.problems:  # a template of the user's left out: ours may stand in
+        click.echo(f"thesis: left out: {shown(problem)}", err=True)
+    chosen = catalogue.select(spec)
     db = context.database()
     if estimate:
         from tui.services.generation.estimate import estimate_cost
+        from tui.services.generation.generator import check_model
+
+        check_model(db, model)  # in the catalogue, with an OpenRouter id
 
         (guess,) = estimate_cost(db, [model], chosen)
         usd = "no price in the catalogue" if guess.usd is None else f"about {guess.usd:.4f} USD"

@@ -232,7 +232,7 @@ class Catalogue:
         for loaded in self.templates.values():
             if loaded.template.slug == text or str(loaded.template.number) == text:
                 return loaded
-        raise NotFoundError(f"No template {text!r}; `thesis templates list` shows them")
+        raise NotFoundError(f"No template {_said(text)}; `thesis templates list` shows them")
 
     def select(self, spec: str) -> list[Loaded]:
         """Templates by `1-30`, `1,3,5-7`, slugs, or a mix (`1-3,blog`), in number order."""
@@ -240,14 +240,15 @@ class Catalogue:
         for part in (p.strip() for p in spec.split(",")):
             if not part:
                 continue
-            low, dash, high = part.partition("-")
-            if dash and low.isdigit() and high.isdigit():
-                if int(low) > int(high):
-                    raise ValidationError(f"Template range {part!r} runs backwards")
-                numbers = range(int(low), int(high) + 1)
-                found = [self.templates[n] for n in numbers if n in self.templates]
+            before, dash, after = part.partition("-")
+            low, high = _number(before), _number(after)
+            if dash and low is not None and high is not None:
+                if low > high:
+                    raise ValidationError(f"Template range {_said(part)} runs backwards")
+                # The templates in it (not the numbers: "1-99999999999" is a few templates)
+                found = [loaded for n, loaded in self.templates.items() if low <= n <= high]
                 if not found:
-                    raise ValidationError(f"No template numbered {part}")
+                    raise ValidationError(f"No template numbered {_said(part)}")
                 chosen.update((loaded.template.number, loaded) for loaded in found)
             else:
                 loaded = self.get(part)
@@ -255,6 +256,17 @@ class Catalogue:
         if not chosen:
             raise ValidationError("Name templates: numbers (1-30), slugs, or both")
         return [chosen[number] for number in sorted(chosen)]
+
+
+def _number(text: str) -> int | None:
+    """A whole number as typed (ASCII digits, at most 18), else None."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdecimal() and len(text) <= 18 else None
+
+
+def _said(text: str) -> str:
+    """What the user typed, quoted and cut short for a one-line message."""
+    return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
 def read_template(path: Path) -> Template:
