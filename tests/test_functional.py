@@ -62,7 +62,10 @@ class _Handler(StandInHandler):
         status, answer = self.server.standin.answer(
             self.command, self.path, body, self.headers.get("Authorization")
         )
-        data = b"" if answer is None else json.dumps(answer).encode()
+        if isinstance(answer, bytes):  # as it is: not JSON, or JSON no parser reads
+            data = answer
+        else:
+            data = b"" if answer is None else json.dumps(answer).encode()
         self.reply(status, data, {"Content-Type": "application/json"})
 
     do_GET = do_POST = do_PUT = do_DELETE = _any
@@ -116,6 +119,39 @@ def test_a_wrong_password_fails_every_endpoint_behind_the_login_and_says_why() -
     assert me.problem == (
         "status 401, expected 200 (the login failed: /api/auth/login answered 401)"
     )
+
+
+class HostileTodos(HalfRightTodos):
+    """Answers made to break the tester: a token with a header in it, JSON nested 100,000
+    deep, an answer of 5 MB."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def answer(self, method: str, path: str, body: Any, auth: str | None) -> tuple[int, Any]:
+        if path == "/api/auth/login":
+            self.calls.append((method, path, body, auth))
+            return 200, {"token": self.token}
+        if path == "/api/health":
+            return 200, b"[" * 100_000 + b"]" * 100_000
+        if (method, path) == ("GET", "/api/todos"):
+            return 200, b'["' + b"x" * 5_000_000 + b'"]'
+        return super().answer(method, path, body, auth)
+
+
+@pytest.mark.parametrize("token", ["tok\r\nX-Admin: yes", "tök-1", "t" * 10_000])
+def test_hostile_answers_fail_their_endpoints_and_nothing_else(token: str) -> None:
+    results, lines = run(HostileTodos(token))
+    problems = {r.endpoint: r.problem for r in results}
+    assert problems["GET /api/health"] == "the answer is not JSON"
+    assert problems["GET /api/todos"] == "the answer is over 1,000,000 bytes"
+    assert problems["GET /api/auth/me"] == (
+        "status 401, expected 200 (the login failed: /api/auth/login answered a 'token' no "
+        "header can carry)"
+    )
+    assert problems["POST /api/auth/register"] == ""  # the rest is tested as ever
+    assert len(results) == 11 and all("\n" not in line for line in lines)
 
 
 def test_nothing_listening_fails_each_endpoint_with_no_answer() -> None:

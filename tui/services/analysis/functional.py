@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 REQUEST_TIMEOUT = 10.0
 """Seconds each endpoint may take to answer."""
+MAX_ANSWER = 1_000_000
+"""Bytes of an answer read; a longer one fails its endpoint (an app's answer is untrusted)."""
 
 
 @dataclass(frozen=True)
@@ -163,23 +165,25 @@ class _Session:
             else None
         )
         try:
-            response = client.request(endpoint.method, path, json=body, headers=headers)
+            status, content = _send(client, endpoint.method, path, body, headers)
         except httpx.HTTPError as exc:
             return self._result(endpoint, path, None, f"no answer ({type(exc).__name__})")
-        answer = _json(response)
+        if content is None:
+            return self._result(endpoint, path, status, f"the answer is over {MAX_ANSWER:,} bytes")
+        answer = _json(content)
         self._remember(endpoint, path, answer)
-        if response.status_code != endpoint.status:
-            problem = f"status {response.status_code}, expected {endpoint.status}"
+        if status != endpoint.status:
+            problem = f"status {status}, expected {endpoint.status}"
             if endpoint.auth and self.login_problem:
                 problem += f" (the login failed: {self.login_problem})"
-            return self._result(endpoint, path, response.status_code, problem)
+            return self._result(endpoint, path, status, problem)
         if endpoint.response is not None:
             if answer is _NOT_JSON:
-                return self._result(endpoint, path, response.status_code, "the answer is not JSON")
+                return self._result(endpoint, path, status, "the answer is not JSON")
             mismatch = match_shape(answer, endpoint.response)
             if mismatch:
-                return self._result(endpoint, path, response.status_code, mismatch)
-        return self._result(endpoint, path, response.status_code, "")
+                return self._result(endpoint, path, status, mismatch)
+        return self._result(endpoint, path, status, "")
 
     def _login(self, client: Any) -> None:
         import httpx
@@ -190,18 +194,21 @@ class _Session:
             return
         try:
             body = self.template.filled(login.request, self.run)
-            response = client.request(login.method, login.path, json=body)
+            status, content = _send(client, login.method, login.path, body, {})
         except httpx.HTTPError as exc:
             self.login_problem = f"no answer ({type(exc).__name__})"
             return
-        if not 200 <= response.status_code < 300:
-            self.login_problem = f"{login.path} answered {response.status_code}"
+        if not 200 <= status < 300:
+            self.login_problem = f"{login.path} answered {status}"
             return
         if login.token:
-            answer = _json(response)
+            answer = _json(content or b"")
             token = answer.get(login.token) if isinstance(answer, dict) else None
             if not isinstance(token, str) or not token:
                 self.login_problem = f"{login.path} answered no {login.token!r}"
+                return
+            if not _sendable(token):
+                self.login_problem = f"{login.path} answered a {login.token!r} no header can carry"
                 return
             self.token = token
         self.logged_in = True  # a token, or the session cookie the client keeps
@@ -238,8 +245,26 @@ class _Session:
 _NOT_JSON = object()
 
 
-def _json(response: Any) -> Any:
+def _send(
+    client: Any, method: str, path: str, body: Any, headers: dict[str, str]
+) -> tuple[int, bytes | None]:
+    """The status and the answer's bytes (None when over MAX_ANSWER: not read further)."""
+    with client.stream(method, path, json=body, headers=headers) as response:
+        content = bytearray()
+        for chunk in response.iter_bytes():
+            content += chunk
+            if len(content) > MAX_ANSWER:
+                return response.status_code, None
+        return response.status_code, bytes(content)
+
+
+def _sendable(token: str) -> bool:
+    """Whether a token the app answered can go in an Authorization header as it is."""
+    return len(token) <= 8192 and token.isascii() and token.isprintable() and " " not in token
+
+
+def _json(content: bytes) -> Any:
     try:
-        return json.loads(response.content) if response.content else None
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(content) if content else None
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         return _NOT_JSON
