@@ -4,6 +4,7 @@ placeholder, a 429, a 401); the app is written whole or not at all."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -129,6 +130,15 @@ class _Handler(StandInHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
+        if finish == "raw":  # the body as scripted, bytes and all
+            self.wfile.write(text)
+            return
+        if finish == "endless":  # the same piece for ever, until the client hangs up
+            event = {"choices": [{"delta": {"content": text}, "finish_reason": None}]}
+            with contextlib.suppress(OSError):
+                while True:
+                    self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+            return
         half = len(text) // 2
         for piece in (text[:half], text[half:]):
             event = {"choices": [{"delta": {"content": piece}, "finish_reason": None}]}
@@ -266,6 +276,32 @@ def test_an_app_is_generated_streamed_continued_retried_and_registered(stand, ca
     replies = sorted(Path(meta["replies"]).iterdir())
     assert len(replies) == 4 and all(KEY not in r.read_text() for r in replies)
     assert not [e for e in app.parent.iterdir() if e.name.startswith(".")]
+
+
+def test_a_stream_that_breaks_the_rules_is_read_or_stopped(stand, catalogue_db, monkeypatch):
+    """Events nested past reading and lines split by U+2028 inside a string are read as
+    what they are; an answer without end is stopped at MAX_STREAM_BYTES with one line."""
+    from tui.services import openrouter
+
+    def event(text: str) -> bytes:
+        piece = {"choices": [{"delta": {"content": text}, "finish_reason": None}]}
+        return b"data: " + json.dumps(piece, ensure_ascii=False).encode() + b"\r\n\r\n"
+
+    backend = fenced("backend/app.py", BACKEND.replace("TODOS = []", "TODOS = []  # \u2028"))
+    cut = len(backend) // 3
+    raw = (b"data: " + b"[" * 50_000 + b"\n\n" + event(backend[:cut]) + b": keep-alive\r"
+           + event(backend[cut:]) + b"data: [DONE]\n\n")  # fmt: skip
+    stand.script = [
+        (200, raw, "raw"),
+        (200, fenced("frontend/src/App.jsx", FRONTEND, "jsx"), "stop"),
+    ]
+    done = generate_app(catalogue_db, load_settings(), "acme_coder", TODO)
+    assert "TODOS = []  # \u2028" in (done.path / "backend" / "app.py").read_text()
+    monkeypatch.setattr(openrouter, "MAX_STREAM_BYTES", 2_000_000)
+    stand.script = [(200, "x" * 1000, "endless")]
+    with pytest.raises(RemoteServiceError, match="sent over 2 MB for one answer; stopped"):
+        generate_app(catalogue_db, load_settings(), "acme_coder", TODO, force=True)
+    assert (done.path / "backend" / "app.py").is_file()  # the app as it was
 
 
 def test_a_refused_key_writes_nothing_and_says_so_in_one_line(stand, catalogue_db):

@@ -24,6 +24,7 @@ often carries a release date (`openai/gpt-4o-mini-2024-07-18`); it is kept in
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import math
@@ -52,6 +53,9 @@ MODELS_PATH = "/models"
 CHAT_PATH = "/chat/completions"
 PER_MILLION = Decimal(1_000_000)
 _KEY_HINT = "set THESIS_OPENROUTER_API_KEY"
+MAX_STREAM_BYTES = 64_000_000
+"""Bytes of one streamed answer read at most (a 16,000-token answer is a few MB of events)."""
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _JSON_TYPES = {str: "string", int: "number", float: "number", bool: "boolean"}
 _EXTRA_KEYS = (
     "description",
@@ -180,7 +184,7 @@ class OpenRouterClient:
         pieces: list[str] = []
         finish: str | None = None
         usage: dict[str, Any] = {}
-        for line in response.iter_lines():
+        for line in self._lines(response):
             if not line.startswith("data:"):
                 continue  # blank lines and `: keep-alive` comments
             data = line[5:].strip()
@@ -188,7 +192,7 @@ class OpenRouterClient:
                 break
             try:
                 event = json.loads(data)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested past reading
                 continue
             if not isinstance(event, dict):
                 continue
@@ -212,6 +216,30 @@ class OpenRouterClient:
             if choices[0].get("finish_reason"):
                 finish = str(choices[0]["finish_reason"])
         return Streamed("".join(pieces), finish, usage, 0.0)
+
+    def _lines(self, response: httpx.Response) -> Iterator[str]:
+        """The stream's lines, at most MAX_STREAM_BYTES of it: an answer that goes on and on
+        (or one line without end) is stopped, not held in memory."""
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        unfinished: list[str] = []  # the pieces of the line not ended yet
+        read = 0
+        for chunk in response.iter_bytes():
+            read += len(chunk)
+            if read > MAX_STREAM_BYTES:
+                raise RemoteServiceError(
+                    f"OpenRouter at {self._where} sent over {MAX_STREAM_BYTES // 1_000_000} MB "
+                    "for one answer; stopped"
+                )
+            # Only the new text is searched for line ends (SSE's, not U+2028 in a string).
+            first, *ended = _LINE_END.split(decoder.decode(chunk))
+            unfinished.append(first)
+            if ended:
+                yield "".join(unfinished)
+                yield from ended[:-1]
+                unfinished = [ended[-1]]
+        last = "".join(unfinished) + decoder.decode(b"", final=True)
+        if last:
+            yield last
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One request, retried on 429 and 5xx; any other failure is a RemoteServiceError."""
