@@ -6,14 +6,23 @@ from sqlalchemy import engine_from_config, pool
 
 from tui.db.models import Base
 
+QUEUE_PREFIX = "procrastinate_"
+
 config = context.config
 target_metadata = Base.metadata
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """procrastinate's tables (0010, PostgreSQL) are its own: not in our models, not ours to
+    drop when Alembic compares."""
+    return not (type_ == "table" and reflected and str(name).startswith(QUEUE_PREFIX))
 
 
 def _configure_and_run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_object=include_object,
         # SQLite cannot ALTER most things: batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -265,6 +266,9 @@ generated_applications = Table(
     Column("generation_metadata", JSON),
     Column("app_metadata", JSON),
     Column("docker_config", JSON),
+    # The Docker engine its containers run on (a worker's THESIS_DOCKER_HOST, or the local
+    # one): the tasks that need the app up go to a worker on that engine.
+    Column("docker_host", String(500)),
     # The latest analysis (newest created_at, then id), kept by triggers on analysis_tasks
     # (migration 0004): the Applications listing filters and sorts on it alone.
     Column("last_analysis_id", Integer),
@@ -522,11 +526,33 @@ batch_tasks = Table(
     _when("started_at"),
     _when("completed_at"),
     *_owner(),
+    # The runner (workers row) that claimed it: running it now, or ran it.
+    Column("worker_id", Integer, index=True),
     _progress_check(),
     _app_number_check(),
     UniqueConstraint("job_id", "model_name", "app_number", "test_type"),
     Index("ix_batch_tasks_job_status", "job_id", "status"),
 )
+
+workers = Table(
+    "workers",
+    metadata,
+    _id(),
+    Column("name", String(100), nullable=False, index=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("process_start", String(64)),
+    # Its procrastinate worker (PostgreSQL): procrastinate's heartbeats and stalled jobs.
+    Column("procrastinate_id", BigInteger),
+    Column("docker_host", String(500)),
+    Column("types", JSON),
+    Column("concurrency", Integer),
+    _when("started_at", nullable=False),
+    _when("heartbeat_at"),
+    _when("stopped_at"),
+)
+"""The processes that run a study's tasks (`thesis worker`, a TUI, `thesis batch run`), on
+any machine; never deleted (migration 0011)."""
 
 
 # --- usage, audit, settings (seeds 002-004) ---------------------------------------------
