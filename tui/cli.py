@@ -28,6 +28,8 @@ COMMANDS = {
     "report": "tui.commands.report:report",
     "templates": "tui.commands.templates:templates",
     "generate": "tui.commands.generate:generate",
+    "worker": "tui.commands.workers:worker",
+    "workers": "tui.commands.workers:workers",
 }
 """Each command's `module:attribute`, imported on first use."""
 

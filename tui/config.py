@@ -345,8 +345,9 @@ class Settings:
     """Seconds a generation request may go without a byte of the model's answer."""
 
     heartbeat_timeout: float = setting(_number(10, 86400), 120.0)
-    """Seconds without a heartbeat after which an analysis or build that a process on another
-    host runs is taken as interrupted (on this host a dead process is seen at once)."""
+    """Seconds without a heartbeat after which an analysis, build or batch task that a process
+    on another host runs is taken as interrupted, and a worker as stalled (on this host a
+    dead process is seen at once)."""
 
     task_timeout: float = setting(_number(0, 86400, above=True), 3600.0)
     """Seconds one batch task may run in all (a shared static run: the whole run; an app's

@@ -82,6 +82,10 @@ def cancel(db: Database, job_id: int) -> Changed:
             .where(batch_jobs.c.id == job_id)
             .values(status=JobStatus.CANCELLED, completed_at=now)
         )
+    if db.dialect == "postgresql":  # its waiting tokens go; the runners end the running ones
+        from tui.jobs.shared_queue import drop_tokens
+
+        drop_tokens(db, [job_id])
     return Changed(job_id, JobStatus.CANCELLED, tasks)
 
 

@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +38,7 @@ from tui.db import Database
 from tui.db.models import AnalysisType, TaskStatus, utcnow
 from tui.errors import ThesisError
 from tui.jobs.planner import job_log_path
-from tui.jobs.queue import Queue, SqlQueue
+from tui.jobs.queue import Queue, queue_for
 from tui.jobs.store import Claimed
 from tui.jobs.units import Unit, UnitRunner
 from tui.secrets import redact
@@ -97,6 +97,8 @@ class Engine(UnitRunner):
         containers: Any = None,
         owner: Owner | None = None,
         queue: Queue | None = None,
+        types: Iterable[AnalysisType] | None = None,
+        concurrency: int | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -106,7 +108,7 @@ class Engine(UnitRunner):
         self.on_started = on_started
         """Called with (job id, analysis task ids) when a unit's analyses are stored."""
         self.owner = owner or current()
-        self.queue: Queue = queue or SqlQueue(db, self.owner)
+        self.queue: Queue = queue or queue_for(db, self.owner, settings)
         """Where tasks come from and go back to (queue.py): the executor seam."""
         self._in_flight: dict[str, tuple[Claimed, int]] = {}
         """Each analysis running now: its task and its row id."""
@@ -119,6 +121,14 @@ class Engine(UnitRunner):
         self.service = AnalysisService(db, settings, containers)
         self.service.on_store = self._finish_in_store
         self.slots = {"cpu": cores, "app": settings.batch_apps, "llm": settings.batch_llm}
+        self.types = None if types is None else frozenset(types)
+        """Only these types (a worker's --types); all when None."""
+        self.concurrency = concurrency
+        """Units at once over all resources (a worker's --concurrency); each resource's own
+        limit still holds."""
+        if concurrency is not None:
+            self.slots = {r: min(n, concurrency) for r, n in self.slots.items()}
+        self._draining = False
         self.units: dict[asyncio.Task[None], Unit] = {}
         self.report = RunReport()
         self._touched: set[int] = set()
@@ -143,6 +153,8 @@ class Engine(UnitRunner):
                     await self._notice_cancels()
                     await self._notice_cost_limits()
                 started = await self._fill()
+                if self._draining and not self.units:
+                    break
                 if until_idle and not self.units and not started:
                     open_jobs = await asyncio.to_thread(self.queue.claimable_jobs, self.jobs)
                     if not open_jobs:
@@ -168,9 +180,19 @@ class Engine(UnitRunner):
                     await self._settle()
         except asyncio.CancelledError:
             await asyncio.shield(self._stop("the runner stopped before it ended; queued again"))
+            await asyncio.shield(asyncio.to_thread(self.queue.close))
             raise
         await self._settle()
+        await asyncio.to_thread(self.queue.close)
         return self.report
+
+    def drain(self) -> None:
+        """Claim nothing more; `run` returns once the running tasks have ended (a worker's
+        first SIGTERM)."""
+        self._draining = True
+
+    def _kinds(self, resource: str) -> tuple[AnalysisType, ...]:
+        return tuple(t for t in kinds_of(resource) if self.types is None or t in self.types)
 
     def held_tasks(self) -> list[Claimed]:
         """The tasks this engine holds and has not ended."""
@@ -187,11 +209,11 @@ class Engine(UnitRunner):
     async def _fill(self) -> int:
         """Claim and start units while slots are free; how many it started."""
         free = {r: self.slots[r] - self._busy(r) for r in self.slots}
-        if not any(number > 0 for number in free.values()):
+        if self._draining or not any(number > 0 for number in free.values()):
             return 0
         # One count of the pending work: a claim is tried only for a resource that has some.
         pending = await asyncio.to_thread(self.queue.pending_by_type, self.jobs)
-        waiting = {r: sum(pending.get(str(t), 0) for t in kinds_of(r)) for r in self.slots}
+        waiting = {r: sum(pending.get(str(t), 0) for t in self._kinds(r)) for r in self.slots}
         wanted = [
             ("cpu", {"limit": self.settings.batch_static_apps}),
             ("app", {"per_app": True}),
@@ -199,9 +221,13 @@ class Engine(UnitRunner):
         ]
         started = 0
         for resource, how in wanted:
-            while waiting[resource] > 0 and self._busy(resource) < self.slots[resource]:
+            while (
+                waiting[resource] > 0
+                and self._busy(resource) < self.slots[resource]
+                and (self.concurrency is None or len(self.units) < self.concurrency)
+            ):
                 claimed = await asyncio.to_thread(
-                    self.queue.claim, kinds_of(resource), jobs=self.jobs, **how
+                    self.queue.claim, self._kinds(resource), jobs=self.jobs, **how
                 )
                 if not claimed:
                     break

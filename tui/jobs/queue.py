@@ -60,13 +60,17 @@ class Queue(Protocol):
 
     def settle(self, job_ids: Iterable[int]) -> list[int]: ...
 
+    def close(self) -> None: ...
+
 
 class SqlQueue:
     """The queue in batch_tasks, shared by every runner on the database."""
 
-    def __init__(self, db: Database, owner: Owner) -> None:
+    def __init__(self, db: Database, owner: Owner, *, worker_id: int | None = None) -> None:
         self.db = db
         self.owner = owner
+        self.worker_id = worker_id
+        """Our workers row, when the runner registered one (batch_tasks.worker_id)."""
 
     def active_jobs(self, jobs: list[int] | None) -> list[int]:
         return store.active_jobs(self.db, jobs)
@@ -88,7 +92,8 @@ class SqlQueue:
         per_app: bool = False,
         limit: int = 1,
     ) -> list[Claimed]:
-        return store.claim(self.db, self.owner, types, jobs=jobs, per_app=per_app, limit=limit)
+        return store.claim(self.db, self.owner, types, jobs=jobs, per_app=per_app, limit=limit,
+                           worker_id=self.worker_id)  # fmt: skip
 
     def heartbeat(self, ids: list[int]) -> None:
         store.heartbeat(self.db, self.owner, ids)
@@ -116,3 +121,18 @@ class SqlQueue:
 
     def settle(self, job_ids: Iterable[int]) -> list[int]:
         return settle(self.db, job_ids)
+
+    def close(self) -> None:
+        """Nothing to give back: our tables hold no registration."""
+
+
+def queue_for(db: Database, owner: Owner, settings: Any, worker_id: int | None = None) -> Queue:
+    """The queue a runner on `db` takes tasks from: procrastinate's on PostgreSQL (shared by
+    the machines of a study), our tables' on SQLite (one machine)."""
+    if db.dialect == "postgresql":
+        from tui.jobs.shared_queue import ProcrastinateQueue
+
+        return ProcrastinateQueue(
+            db, owner, worker_id=worker_id, stall_seconds=settings.heartbeat_timeout
+        )
+    return SqlQueue(db, owner, worker_id=worker_id)

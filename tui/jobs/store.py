@@ -68,6 +68,7 @@ def claim(
     jobs: list[int] | None = None,
     per_app: bool = False,
     limit: int = 1,
+    worker_id: int | None = None,
 ) -> list[Claimed]:
     """Claim the most urgent pending task of `types` and, with it, up to `limit` in all of
     its job and type (a shared static run) or, `per_app`, every pending task of `types` of
@@ -77,7 +78,6 @@ def claim(
     where = [t.status == TaskStatus.PENDING, t.test_type.in_(kinds), j.status.in_(ACTIVE)]
     if jobs is not None:
         where.append(t.job_id.in_(jobs))
-    now = utcnow()
     candidate = (
         select(t.id, t.job_id, t.model_name, t.app_number, t.test_type, t.attempts, j.config)
         .join(j, j.id == t.job_id)
@@ -111,49 +111,67 @@ def claim(
             # Interrupted that often with others: it runs alone now, so that if it is what
             # kills its runner, only it is charged (reconcile.py fails it after that).
             ids = [first.id]
-        # Core statements: the ORM's bookkeeping would cost more than the work here, and a
-        # runner of short tasks claims many times a second.
-        tasks, jobs_ = batch_tasks, batch_jobs
-        session.execute(
-            update(tasks)
-            .where(tasks.c.id.in_(ids), tasks.c.status == TaskStatus.PENDING)
-            .values(
-                status=TaskStatus.RUNNING,
-                started_at=now,
-                completed_at=None,
-                heartbeat_at=now,
-                attempts=tasks.c.attempts + 1,
-                progress=0,
-                **owner.columns(),
-            )
+        return take(session, owner, ids, worker_id=worker_id)
+
+
+def take(
+    executor: Any, owner: Owner, ids: list[int], *, worker_id: int | None = None
+) -> list[Claimed]:
+    """Hold the tasks `ids` that are still pending in a claimable job (in the caller's
+    transaction: `executor` is its session or connection), and start their jobs."""
+    if not ids:
+        return []
+    # Core statements: the ORM's bookkeeping would cost more than the work here, and a
+    # runner of short tasks claims many times a second.
+    t, j, tasks, jobs_ = BatchTask, BatchJob, batch_tasks, batch_jobs
+    now = utcnow()
+    executor.execute(
+        update(tasks)
+        .where(
+            tasks.c.id.in_(ids),
+            tasks.c.status == TaskStatus.PENDING,
+            tasks.c.job_id.in_(select(jobs_.c.id).where(jobs_.c.status.in_(ACTIVE))),
         )
-        rows = session.execute(
-            select(t.id, t.job_id, t.model_name, t.app_number, t.test_type, t.config,
-                   t.attempts, j.config.label("spec"), j.one_off)
-            .join(j, j.id == t.job_id)
-            .where(t.id.in_(ids), t.status == TaskStatus.RUNNING, _mine(owner))
-            .order_by(t.id)
-        ).all()  # fmt: skip
-        session.execute(
+        .values(
+            status=TaskStatus.RUNNING,
+            started_at=now,
+            completed_at=None,
+            heartbeat_at=now,
+            attempts=tasks.c.attempts + 1,
+            progress=0,
+            worker_id=worker_id,
+            **owner.columns(),
+        )
+    )
+    rows = executor.execute(
+        select(t.id, t.job_id, t.model_name, t.app_number, t.test_type, t.config,
+               t.attempts, j.config.label("spec"), j.one_off)
+        .join(j, j.id == t.job_id)
+        .where(t.id.in_(ids), t.status == TaskStatus.RUNNING, _mine(owner))
+        .order_by(t.id)
+    ).all()  # fmt: skip
+    started = sorted({row.job_id for row in rows})
+    if started:
+        executor.execute(
             update(jobs_)
-            .where(jobs_.c.id == first.job_id, jobs_.c.status == JobStatus.PENDING)
+            .where(jobs_.c.id.in_(started), jobs_.c.status == JobStatus.PENDING)
             .values(status=JobStatus.RUNNING, started_at=func.coalesce(jobs_.c.started_at, now))
         )
-        return [
-            Claimed(
-                id=row.id,
-                job_id=row.job_id,
-                model=row.model_name,
-                app_number=row.app_number,
-                type=AnalysisType(row.test_type),
-                config=dict(row.config or {}),
-                attempts=row.attempts,
-                force=bool((row.spec or {}).get("force")),
-                max_attempts=int((row.spec or {}).get("max_attempts") or 3),
-                one_off=bool(row.one_off),
-            )
-            for row in rows
-        ]
+    return [
+        Claimed(
+            id=row.id,
+            job_id=row.job_id,
+            model=row.model_name,
+            app_number=row.app_number,
+            type=AnalysisType(row.test_type),
+            config=dict(row.config or {}),
+            attempts=row.attempts,
+            force=bool((row.spec or {}).get("force")),
+            max_attempts=int((row.spec or {}).get("max_attempts") or 3),
+            one_off=bool(row.one_off),
+        )
+        for row in rows
+    ]
 
 
 def pending_by_type(db: Database, jobs: list[int] | None = None) -> dict[str, int]:

@@ -59,15 +59,15 @@ def _boot_id() -> str:
 
 
 def process_start(pid: int) -> str | None:
-    """`<boot id>:<start time in clock ticks>` of a process, or None when it does not exist
-    (or this is not Linux)."""
+    """`<boot id>:<start time in clock ticks>` of a process, or None when it does not exist,
+    is a zombie (dead, not yet reaped by its parent) or this is not Linux."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except (OSError, ValueError):
         return None
     # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
     fields = stat[stat.rfind(")") + 2 :].split()
-    if len(fields) < 20:
+    if len(fields) < 20 or fields[0] in ("Z", "X"):
         return None
     return f"{_boot_id()}:{fields[19]}"
 

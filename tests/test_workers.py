@@ -1,0 +1,269 @@
+"""Workers: `thesis worker` processes sharing one study through procrastinate on the test
+PostgreSQL (simulated machines: separate processes with their own names), and on SQLite as
+more runners on one file. Real processes, real signals, a real HTTP stand-in for OpenRouter
+on 127.0.0.1 (the AI review: a fast type that needs no container)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import StandInHandler, loopback_server, thesis
+from sqlalchemy import func, insert, select, text
+
+from tui.config import load_settings
+from tui.db import Database, open_database
+from tui.db.tables import analysis_tasks, batch_tasks, model_capabilities, workers
+from tui.jobs.planner import create_job
+from tui.jobs.spec import JobSpec
+from tui.services.scanner import scan_apps
+
+REVIEW = {"score": 70, "requirements": [], "issues": [], "suggestions": []}
+MODELS = [f"lab_m{number}" for number in range(10)]
+
+
+class Reviews:
+    """Answers every review (after `delay` seconds), counting them; with `hold` set, the
+    first one waits for `release` and says which app it was for."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.delay = 0.0
+        self.hold = False
+        self.held: str | None = None
+        self.release = threading.Event()
+
+
+class _Handler(StandInHandler):
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        standin: Reviews = self.server.standin
+        standin.calls += 1
+        if standin.hold and standin.held is None:
+            standin.held = re.search(r"app \d+ of lab_m\d+", body).group(0)
+            standin.release.wait(120)
+        time.sleep(standin.delay)
+        answer = {"choices": [{"message": {"role": "assistant", "content": json.dumps(REVIEW)}}],
+                  "usage": {"prompt_tokens": 100, "completion_tokens": 20}}  # fmt: skip
+        self.reply(200, json.dumps(answer).encode(), {"Content-Type": "application/json"})
+
+
+@pytest.fixture
+def reviews(monkeypatch) -> Iterator[Reviews]:
+    standin = Reviews()
+    with loopback_server(_Handler, standin) as url:
+        monkeypatch.setenv("THESIS_OPENROUTER_BASE_URL", f"{url}/api/v1")
+        monkeypatch.setenv("THESIS_OPENROUTER_API_KEY", "sk-or-worker-test")
+        monkeypatch.setenv("THESIS_REVIEW_MODEL", "acme/reviewer")
+        yield standin
+        standin.release.set()
+
+
+@pytest.fixture
+def pg_db(postgres_url: str) -> Iterator[Database]:
+    database = open_database(postgres_url)
+    yield database
+    database.dispose()
+
+
+def lab(db: Database, root: Path) -> None:
+    """10 models x 30 tiny apps, and the reviewing model in the catalogue."""
+    for model in MODELS:
+        for number in range(1, 31):
+            backend = root / model / f"app{number}" / "backend"
+            backend.mkdir(parents=True)
+            (backend / "app.py").write_text(f"print('app {number} of {model}')\n")
+            (backend.parent / "REQUIREMENTS.md").write_text("- It prints\n")
+    scan_apps(db, root)
+    with db.write() as connection:
+        connection.execute(insert(model_capabilities).values(
+            model_id="acme/reviewer", canonical_slug="acme_reviewer", provider="acme",
+            display_name="Reviewer", model_name="reviewer", context_length=32_000,
+            pricing_prompt=1.0, pricing_completion=2.0))  # fmt: skip
+
+
+def db_env(db: Database) -> dict[str, str]:
+    return {"THESIS_DATABASE_URL": db.engine.url.render_as_string(hide_password=False)}
+
+
+def start_worker(db: Database, name: str, *more: str) -> subprocess.Popen[str]:
+    env = {**os.environ, **db_env(db)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui", "worker", "--name", name, *more],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def wait_until(check: Any, what: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)  # polled with a deadline: the workers are other processes
+
+
+def counts(db: Database, job: int) -> dict[str, int]:
+    t = batch_tasks.c
+    with db.read() as connection:
+        rows = connection.execute(
+            select(t.status, func.count()).where(t.job_id == job).group_by(t.status)
+        ).all()
+    return {str(status): number for status, number in rows}
+
+
+def stop(process: subprocess.Popen[str]) -> tuple[str, str]:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        return process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.communicate()
+
+
+def test_three_workers_run_a_study_each_task_once(pg_db, reviews, tmp_path) -> None:
+    lab(pg_db, tmp_path / "apps")
+    spec = JobSpec.build(name="study", types="ai_review", models=MODELS, apps="1-30")
+    job = create_job(pg_db, load_settings(), spec).id
+    with pg_db.read() as connection:  # a token per task, on the job's queue
+        tokens = connection.execute(text(
+            "SELECT queue_name, count(*) FROM procrastinate_jobs GROUP BY queue_name"
+        )).all()  # fmt: skip
+    assert tokens == [(f"job{job}.ai_review", 300)]
+    names = ("lab-a", "lab-b", "lab-c")
+    running = [start_worker(pg_db, name) for name in names]
+    try:
+        wait_until(lambda: not {"pending", "running"} & counts(pg_db, job).keys(), "the end")
+        assert counts(pg_db, job) == {"completed": 300}
+        listed = json.loads(
+            thesis(
+                "workers",
+                "list",
+                "--json",
+                THESIS_DATABASE_URL=pg_db.engine.url.render_as_string(hide_password=False),
+            ).stdout
+        )
+        assert sorted(w["name"] for w in listed) == sorted(names)
+        assert all(w["state"] == "running" for w in listed)
+    finally:
+        outputs = [stop(process) for process in running]
+    assert all(process.returncode == 0 for process in running), outputs
+    # Each task ran once: one analysis each, one review call each, all ended.
+    a, t, w = analysis_tasks.c, batch_tasks.c, workers.c
+    with pg_db.read() as connection:
+        analyses = connection.scalar(select(func.count()).where(a.task_type == "ai_review"))
+        by_worker = dict(connection.execute(
+            select(w.name, func.count()).join(batch_tasks, t.worker_id == w.id)
+            .where(t.job_id == job).group_by(w.name)
+        ).all())  # fmt: skip
+        stopped = connection.scalar(select(func.count()).where(w.stopped_at.is_not(None)))
+        left = connection.scalar(text("SELECT count(*) FROM procrastinate_jobs"))
+    assert analyses == 300 and reviews.calls == 300
+    assert sum(by_worker.values()) == 300 and len(by_worker) >= 2, by_worker
+    assert left == 0  # every token ended with its task
+    assert stopped == 3
+
+
+def test_a_killed_workers_task_is_completed_by_another_exactly_once(
+    pg_db, reviews, tmp_path, monkeypatch
+) -> None:
+    """Three workers; the one that holds the first review is killed -9 while it waits: its
+    tasks are queued again and completed by the others, the killed attempt ends failed
+    (interrupted), no task completes twice, and the killed worker's token — stalled, once
+    its heartbeat is THESIS_HEARTBEAT_TIMEOUT old — is ended."""
+    monkeypatch.setenv("THESIS_HEARTBEAT_TIMEOUT", "10")
+    reviews.delay, reviews.hold = 0.05, True
+    lab(pg_db, tmp_path / "apps")
+    spec = JobSpec.build(name="study", types="ai_review", models=MODELS[:2], apps="1-30")
+    job = create_job(pg_db, load_settings(), spec).id
+    running = [start_worker(pg_db, name) for name in ("lab-a", "lab-b", "lab-c")]
+    t, w, a = batch_tasks.c, workers.c, analysis_tasks.c
+    try:
+        wait_until(lambda: reviews.held is not None, "the first review")
+        number, model = re.match(r"app (\d+) of (\S+)", reviews.held).groups()
+        with pg_db.read() as connection:
+            victim, pid = connection.execute(
+                select(t.id, w.pid).join(workers, w.id == t.worker_id).where(
+                    t.model_name == model, t.app_number == int(number), t.status == "running")
+            ).one()  # fmt: skip
+        os.kill(pid, signal.SIGKILL)
+        next(p for p in running if p.pid == pid).wait(10)  # reaped, as its parent would
+        wait_until(lambda: counts(pg_db, job) == {"completed": 60}, "the study to end")
+        wait_until(lambda: _tokens(pg_db) == 0, "the killed worker's token to be ended")
+    finally:
+        outputs = [stop(process) for process in running]
+    assert sorted(p.returncode for p in running) == [-signal.SIGKILL, 0, 0], outputs
+    with pg_db.read() as connection:
+        attempts = connection.scalars(
+            select(a.status).where(a.batch_task_id == victim).order_by(a.id)
+        ).all()
+        twice = connection.scalar(text(
+            "SELECT count(*) FROM (SELECT batch_task_id FROM analysis_tasks "
+            "WHERE status = 'completed' GROUP BY batch_task_id HAVING count(*) > 1) x"
+        ))  # fmt: skip
+        finisher = connection.scalar(
+            select(w.pid).join(batch_tasks, t.worker_id == w.id).where(t.id == victim)
+        )
+    assert attempts == ["failed", "completed"], attempts
+    assert twice == 0 and finisher != pid
+
+
+def test_pause_and_cancel_reach_every_worker(pg_db, reviews, tmp_path) -> None:
+    """A pause stops every worker's claims (their running reviews end), a resume starts
+    them again, a cancel stops the reviews running on all of them within seconds."""
+    reviews.delay = 0.2
+    lab(pg_db, tmp_path / "apps")
+    spec = JobSpec.build(name="study", types="ai_review", models=MODELS, apps="1-30")
+    job = create_job(pg_db, load_settings(), spec).id
+    running = [start_worker(pg_db, name) for name in ("lab-a", "lab-b", "lab-c")]
+    env = db_env(pg_db)
+    try:
+        wait_until(lambda: counts(pg_db, job).get("completed", 0) >= 30, "some reviews")
+        assert thesis("batch", "pause", str(job), **env).returncode == 0
+        wait_until(lambda: "running" not in counts(pg_db, job), "the running reviews to end")
+        paused = counts(pg_db, job)
+        time.sleep(2.0)  # four polls of every worker: none claims anything meanwhile
+        assert counts(pg_db, job) == paused and paused.get("pending", 0) > 0
+        reviews.delay = 2.0  # slow enough to be caught running by the cancel
+        assert thesis("batch", "resume", str(job), **env).returncode == 0
+        wait_until(lambda: _busy_workers(pg_db) == 3, "all three workers running reviews")
+        assert thesis("batch", "cancel", str(job), **env).returncode == 0
+        wait_until(lambda: _running_analyses(pg_db) == 0, "every worker to stop its reviews", 15)
+    finally:
+        outputs = [stop(process) for process in running]
+    assert [p.returncode for p in running] == [0, 0, 0], outputs
+    assert counts(pg_db, job).keys() <= {"completed", "cancelled"}
+    with pg_db.read() as connection:
+        stopped = connection.scalar(
+            select(func.count()).where(analysis_tasks.c.status == "cancelled")
+        )
+    assert stopped >= 3  # each worker's running review, cancelled where it ran
+    wait_until(lambda: _tokens(pg_db) == 0, "the cancelled job's tokens to go", 15)
+
+
+def _busy_workers(db: Database) -> int:
+    t = batch_tasks.c
+    with db.read() as connection:
+        return connection.scalar(
+            select(func.count(func.distinct(t.worker_id))).where(t.status == "running")
+        )
+
+
+def _running_analyses(db: Database) -> int:
+    with db.read() as connection:
+        return connection.scalar(select(func.count()).where(analysis_tasks.c.status == "running"))
+
+
+def _tokens(db: Database) -> int:
+    with db.read() as connection:
+        return connection.scalar(text("SELECT count(*) FROM procrastinate_jobs"))

@@ -1,0 +1,179 @@
+"""`thesis worker`: run the batch tasks of every job on this machine, beside any number of
+workers on others; `thesis workers list`: who runs what.
+
+On PostgreSQL the tasks come through procrastinate (tui/jobs/shared_queue.py): start a
+worker on each server of a lab, all pointing at one database. On SQLite a worker is one
+more runner on this machine's file.
+
+The first SIGTERM (or ctrl+c) stops claiming and lets the running tasks end; a second one
+stops them at once, handing them back to the queue for another worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import socket
+import sys
+
+import click
+
+from tui.commands.base import Context, handles_errors, pass_context
+from tui.errors import shown
+
+
+def _types(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    from tui.services.analysis.registry import parse_types
+
+    return [str(kind) for kind in parse_types(value)]
+
+
+@click.command()
+@click.option("--concurrency", type=click.IntRange(1, 1024),
+              help="Tasks at once, over all kinds (default: each kind's own limit).")  # fmt: skip
+@click.option("--name", help="What the worker is called (default: host-pid).")
+@click.option("--types", "types_", metavar="T1,T2", help="Only these analysis types.")
+@pass_context
+@handles_errors
+def worker(context: Context, concurrency: int | None, name: str | None, types_: str | None) -> None:
+    """Run the batch tasks of every job on this machine until stopped (SIGTERM: finish the
+    running tasks; a second SIGTERM: hand them back at once)."""
+    from tui.services.owner import current
+    from tui.services.workers import check_name, mark_stopped, register_worker
+
+    types = _types(types_)
+    label = check_name(name) if name is not None else f"{socket.gethostname()}-{current().pid}"
+    db = context.database()
+    settings = context.settings
+    worker_id = register_worker(
+        db, label, current(), types=types, concurrency=concurrency,
+        docker_host=settings.docker_host or None,
+    )  # fmt: skip
+    where = "procrastinate on PostgreSQL" if db.dialect == "postgresql" else "this SQLite file"
+    click.echo(f"worker {label} (#{worker_id}) taking tasks through {where}", err=True)
+    try:
+        stopped = asyncio.run(_serve(context, worker_id, concurrency, types))
+    finally:
+        with contextlib.suppress(Exception):
+            mark_stopped(db, worker_id)
+    click.echo(f"worker {label} stopped: {stopped}", err=True)
+
+
+async def _serve(context: Context, worker_id: int, concurrency: int | None, types) -> str:
+    from tui.db.models import AnalysisType, TaskStatus
+    from tui.jobs.engine import Engine, TaskEnded
+    from tui.jobs.queue import queue_for
+    from tui.services.owner import HEARTBEAT_SECONDS, current
+    from tui.services.workers import beat, set_procrastinate_id
+
+    db, settings = context.database(), context.settings
+    owner = current()
+    queue = queue_for(db, owner, settings, worker_id=worker_id)
+
+    def ended(event: TaskEnded) -> None:
+        mark = "ok" if event.status == TaskStatus.COMPLETED else "!!"
+        click.echo(shown(f"{mark} job {event.job_id} {event.label} {event.status}: "
+                         f"{event.detail}"), err=True)  # fmt: skip
+
+    engine = Engine(
+        db, settings, owner=owner, queue=queue, on_event=ended, concurrency=concurrency,
+        types=None if types is None else [AnalysisType(kind) for kind in types],
+    )  # fmt: skip
+    run = asyncio.create_task(engine.run(until_idle=False))
+    signals: list[int] = []
+    loop = asyncio.get_running_loop()
+
+    def stop(number: int) -> None:
+        signals.append(number)
+        if len(signals) == 1:
+            click.echo("worker: finishing the running tasks (again to hand them back now)",
+                       err=True)  # fmt: skip
+            engine.drain()
+        else:
+            run.cancel()
+
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.add_signal_handler(number, stop, number)
+
+    async def keep_beating() -> None:
+        registered = False
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(beat, db, worker_id)
+                procrastinate_id = getattr(queue, "procrastinate_id", None)
+                if procrastinate_id is not None and not registered:
+                    await asyncio.to_thread(set_procrastinate_id, db, worker_id, procrastinate_id)
+                    registered = True
+
+    beating = asyncio.create_task(keep_beating())
+    try:
+        await run
+    except asyncio.CancelledError:
+        return "its running tasks were handed back"
+    finally:
+        beating.cancel()
+    return "after its running tasks ended" if signals else "the runner ended"
+
+
+@click.group()
+def workers() -> None:
+    """The workers that run a study's tasks, on any machine."""
+
+
+@workers.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--all", "everything", is_flag=True, help="Include stopped workers.")
+@pass_context
+@handles_errors
+def list_command(context: Context, as_json: bool, everything: bool) -> None:
+    """Workers with their host, state, last heartbeat, running tasks and throughput."""
+    from tui.db.types import utcnow
+    from tui.services.workers import THROUGHPUT_MINUTES, list_workers
+
+    now = utcnow()
+    timeout = context.settings.heartbeat_timeout
+    rows = list_workers(context.database(), everything=everything)
+    if as_json:
+        click.echo(json.dumps([
+            {"id": r.id, "name": r.name, "host": r.host, "pid": r.pid,
+             "state": r.state(now, timeout), "docker_host": r.docker_host, "types": r.types,
+             "concurrency": r.concurrency,
+             "started_at": r.started_at.isoformat(),
+             "heartbeat_at": r.heartbeat_at.isoformat() if r.heartbeat_at else None,
+             "stopped_at": r.stopped_at.isoformat() if r.stopped_at else None,
+             "running": r.running, f"ended_last_{THROUGHPUT_MINUTES}_min": r.ended_lately}
+            for r in rows
+        ], indent=1))  # fmt: skip
+        return
+    if not rows:
+        click.echo("No worker is running (`thesis worker` starts one; --all lists stopped ones).")
+        return
+    header = (
+        "Name",
+        "Host",
+        "State",
+        "Heartbeat",
+        "Running",
+        f"Per min ({THROUGHPUT_MINUTES} min)",
+    )
+    table = [
+        (r.name, r.host, r.state(now, timeout),
+         f"{(now - (r.heartbeat_at or r.started_at)).total_seconds():.0f}s ago",
+         str(r.running), f"{r.per_minute:.1f}")
+        for r in rows
+    ]  # fmt: skip
+    widths = [max(len(str(row[i])) for row in (header, *table)) for i in range(len(header))]
+    for row in (header, *table):
+        click.echo(
+            shown(
+                "  ".join(
+                    str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+                ).rstrip()
+            )
+        )
+    sys.stdout.flush()

@@ -1,0 +1,297 @@
+"""The queue several machines share, on PostgreSQL: procrastinate's.
+
+Every batch task that waits to run has a token in `procrastinate_jobs` — `{"task": id}` on
+the queue `job<J>.<type>`, with its job's priority and, for the types that need the app up,
+a lock per app (migration 0010's trigger makes it whenever a task becomes pending: planned,
+queued again after its runner died, retried). A runner takes the most urgent token of the
+jobs it runs with procrastinate's fetch (`FOR UPDATE SKIP LOCKED`: no two runners get one
+token) and, in the same transaction, holds its task in our tables; the token stays `doing`
+while the task runs, so procrastinate's app lock keeps a second task of that app from
+starting anywhere, and goes when the task ends. A runner registers as a procrastinate worker
+and beats its heartbeat; the tokens of a worker that stopped beating are stalled, and any
+runner ends them (our reconcile puts their tasks back, which makes new tokens).
+
+Our tables stay the record: a token whose task no longer waits (cancelled, skipped, taken
+by an SQLite-era runner) is dropped when fetched. Procrastinate's queries are run as
+procrastinate ships them (`procrastinate.sql.queries`), on our own connections: the same
+pool, search_path and transaction as the task they hand out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, and_, cast, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError
+
+from tui.db import Database
+from tui.db.models import AnalysisType, TaskStatus
+from tui.db.tables import batch_jobs, batch_tasks
+from tui.errors import ThesisError
+from tui.jobs import store
+from tui.jobs.queue import SqlQueue
+from tui.jobs.store import Claimed
+from tui.services.batches import ACTIVE
+from tui.services.owner import Owner
+
+TASK_NAME = "thesis.batch_task"
+"""The procrastinate task name of our tokens (migration 0010)."""
+
+_procrastinate = MetaData()
+tokens = Table(
+    "procrastinate_jobs",
+    _procrastinate,
+    Column("id", BigInteger, primary_key=True),
+    Column("queue_name", String(128)),
+    Column("task_name", String(128)),
+    Column("status", String(32)),
+    Column("args", JSONB),
+    Column("worker_id", BigInteger),
+)
+"""The columns of procrastinate's job table we read (never write: its functions do)."""
+
+
+def queue_name(job_id: int, kind: AnalysisType | str) -> str:
+    return f"job{job_id}.{kind}"
+
+
+def _queries() -> dict[str, str]:
+    from procrastinate.sql import queries
+
+    return queries
+
+
+class ProcrastinateQueue(SqlQueue):
+    """The Queue of queue.py over procrastinate's tokens; the rest (heartbeats of our tasks,
+    cancels, reuse, counts) is SqlQueue's, on the same tables."""
+
+    def __init__(
+        self,
+        db: Database,
+        owner: Owner,
+        *,
+        worker_id: int | None = None,
+        stall_seconds: float = 60.0,
+    ) -> None:
+        super().__init__(db, owner, worker_id=worker_id)
+        self.stall_seconds = stall_seconds
+        self.procrastinate_id: int | None = None
+        self._tokens: dict[int, int] = {}
+        """Each task we hold -> its token (doing, until the task ends)."""
+        self._lock = threading.Lock()
+
+    # --- the procrastinate worker ----------------------------------------------------------
+
+    def register(self) -> int:
+        """Register as a procrastinate worker (once); its id."""
+        if self.procrastinate_id is None:
+            with self.db.write() as connection:
+                self.procrastinate_id = int(
+                    connection.exec_driver_sql(_queries()["register_worker"]).scalar_one()
+                )
+        return self.procrastinate_id
+
+    def close(self) -> None:
+        """Unregister: the tokens still held (none, after a clean stop) become stalled."""
+        if self.procrastinate_id is None:
+            return
+        with contextlib.suppress(ThesisError, DBAPIError), self.db.write() as connection:
+            connection.exec_driver_sql(
+                _queries()["unregister_worker"], {"worker_id": self.procrastinate_id}
+            )
+        self.procrastinate_id = None
+
+    def heartbeat(self, ids: list[int]) -> None:
+        super().heartbeat(ids)
+        with self.db.write() as connection:
+            connection.exec_driver_sql(
+                _queries()["update_heartbeat"], {"worker_id": self.register()}
+            )
+        self.end_stalled()
+
+    def end_stalled(self) -> int:
+        """End the tokens of workers that stopped beating (their lock on an app goes with
+        them) once their tasks no longer run; prune those workers. How many ended."""
+        queries = _queries()
+        with self.db.write() as connection:
+            connection.exec_driver_sql(
+                queries["prune_stalled_workers"], {"seconds_since_heartbeat": self.stall_seconds}
+            )
+            stalled = connection.exec_driver_sql(
+                queries["select_stalled_jobs_by_heartbeat"],
+                {"queue": None, "task_name": TASK_NAME,
+                 "seconds_since_heartbeat": self.stall_seconds},
+            ).mappings().all()  # fmt: skip
+            ended = 0
+            for token in stalled:
+                task = _task_of(token["args"])
+                running = task is not None and connection.scalar(
+                    select(batch_tasks.c.id).where(
+                        batch_tasks.c.id == task, batch_tasks.c.status == TaskStatus.RUNNING
+                    )
+                )
+                if running:
+                    continue  # our reconcile puts it back first (its runner is gone)
+                ended += _end_token(connection, token["id"])
+        return ended
+
+    # --- claiming ---------------------------------------------------------------------------
+
+    def claim(
+        self,
+        types: Iterable[AnalysisType],
+        *,
+        jobs: list[int] | None = None,
+        per_app: bool = False,
+        limit: int = 1,
+    ) -> list[Claimed]:
+        """The most urgent token of `types` in the claimable jobs and its task; with it, up
+        to `limit` tokens of the same queue (a shared static run). An app's dynamic tasks
+        come one at a time: procrastinate's app lock keeps the others waiting."""
+        kinds = list(types)
+        open_jobs = self.claimable_jobs(jobs)
+        queues = [queue_name(job, kind) for job in open_jobs for kind in kinds]
+        if not queues:
+            return []
+        worker = self.register()
+        fetch = _queries()["fetch_job"]
+        claimed: list[Claimed] = []
+        wanted = 1 if per_app else max(1, limit)
+        with self.db.write() as connection:
+            while len(claimed) < wanted:
+                token = connection.exec_driver_sql(
+                    fetch, {"queues": queues, "worker_id": worker}
+                ).mappings().one()  # fmt: skip
+                if token["id"] is None:
+                    break
+                queues = [token["queue_name"]]  # the rest of a unit: its job and type
+                task = _task_of(token["args"])
+                got = (
+                    store.take(connection, self.owner, [task], worker_id=self.worker_id)
+                    if task is not None
+                    else []
+                )
+                if not got:
+                    if self._not_taken(connection, token["id"], task):
+                        break  # back in line: fetching again would hand it out again
+                    continue
+                claimed.extend(got)
+                with self._lock:
+                    self._tokens[got[0].id] = int(token["id"])
+        return claimed
+
+    def _not_taken(self, connection: Any, token: int, task: int | None) -> bool:
+        """A token whose task could not be held: back in line if its task still waits (its
+        job was paused just now; True), else dropped."""
+        waits = task is not None and connection.scalar(
+            select(batch_tasks.c.id).where(
+                batch_tasks.c.id == task, batch_tasks.c.status == TaskStatus.PENDING
+            )
+        )
+        if waits:
+            connection.exec_driver_sql(
+                _queries()["retry_job"],
+                {"job_id": token, "retry_at": None, "new_priority": None,
+                 "new_queue_name": None, "new_lock": None},
+            )  # fmt: skip
+            return True
+        _end_token(connection, token)
+        return False
+
+    # --- ending ---------------------------------------------------------------------------
+
+    def _end_tokens(self, ids: Iterable[int], connection: Any = None) -> None:
+        with self._lock:
+            ended = [self._tokens.pop(task) for task in ids if task in self._tokens]
+        if not ended:
+            return
+        if connection is not None:
+            for token in ended:
+                _end_token(connection, token)
+            return
+        with contextlib.suppress(ThesisError, DBAPIError), self.db.write() as own:
+            for token in ended:
+                _end_token(own, token)
+
+    def still_held(self, ids: list[int]) -> set[int]:
+        held = super().still_held(ids)
+        self._end_tokens(set(ids) - held)  # cancelled meanwhile: their runs stop here
+        return held
+
+    def finish(self, task_id: int, status: TaskStatus, **details: Any) -> bool:
+        ended = super().finish(task_id, status, **details)
+        self._end_tokens([task_id])
+        return ended
+
+    def finish_in(self, session: Any, task_id: int, status: TaskStatus, **details: Any) -> bool:
+        ended = super().finish_in(session, task_id, status, **details)
+        self._end_tokens([task_id], session.connection())
+        return ended
+
+    def release(self, ids: list[int], reason: str) -> int:
+        released = super().release(ids, reason)  # back to pending: new tokens
+        self._end_tokens(ids)
+        return released
+
+    def cancel_held(self, ids: list[int], reason: str) -> int:
+        cancelled = super().cancel_held(ids, reason)
+        self._end_tokens(ids)
+        return cancelled
+
+    def settle(self, job_ids: Iterable[int]) -> list[int]:
+        ended = super().settle(job_ids)
+        if ended:
+            drop_tokens(self.db, ended)
+        return ended
+
+
+def _task_of(args: Any) -> int | None:
+    task = args.get("task") if isinstance(args, dict) else None
+    return task if isinstance(task, int) and not isinstance(task, bool) else None
+
+
+def _end_token(connection: Any, token: int) -> int:
+    """Delete a token (todo or doing) through procrastinate's finish; 0 when it was gone
+    already (another runner ended it): procrastinate refuses that, in a savepoint here."""
+    try:
+        with connection.begin_nested():
+            connection.exec_driver_sql(
+                _queries()["finish_job"],
+                {"job_id": token, "status": "aborted", "delete_job": True},
+            )
+    except DBAPIError:  # procrastinate's "not in todo or doing": nothing to end
+        return 0
+    return 1
+
+
+def drop_tokens(db: Database, job_ids: Iterable[int]) -> int:
+    """Drop the waiting tokens of jobs that ended (their cancelled or skipped tasks')."""
+    patterns = [tokens.c.queue_name.like(f"job{job}.%") for job in job_ids]
+    if not patterns:
+        return 0
+    with db.write() as connection:
+        found = connection.scalars(
+            select(tokens.c.id).where(
+                tokens.c.task_name == TASK_NAME,
+                cast(tokens.c.status, String) == "todo",  # an enum of procrastinate's
+                or_(*patterns),
+            )
+        ).all()
+        return sum(_end_token(connection, token) for token in found)
+
+
+def active_queues(db: Database) -> list[str]:
+    """The queues of the jobs that may run now (for `thesis workers`: what waits)."""
+    j, t = batch_jobs.c, batch_tasks.c
+    with db.read() as connection:
+        rows = connection.execute(
+            select(t.job_id, t.test_type)
+            .join(batch_jobs, j.id == t.job_id)
+            .where(and_(j.status.in_(ACTIVE), t.status == TaskStatus.PENDING))
+            .distinct()
+        ).all()
+    return [queue_name(row.job_id, row.test_type) for row in rows]
