@@ -76,9 +76,9 @@ def pg_db(postgres_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-def lab(db: Database, root: Path) -> None:
-    """10 models x 30 tiny apps, and the reviewing model in the catalogue."""
-    for model in MODELS:
+def lab(db: Database, root: Path, models: list[str] = MODELS) -> None:
+    """`models` (10) x 30 tiny apps, and the reviewing model in the catalogue."""
+    for model in models:
         for number in range(1, 31):
             backend = root / model / f"app{number}" / "backend"
             backend.mkdir(parents=True)
@@ -267,3 +267,33 @@ def _running_analyses(db: Database) -> int:
 def _tokens(db: Database) -> int:
     with db.read() as connection:
         return connection.scalar(text("SELECT count(*) FROM procrastinate_jobs"))
+
+
+def test_on_sqlite_a_sigterm_lets_the_running_tasks_end_and_a_second_hands_them_back(
+    sqlite_db, reviews, tmp_path
+) -> None:
+    reviews.delay = 3.0
+    lab(sqlite_db, tmp_path / "apps", MODELS[:1])
+    spec = JobSpec.build(name="solo", types="ai_review", models=MODELS[:1], apps="1-30")
+    job = create_job(sqlite_db, load_settings(), spec).id
+    first = start_worker(sqlite_db, "solo-1", "--concurrency", "2")
+    wait_until(lambda: counts(sqlite_db, job).get("running") == 2, "two reviews running")
+    first.send_signal(signal.SIGTERM)
+    _, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert "finishing the running tasks" in err and "after its running tasks ended" in err
+    assert counts(sqlite_db, job) == {"completed": 2, "pending": 28}
+    second = start_worker(sqlite_db, "solo-2", "--concurrency", "2")
+    wait_until(lambda: counts(sqlite_db, job).get("running") == 2, "two more running")
+    second.send_signal(signal.SIGTERM)
+    for line in second.stderr:  # the first signal taken: now the second
+        if "finishing the running tasks" in line:
+            break
+    second.send_signal(signal.SIGTERM)
+    _, err = second.communicate(timeout=60)
+    assert second.returncode == 128 + signal.SIGTERM, err
+    assert "handed back to the queue" in err
+    assert counts(sqlite_db, job) == {"completed": 2, "pending": 28}
+    listed = json.loads(thesis("workers", "list", "--all", "--json", **db_env(sqlite_db)).stdout)
+    assert [(w["name"], w["state"]) for w in listed] == [("solo-2", "stopped"),
+                                                         ("solo-1", "stopped")]  # fmt: skip

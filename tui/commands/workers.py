@@ -56,14 +56,19 @@ def worker(context: Context, concurrency: int | None, name: str | None, types_: 
     where = "procrastinate on PostgreSQL" if db.dialect == "postgresql" else "this SQLite file"
     click.echo(f"worker {label} (#{worker_id}) taking tasks through {where}", err=True)
     try:
-        stopped = asyncio.run(_serve(context, worker_id, concurrency, types))
+        stopped, code = asyncio.run(_serve(context, worker_id, concurrency, types))
     finally:
         with contextlib.suppress(Exception):
             mark_stopped(db, worker_id)
     click.echo(f"worker {label} stopped: {stopped}", err=True)
+    sys.exit(code)
 
 
-async def _serve(context: Context, worker_id: int, concurrency: int | None, types) -> str:
+async def _serve(
+    context: Context, worker_id: int, concurrency: int | None, types: list[str] | None
+) -> tuple[str, int]:
+    """Run the engine until it is drained (first signal) or cancelled (second): what
+    happened and the exit code (128 + the signal when the running tasks were handed back)."""
     from tui.db.models import AnalysisType, TaskStatus
     from tui.jobs.engine import Engine, TaskEnded
     from tui.jobs.queue import queue_for
@@ -84,10 +89,10 @@ async def _serve(context: Context, worker_id: int, concurrency: int | None, type
         types=None if types is None else [AnalysisType(kind) for kind in types],
     )  # fmt: skip
     run = asyncio.create_task(engine.run(until_idle=False))
-    signals: list[int] = []
+    signals: list[signal.Signals] = []
     loop = asyncio.get_running_loop()
 
-    def stop(number: int) -> None:
+    def stop(number: signal.Signals) -> None:
         signals.append(number)
         if len(signals) == 1:
             click.echo("worker: finishing the running tasks (again to hand them back now)",
@@ -114,10 +119,10 @@ async def _serve(context: Context, worker_id: int, concurrency: int | None, type
     try:
         await run
     except asyncio.CancelledError:
-        return "its running tasks were handed back"
+        return "its running tasks were handed back to the queue", 128 + signals[-1]
     finally:
         beating.cancel()
-    return "after its running tasks ended" if signals else "the runner ended"
+    return ("after its running tasks ended" if signals else "the runner ended"), 0
 
 
 @click.group()
