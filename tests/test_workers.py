@@ -297,3 +297,86 @@ def test_on_sqlite_a_sigterm_lets_the_running_tasks_end_and_a_second_hands_them_
     listed = json.loads(thesis("workers", "list", "--all", "--json", **db_env(sqlite_db)).stdout)
     assert [(w["name"], w["state"]) for w in listed] == [("solo-2", "stopped"),
                                                          ("solo-1", "stopped")]  # fmt: skip
+
+
+# --- the Workers view ----------------------------------------------------------------------
+
+
+def three_workers(db: Database) -> None:
+    """lab-a running a task now, lab-b silent for an hour, lab-c stopped."""
+    from datetime import timedelta
+
+    from tui.db.types import utcnow
+    from tui.services.owner import Owner
+    from tui.services.workers import mark_stopped, register_worker
+
+    rows = [
+        ("lab-a", "gpu-1", None, "ssh://lab@gpu-1"),
+        ("lab-b", "gpu-2", ["security", "quality"], None),
+        ("lab-c", "gpu-3", None, None),
+    ]
+    ids = {}
+    for n, (name, host, types, docker) in enumerate(rows):
+        ids[name] = register_worker(
+            db, name, Owner(host, 100 + n, None), types=types, concurrency=4, docker_host=docker
+        )
+    hour_ago = utcnow() - timedelta(hours=1)
+    with db.write() as connection:
+        connection.execute(workers.update().where(workers.c.id == ids["lab-b"])
+                           .values(heartbeat_at=hour_ago))  # fmt: skip
+    mark_stopped(db, ids["lab-c"])
+    with db.write() as connection:
+        job = connection.execute(text(
+            "INSERT INTO batch_jobs (name, status, priority, progress, total_tests, "
+            "completed_tests, failed_tests, one_off, created_at, updated_at, config) VALUES "
+            "('j', 'running', 'normal', 0, 1, 0, 0, false, '2026-01-01', '2026-01-01', '{}')"
+        )).lastrowid  # fmt: skip
+        connection.execute(insert(batch_tasks).values(
+            job_id=job, model_name="m", app_number=1, test_type="security", status="running",
+            worker_id=ids["lab-a"]))  # fmt: skip
+
+
+async def test_w_on_the_batch_screen_lists_the_workers_and_a_shows_the_stopped(
+    sqlite_db,
+) -> None:
+    from test_app import make_app, settle, table_column, until
+
+    from tui.screens.workers import WorkersScreen
+
+    three_workers(sqlite_db)
+    app = make_app(sqlite_db, start="batch")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("W")
+        await until(pilot, lambda: isinstance(app.screen, WorkersScreen), "the workers")
+        await settle(pilot)
+        assert table_column(app, "name") == ["lab-b", "lab-a"]
+        assert table_column(app, "state") == ["silent", "running"]
+        assert table_column(app, "running") == ["0", "1"]
+        assert table_column(app, "types") == ["security, quality", "all"]
+        await pilot.press("a")
+        await until(pilot, lambda: table_column(app, "name") == ["lab-c", "lab-b", "lab-a"],
+                    "the stopped one too")  # fmt: skip
+        assert table_column(app, "state")[0] == "stopped"
+
+
+def test_workers_at_80x24(sqlite_db, snap_compare) -> None:
+    from test_app import make_app
+    from test_snapshots import SIZE, press_then_settle
+
+    three_workers(sqlite_db)
+    assert snap_compare(
+        make_app(sqlite_db, start="batch"), terminal_size=SIZE,
+        run_before=press_then_settle("W"),
+    )  # fmt: skip
+
+
+def test_thesis_workers_list_says_who_runs_what(sqlite_db) -> None:
+    three_workers(sqlite_db)
+    listed = thesis("workers", "list", **db_env(sqlite_db))
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].split()[:3] == ["Name", "Host", "State"]
+    assert [line.split()[:3] for line in lines[1:]] == [
+        ["lab-b", "gpu-2", "silent"], ["lab-a", "gpu-1", "running"]]  # fmt: skip
+    assert "lab-c" in thesis("workers", "list", "--all", **db_env(sqlite_db)).stdout

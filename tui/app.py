@@ -479,6 +479,13 @@ class ThesisApp(App[None]):
         if not isinstance(self.screen, UsageScreen):
             self.push_screen(UsageScreen())
 
+    def action_workers(self) -> None:
+        """W on the Batch screen: the workers running tasks, on any machine."""
+        from tui.screens.workers import WorkersScreen
+
+        if not isinstance(self.screen, WorkersScreen):
+            self.push_screen(WorkersScreen())
+
     def action_templates(self) -> None:
         """T: the app templates in force."""
         from tui.screens.templates import TemplatesScreen
@@ -518,6 +525,10 @@ class ThesisApp(App[None]):
         yield SystemCommand(
             "Show Templates", "The app templates a study generates its apps from (key T)",
             self.action_templates,
+        )  # fmt: skip
+        yield SystemCommand(
+            "Show Workers", "The workers running tasks, on any machine (key W on Batch)",
+            self.action_workers,
         )  # fmt: skip
         yield SystemCommand("Help", "Every key of this screen (?)", self.action_help)
         yield from super().get_system_commands(screen)

@@ -21,6 +21,7 @@ def screens() -> list[tuple[str, type]]:
     from tui.screens.reports import RankingScreen, ReportsScreen
     from tui.screens.templates import TemplatesScreen
     from tui.screens.usage import UsageScreen
+    from tui.screens.workers import WorkersScreen
 
     return [
         ("0 · Dashboard", DashboardScreen),
@@ -31,6 +32,7 @@ def screens() -> list[tuple[str, type]]:
         ("4 · Analyses → enter: one analysis", AnalysisDetailScreen),
         ("5 · Batch jobs", BatchJobsScreen),
         ("5 · Batch jobs → enter: one job", JobScreen),
+        ("5 · Batch jobs → W: workers", WorkersScreen),
         ("6 · Reports", ReportsScreen),
         ("6 · Reports → K: the ranking", RankingScreen),
         ("6 · Reports → c: charts", ChartsScreen),

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
-from tui.errors import ThesisError
+from tui.errors import ThesisError, shown
 from tui.jobs import control
 from tui.screens.base import Column, Query, TableScreen
 from tui.services.analyses import follow_analysis_log
@@ -84,6 +84,7 @@ class BatchJobsScreen(TableScreen):
         Binding("r", "resume", "Resume", tooltip="Resume a paused job and run it here"),
         Binding("c", "cancel_job", "Cancel", tooltip="Cancel the job (asks first)"),
         Binding("R", "retry", "Retry", tooltip="Queue the job's failed tasks again, run here"),
+        Binding("W", "app.workers", "Workers", tooltip="The workers running tasks, on any machine"),
     ]
     COLUMNS = [
         Column("id", "Job", sortable=True),
@@ -221,6 +222,7 @@ class JobScreen(TableScreen):
         Column("attempts", "Try", sortable=True, priority=2),
         Column("duration", "Took", sortable=True, priority=1),
         Column("analysis", "Analysis", priority=3, elide="middle"),
+        Column("runner", "Runner", priority=2, elide="middle"),
         Column("detail", "Why / outcome", elide="end", min_width=12),
     ]
 
@@ -319,6 +321,7 @@ class JobScreen(TableScreen):
             str(row.attempts),
             duration(row.seconds),
             row.analysis_task_id or NONE,
+            shown(row.runner) if row.runner else NONE,  # a worker's name as given: escaped
             detail,
         )
 

@@ -20,6 +20,7 @@ from tui.db.tables import (
     batch_jobs,
     batch_tasks,
     model_usage,
+    workers,
 )
 from tui.db.types import utcnow
 from tui.errors import NotFoundError
@@ -209,6 +210,13 @@ class BatchTaskRow:
     owner: str | None
     summary: dict[str, Any] | None = None
     """Its analysis's summary (finding counts, requests/s, …)."""
+    worker: str | None = None
+    """`name@host` of the worker that claimed it (running it, or ran it), when a worker did."""
+
+    @property
+    def runner(self) -> str | None:
+        """Who runs or ran it: its worker, else the process holding it."""
+        return self.worker or self.owner
 
 
 def require_job(connection: Connection, job_id: int) -> None:
@@ -254,10 +262,17 @@ def list_tasks(
 ) -> Page[BatchTaskRow]:
     """A job's tasks: by model, app and type unless sorted; `search` over model, type,
     status and error."""
-    t, a = batch_tasks.c, analysis_tasks.c
+    t, a, w = batch_tasks.c, analysis_tasks.c, workers.c
     statement = (
-        select(batch_tasks, a.task_id.label("analysis"), a.summary.label("analysis_summary"))
+        select(
+            batch_tasks,
+            a.task_id.label("analysis"),
+            a.summary.label("analysis_summary"),
+            w.name.label("worker_name"),
+            w.host.label("worker_host"),
+        )
         .outerjoin(analysis_tasks, a.id == t.analysis_task_id)
+        .outerjoin(workers, w.id == t.worker_id)
         .where(t.job_id == job_id)
         .order_by(t.id)
     )
@@ -301,6 +316,7 @@ def list_tasks(
                 completed_at=task.completed_at,
                 owner=f"{task.owner_pid}@{task.owner_host}" if task.owner_host else None,
                 summary=dict(task.analysis_summary) if task.analysis_summary else None,
+                worker=(f"{task.worker_name}@{task.worker_host}" if task.worker_name else None),
             )
             for task in rows
         ],

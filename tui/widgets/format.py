@@ -42,6 +42,15 @@ def duration(seconds: float | None) -> str:
     return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
+def ago(seconds: float) -> str:
+    """How long ago, coarse enough to read at a glance: `just now`, `42s ago`, `3m05s ago`."""
+    if seconds < 5:
+        return "just now"
+    if seconds < 60:
+        return f"{int(seconds)}s ago"
+    return f"{duration(seconds)} ago"
+
+
 def flags(**named: bool) -> str:
     """Capability letters, e.g. `V F J S` with `·` for the missing ones."""
     return " ".join(letter if on else "·" for letter, on in named.items())
