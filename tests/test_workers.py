@@ -5,10 +5,12 @@ on 127.0.0.1 (the AI review: a fast type that needs no container)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -380,3 +382,98 @@ def test_thesis_workers_list_says_who_runs_what(sqlite_db) -> None:
     assert [line.split()[:3] for line in lines[1:]] == [
         ["lab-b", "gpu-2", "silent"], ["lab-a", "gpu-1", "running"]]  # fmt: skip
     assert "lab-c" in thesis("workers", "list", "--all", **db_env(sqlite_db)).stdout
+
+
+class TcpProxy:
+    """127.0.0.1:<port> forwarding to PostgreSQL until `cut()`, and again after `mend()`:
+    the database going away under a worker, without touching the one other tests use."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = 0
+        self.sockets: list[socket.socket] = []
+        self.mend()
+
+    def mend(self) -> None:
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", self.port))
+        self.port = server.getsockname()[1]
+        server.listen()
+        self.sockets = [server]
+        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
+
+    def _accept(self, server: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        for end in self.sockets:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+
+
+def test_a_worker_waits_for_a_lost_database_and_exits_in_one_line_when_it_stays_away(
+    pg_db, reviews, tmp_path, monkeypatch
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    reviews.delay = 0.3
+    lab(pg_db, tmp_path / "apps", MODELS[:1])
+    spec = JobSpec.build(name="study", types="ai_review", models=MODELS[:1], apps="1-30")
+    job = create_job(pg_db, load_settings(), spec).id
+    real = make_url(pg_db.engine.url)
+    proxy = TcpProxy((real.host or "127.0.0.1", real.port or 5432))
+    through = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    monkeypatch.setenv("THESIS_HEARTBEAT_TIMEOUT", "20")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tui", "worker", "--name", "far"],
+        env={**os.environ, "THESIS_DATABASE_URL": through},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: counts(pg_db, job).get("completed", 0) >= 5, "some reviews")
+        proxy.cut()
+        for line in worker.stderr:  # the worker says it lost the database, and waits
+            if "lost the database" in line:
+                break
+        proxy.mend()
+        wait_until(lambda: counts(pg_db, job) == {"completed": 30}, "the study, after it")
+        assert worker.poll() is None  # it waited, and went on
+        proxy.cut()  # for good now: after THESIS_HEARTBEAT_TIMEOUT it gives up
+        worker.wait(90)
+        err = worker.stderr.read()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        proxy.cut()
+    assert worker.returncode == 1
+    assert "thesis: the database did not come back in 20 s (THESIS_HEARTBEAT_TIMEOUT)" in err
+    assert "Traceback" not in err
+    with pg_db.read() as connection:  # nothing left running: every attempt ended
+        assert (
+            connection.scalar(
+                select(func.count()).where(analysis_tasks.c.status.in_(["running", "pending"]))
+            )
+            == 0
+        )

@@ -7,6 +7,10 @@ more runner on this machine's file.
 
 The first SIGTERM (or ctrl+c) stops claiming and lets the running tasks end; a second one
 stops them at once, handing them back to the queue for another worker.
+
+A database that goes away is waited for, tried again every few seconds, for
+THESIS_HEARTBEAT_TIMEOUT (by then the other workers have taken this one's tasks back); then
+the worker exits with one line saying so.
 """
 
 from __future__ import annotations
@@ -17,11 +21,15 @@ import json
 import signal
 import socket
 import sys
+import time
 
 import click
 
 from tui.commands.base import Context, handles_errors, pass_context
-from tui.errors import shown
+from tui.errors import DatabaseError, shown
+
+RECOVERED_SECONDS = 10.0
+"""A run that lasted this long after the database came back ends an outage."""
 
 
 def _types(value: str | None) -> list[str] | None:
@@ -88,7 +96,8 @@ async def _serve(
         db, settings, owner=owner, queue=queue, on_event=ended, concurrency=concurrency,
         types=None if types is None else [AnalysisType(kind) for kind in types],
     )  # fmt: skip
-    run = asyncio.create_task(engine.run(until_idle=False))
+    current_run = [asyncio.create_task(engine.run(until_idle=False))]
+    """The engine's run (a new one after the database came back)."""
     signals: list[signal.Signals] = []
     loop = asyncio.get_running_loop()
 
@@ -99,7 +108,7 @@ async def _serve(
                        err=True)  # fmt: skip
             engine.drain()
         else:
-            run.cancel()
+            current_run[0].cancel()
 
     for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(number, stop, number)
@@ -116,8 +125,28 @@ async def _serve(
                     registered = True
 
     beating = asyncio.create_task(keep_beating())
+    lost_since: float | None = None
     try:
-        await run
+        while True:
+            started = time.monotonic()
+            try:
+                await current_run[0]
+                break
+            except DatabaseError as exc:
+                # The engine keeps its running tasks: it is run again once the database
+                # answers. An outage is timed from its first failure.
+                now = time.monotonic()
+                if lost_since is None or now - started > RECOVERED_SECONDS:
+                    lost_since = now
+                    click.echo(f"worker: lost the database ({shown(exc.msg)}); waiting for it",
+                               err=True)  # fmt: skip
+                if now - lost_since > settings.heartbeat_timeout:
+                    raise DatabaseError(
+                        f"the database did not come back in {settings.heartbeat_timeout:g} s "
+                        f"(THESIS_HEARTBEAT_TIMEOUT): {exc.msg}"
+                    ) from None
+                await asyncio.sleep(min(5.0, 0.5 + (now - lost_since) / 4))
+                current_run[0] = asyncio.create_task(engine.run(until_idle=False))
     except asyncio.CancelledError:
         return "its running tasks were handed back to the queue", 128 + signals[-1]
     finally:

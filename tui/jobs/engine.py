@@ -36,7 +36,7 @@ from typing import Any
 from tui.config import Settings
 from tui.db import Database
 from tui.db.models import AnalysisType, TaskStatus, utcnow
-from tui.errors import ThesisError
+from tui.errors import DatabaseError, ThesisError
 from tui.jobs.planner import job_log_path
 from tui.jobs.queue import Queue, queue_for
 from tui.jobs.store import Claimed
@@ -129,6 +129,9 @@ class Engine(UnitRunner):
         if concurrency is not None:
             self.slots = {r: min(n, concurrency) for r, n in self.slots.items()}
         self._draining = False
+        self._orphans: list[int] = []
+        """Tasks whose run ended while the database was unreachable: given back (their
+        attempt ended interrupted) as soon as it answers again."""
         self.units: dict[asyncio.Task[None], Unit] = {}
         self.report = RunReport()
         self._touched: set[int] = set()
@@ -177,6 +180,7 @@ class Engine(UnitRunner):
                     with contextlib.suppress(ThesisError):
                         await asyncio.to_thread(reconcile, self.db, self.settings)
                 if polled:
+                    await self._give_back_orphans()
                     await self._settle()
         except asyncio.CancelledError:
             await asyncio.shield(self._stop("the runner stopped before it ended; queued again"))
@@ -247,6 +251,10 @@ class Engine(UnitRunner):
         if task.cancelled():
             return
         error = task.exception()
+        if isinstance(error, DatabaseError):  # not the task's fault: run again, once stored
+            self._orphans.extend(t.id for t in unit.tasks)
+            self._say(unit.tasks[0].job_id, f"!! {error.msg}: its tasks are queued again")
+            return
         if error is not None:  # a bug of ours: its tasks fail with it (retry queues them)
             self._say(unit.tasks[0].job_id, f"!! internal error: {error!r}")
             for claimed in unit.tasks:
@@ -254,6 +262,15 @@ class Engine(UnitRunner):
                     if self.queue.finish(claimed.id, TaskStatus.FAILED,
                                          error=f"internal error: {error!r}"):  # fmt: skip
                         self._event(claimed, TaskStatus.FAILED, f"internal error: {error!r}")
+
+    async def _give_back_orphans(self) -> None:
+        if not self._orphans:
+            return
+        orphans = list(self._orphans)
+        why = "interrupted: its result could not be stored (the database was unreachable)"
+        with contextlib.suppress(ThesisError):
+            await asyncio.to_thread(self.queue.interrupt, orphans, why)
+            self._orphans = [task for task in self._orphans if task not in orphans]
 
     async def _notice_cancels(self) -> None:
         held = self.held()

@@ -56,6 +56,8 @@ class Queue(Protocol):
 
     def release(self, ids: list[int], reason: str) -> int: ...
 
+    def interrupt(self, ids: list[int], why: str) -> int: ...
+
     def cancel_held(self, ids: list[int], reason: str) -> int: ...
 
     def settle(self, job_ids: Iterable[int]) -> list[int]: ...
@@ -115,6 +117,9 @@ class SqlQueue:
 
     def release(self, ids: list[int], reason: str) -> int:
         return store.release(self.db, self.owner, ids, reason)
+
+    def interrupt(self, ids: list[int], why: str) -> int:
+        return store.interrupt(self.db, self.owner, ids, why)
 
     def cancel_held(self, ids: list[int], reason: str) -> int:
         return store.cancel_held(self.db, self.owner, ids, reason)

@@ -237,6 +237,11 @@ class ProcrastinateQueue(SqlQueue):
         self._end_tokens(ids)
         return released
 
+    def interrupt(self, ids: list[int], why: str) -> int:
+        interrupted = super().interrupt(ids, why)  # back to pending: new tokens
+        self._end_tokens(ids)
+        return interrupted
+
     def cancel_held(self, ids: list[int], reason: str) -> int:
         cancelled = super().cancel_held(ids, reason)
         self._end_tokens(ids)

@@ -27,7 +27,7 @@ from tui.db.models import (
     JobStatus,
     TaskStatus,
 )
-from tui.db.tables import batch_jobs, batch_tasks, model_usage
+from tui.db.tables import UNFINISHED, batch_jobs, batch_tasks, model_usage
 from tui.db.types import utcnow
 from tui.services.batches import ACTIVE, job_calls, priority_rank
 from tui.services.owner import Owner
@@ -299,6 +299,27 @@ def release(db: Database, owner: Owner, ids: list[int], reason: str) -> int:
             .where(t.id.in_(ids), t.status == TaskStatus.RUNNING, _mine(owner))
             .values(status=TaskStatus.PENDING, error_message=reason, owner_host=None,
                     owner_pid=None, owner_start=None, attempts=t.attempts - 1)
+        ).rowcount  # fmt: skip
+
+
+def interrupt(db: Database, owner: Owner, ids: list[int], why: str) -> int:
+    """Tasks this runner holds whose run ended without a stored result (the database was
+    unreachable when it ended): their analyses end failed with `why`, the tasks go back to
+    pending, the attempt counted. Returns how many."""
+    if not ids:
+        return 0
+    t, a = BatchTask, AnalysisTask
+    with db.write_session() as session:
+        session.execute(
+            update(a)
+            .where(a.batch_task_id.in_(ids), a.status.in_(UNFINISHED))
+            .values(status=AnalysisStatus.FAILED, error_message=why, completed_at=utcnow())
+        )
+        return session.execute(
+            update(t)
+            .where(t.id.in_(ids), t.status == TaskStatus.RUNNING, _mine(owner))
+            .values(status=TaskStatus.PENDING, error_message=f"{why}; queued again",
+                    owner_host=None, owner_pid=None, owner_start=None)
         ).rowcount  # fmt: skip
 
 
