@@ -458,7 +458,12 @@ def test_a_worker_waits_for_a_lost_database_and_exits_in_one_line_when_it_stays_
             if "lost the database" in line:
                 break
         proxy.mend()
-        wait_until(lambda: counts(pg_db, job) == {"completed": 30}, "the study, after it")
+        try:
+            wait_until(lambda: counts(pg_db, job) == {"completed": 30}, "the study, after it")
+        except AssertionError as exc:  # say what the worker said
+            worker.kill()
+            raise AssertionError(f"{exc}: {counts(pg_db, job)}; the worker said "
+                                 f"{worker.communicate()[1][-2000:]}") from None  # fmt: skip
         assert worker.poll() is None  # it waited, and went on
         proxy.cut()  # for good now: after THESIS_HEARTBEAT_TIMEOUT it gives up
         worker.wait(90)
@@ -476,4 +481,84 @@ def test_a_worker_waits_for_a_lost_database_and_exits_in_one_line_when_it_stays_
                 select(func.count()).where(analysis_tasks.c.status.in_(["running", "pending"]))
             )
             == 0
+        )
+
+
+@pytest.mark.docker
+def test_a_task_that_needs_its_app_up_goes_to_the_worker_on_the_engine_running_it(
+    pg_db, docker_client, busybox_image, tmp_path
+) -> None:
+    """App 1 is started through a second engine address (a socket forwarding to the same
+    engine: another "machine's" Docker). Worker `here` (the local engine) takes the smoke
+    test of app 1, sees the app up elsewhere and hands it to that engine's queue, where it
+    waits; worker `there` (the second address) runs it. App 2, up nowhere, is `here`'s."""
+    from conftest import EngineProxy, remove_docker_objects, unique_slug, write_container_app
+
+    slug = unique_slug()
+    root = tmp_path / "apps"
+    for number in (1, 2):
+        write_container_app(root, slug, number)
+    scan_apps(pg_db, root)
+    proxy = EngineProxy.to_the_engine(tmp_path / "there.sock")
+    there = {"THESIS_DOCKER_HOST": f"unix://{tmp_path / 'there.sock'}"}
+    env = {**db_env(pg_db), "THESIS_APPS_DIR": str(root)}
+    try:
+        started = thesis("containers", "start", slug, "1", "--no-check", **env, **there)
+        assert started.returncode == 0, started.stderr
+        spec = JobSpec.build(name="smoke", types="smoke", models=[slug], apps="1-2")
+        job = create_job(pg_db, load_settings(), spec).id
+        # A live worker on the second engine that takes no smoke test: that engine is served.
+        idle = subprocess.Popen(
+            [sys.executable, "-m", "tui", "worker", "--name", "idle", "--types", "zap"],
+            env={**os.environ, **env, **there}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        here_worker = None
+        try:
+            wait_until(lambda: "idle" in thesis("workers", "list", **env).stdout, "idle, up")
+            here_worker = start_worker(pg_db, "here", "--types", "smoke")
+            wait_until(lambda: _status_by_app(pg_db, job).get(2) == "completed", "app 2")
+            wait_until(lambda: "@" in (_queue_of(pg_db, job, 1) or ""), "app 1 handed over")
+            assert _status_by_app(pg_db, job)[1] == "pending"  # not run here
+        finally:
+            if here_worker is not None:
+                stop(here_worker)
+            stop(idle)
+        there_worker = subprocess.Popen(
+            [sys.executable, "-m", "tui", "worker", "--name", "there", "--types", "smoke"],
+            env={**os.environ, **env, **there}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        try:
+            wait_until(lambda: _status_by_app(pg_db, job).get(1) == "completed", "app 1 there")
+        finally:
+            stop(there_worker)
+        t, w = batch_tasks.c, workers.c
+        with pg_db.read() as connection:
+            ran = dict(connection.execute(
+                select(t.app_number, w.name).join(workers, w.id == t.worker_id)
+                .where(t.job_id == job)
+            ).all())  # fmt: skip
+        assert ran == {1: "there", 2: "here"}
+    finally:
+        thesis("containers", "stop", slug, "1", **env)
+        thesis("containers", "stop", slug, "2", **env)
+        proxy.cut()
+        remove_docker_objects(docker_client, slug)
+
+
+def _status_by_app(db: Database, job: int) -> dict[int, str]:
+    t = batch_tasks.c
+    with db.read() as connection:
+        return {row.app_number: str(row.status) for row in connection.execute(
+            select(t.app_number, t.status).where(t.job_id == job))}  # fmt: skip
+
+
+def _queue_of(db: Database, job: int, number: int) -> str | None:
+    t = batch_tasks.c
+    with db.read() as connection:
+        task = connection.scalar(select(t.id).where(t.job_id == job, t.app_number == number))
+        return connection.scalar(
+            text("SELECT queue_name FROM procrastinate_jobs WHERE (args->>'task')::int = :t"),
+            {"t": task},
         )

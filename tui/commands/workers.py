@@ -26,7 +26,7 @@ import time
 import click
 
 from tui.commands.base import Context, handles_errors, pass_context
-from tui.errors import DatabaseError, shown
+from tui.errors import DatabaseError, ThesisError, shown
 
 RECOVERED_SECONDS = 10.0
 """A run that lasted this long after the database came back ends an outage."""
@@ -57,16 +57,18 @@ def worker(context: Context, concurrency: int | None, name: str | None, types_: 
     label = check_name(name) if name is not None else f"{socket.gethostname()}-{current().pid}"
     db = context.database()
     settings = context.settings
+    from tui.services.docker_engine import engine_id
+
     worker_id = register_worker(
         db, label, current(), types=types, concurrency=concurrency,
-        docker_host=settings.docker_host or None,
+        docker_host=engine_id(settings.docker_host),
     )  # fmt: skip
     where = "procrastinate on PostgreSQL" if db.dialect == "postgresql" else "this SQLite file"
     click.echo(f"worker {label} (#{worker_id}) taking tasks through {where}", err=True)
     try:
         stopped, code = asyncio.run(_serve(context, worker_id, concurrency, types))
     finally:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(ThesisError):  # the database gone: the row stays "silent"
             mark_stopped(db, worker_id)
     click.echo(f"worker {label} stopped: {stopped}", err=True)
     sys.exit(code)
@@ -78,8 +80,7 @@ async def _serve(
     """Run the engine until it is drained (first signal) or cancelled (second): what
     happened and the exit code (128 + the signal when the running tasks were handed back)."""
     from tui.db.models import AnalysisType, TaskStatus
-    from tui.jobs.engine import Engine, TaskEnded
-    from tui.jobs.queue import queue_for
+    from tui.jobs.engine import Engine, TaskEnded, queue_for
     from tui.services.owner import HEARTBEAT_SECONDS, current
     from tui.services.workers import beat, set_procrastinate_id
 
@@ -114,15 +115,15 @@ async def _serve(
         loop.add_signal_handler(number, stop, number)
 
     async def keep_beating() -> None:
-        registered = False
+        said = None
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(ThesisError):  # the database away: the engine says so
                 await asyncio.to_thread(beat, db, worker_id)
                 procrastinate_id = getattr(queue, "procrastinate_id", None)
-                if procrastinate_id is not None and not registered:
+                if procrastinate_id != said:
                     await asyncio.to_thread(set_procrastinate_id, db, worker_id, procrastinate_id)
-                    registered = True
+                    said = procrastinate_id
 
     beating = asyncio.create_task(keep_beating())
     lost_since: float | None = None

@@ -38,7 +38,7 @@ from tui.db import Database
 from tui.db.models import AnalysisType, TaskStatus, utcnow
 from tui.errors import DatabaseError, ThesisError
 from tui.jobs.planner import job_log_path
-from tui.jobs.queue import Queue, queue_for
+from tui.jobs.queue import Queue, SqlQueue
 from tui.jobs.store import Claimed
 from tui.jobs.units import Unit, UnitRunner
 from tui.secrets import redact
@@ -58,6 +58,22 @@ RECONCILE_SECONDS = 10.0
 def kinds_of(resource: str) -> tuple[AnalysisType, ...]:
     """The analysis types whose concurrency `resource` bounds (read from the registry)."""
     return tuple(t for t, kind in KINDS.items() if kind.resource == resource)
+
+
+def queue_for(
+    db: Database, owner: Owner, settings: Settings, worker_id: int | None = None
+) -> Queue:
+    """The queue a runner on `db` takes tasks from: procrastinate's on PostgreSQL (shared by
+    the machines of a study), our tables' on SQLite (one machine)."""
+    if db.dialect == "postgresql":
+        from tui.jobs.shared_queue import ProcrastinateQueue
+        from tui.services.docker_engine import engine_id
+
+        return ProcrastinateQueue(
+            db, owner, worker_id=worker_id, stall_seconds=settings.heartbeat_timeout,
+            engine=engine_id(settings.docker_host),
+        )  # fmt: skip
+    return SqlQueue(db, owner, worker_id=worker_id)
 
 
 @dataclass(frozen=True)
@@ -129,6 +145,7 @@ class Engine(UnitRunner):
         if concurrency is not None:
             self.slots = {r: min(n, concurrency) for r, n in self.slots.items()}
         self._draining = False
+        self._runs = 0
         self._orphans: list[int] = []
         """Tasks whose run ended while the database was unreachable: given back (their
         attempt ended interrupted) as soon as it answers again."""
@@ -141,8 +158,16 @@ class Engine(UnitRunner):
     # --- the loop ---------------------------------------------------------------------
 
     async def run(self, *, until_idle: bool = True) -> RunReport:
-        """Run until no task of the jobs is open (or, `until_idle` off, until cancelled)."""
+        """Run until no task of the jobs is open (or, `until_idle` off, until cancelled).
+        Run again after the database was lost (a worker), it first gives back the tasks the
+        database says it holds but it does not know of (a claim whose answer was lost)."""
         await asyncio.to_thread(reconcile, self.db, self.settings)
+        if self._runs:  # run before by this engine (and broken off): what did it hold?
+            unknown = await asyncio.to_thread(self.queue.holding) - set(self.held())
+            if unknown:
+                self._orphans.extend(sorted(unknown))
+                await self._give_back_orphans()
+        self._runs += 1
         self._touched.update(await asyncio.to_thread(self.queue.active_jobs, self.jobs))
         last_beat = last_reconcile = time.monotonic()
         last_poll = 0.0

@@ -46,6 +46,8 @@ class Queue(Protocol):
 
     def still_held(self, ids: list[int]) -> set[int]: ...
 
+    def holding(self) -> set[int]: ...
+
     def link_attempts(self, session: Any, links: list[tuple[int, int, str | None]]) -> None: ...
 
     def reusable(self, keys: Iterable[str]) -> dict[str, tuple[int, str]]: ...
@@ -100,6 +102,9 @@ class SqlQueue:
     def heartbeat(self, ids: list[int]) -> None:
         store.heartbeat(self.db, self.owner, ids)
 
+    def holding(self) -> set[int]:
+        return store.holding(self.db, self.owner)
+
     def still_held(self, ids: list[int]) -> set[int]:
         return store.still_held(self.db, self.owner, ids)
 
@@ -129,15 +134,3 @@ class SqlQueue:
 
     def close(self) -> None:
         """Nothing to give back: our tables hold no registration."""
-
-
-def queue_for(db: Database, owner: Owner, settings: Any, worker_id: int | None = None) -> Queue:
-    """The queue a runner on `db` takes tasks from: procrastinate's on PostgreSQL (shared by
-    the machines of a study), our tables' on SQLite (one machine)."""
-    if db.dialect == "postgresql":
-        from tui.jobs.shared_queue import ProcrastinateQueue
-
-        return ProcrastinateQueue(
-            db, owner, worker_id=worker_id, stall_seconds=settings.heartbeat_timeout
-        )
-    return SqlQueue(db, owner, worker_id=worker_id)

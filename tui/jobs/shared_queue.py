@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, and_, cast, or_, select
@@ -30,7 +31,8 @@ from sqlalchemy.exc import DBAPIError
 
 from tui.db import Database
 from tui.db.models import AnalysisType, TaskStatus
-from tui.db.tables import batch_jobs, batch_tasks
+from tui.db.tables import batch_jobs, batch_tasks, generated_applications, workers
+from tui.db.types import utcnow
 from tui.errors import ThesisError
 from tui.jobs import store
 from tui.jobs.queue import SqlQueue
@@ -53,6 +55,9 @@ tokens = Table(
     Column("worker_id", BigInteger),
 )
 """The columns of procrastinate's job table we read (never write: its functions do)."""
+workers_of_procrastinate = Table(
+    "procrastinate_workers", _procrastinate, Column("id", BigInteger, primary_key=True)
+)
 
 
 def queue_name(job_id: int, kind: AnalysisType | str) -> str:
@@ -76,9 +81,13 @@ class ProcrastinateQueue(SqlQueue):
         *,
         worker_id: int | None = None,
         stall_seconds: float = 60.0,
+        engine: str = "",
     ) -> None:
         super().__init__(db, owner, worker_id=worker_id)
         self.stall_seconds = stall_seconds
+        self.engine = engine
+        """The Docker engine this runner starts apps on (docker_engine.engine_id): the tasks
+        of an app running there come to it on `<queue>@<engine>`."""
         self.procrastinate_id: int | None = None
         self._tokens: dict[int, int] = {}
         """Each task we hold -> its token (doing, until the task ends)."""
@@ -108,9 +117,19 @@ class ProcrastinateQueue(SqlQueue):
     def heartbeat(self, ids: list[int]) -> None:
         super().heartbeat(ids)
         with self.db.write() as connection:
-            connection.exec_driver_sql(
-                _queries()["update_heartbeat"], {"worker_id": self.register()}
+            worker = self.register()
+            connection.exec_driver_sql(_queries()["update_heartbeat"], {"worker_id": worker})
+            gone = (
+                connection.scalar(
+                    select(workers_of_procrastinate.c.id).where(
+                        workers_of_procrastinate.c.id == worker
+                    )
+                )
+                is None
             )
+        if gone:  # pruned as stalled (this machine slept, or lost the database a while)
+            self.procrastinate_id = None
+            self.register()
         self.end_stalled()
 
     def end_stalled(self) -> int:
@@ -137,7 +156,29 @@ class ProcrastinateQueue(SqlQueue):
                 if running:
                     continue  # our reconcile puts it back first (its runner is gone)
                 ended += _end_token(connection, token["id"])
+            self._rehome(connection)
         return ended
+
+    def _rehome(self, connection: Any) -> None:
+        """Tokens waiting for the worker of an engine (`<queue>@<engine>`) whose app no
+        longer runs there, or that no live worker serves: back on their job's queue, for
+        any worker (which starts the app where it is)."""
+        waiting = connection.execute(
+            select(tokens.c.id, tokens.c.queue_name, tokens.c.args).where(
+                tokens.c.task_name == TASK_NAME,
+                cast(tokens.c.status, String) == "todo",
+                tokens.c.queue_name.contains("@"),
+            )
+        ).all()
+        if not waiting:
+            return
+        served = self._served(connection)
+        for token in waiting:
+            base, _, engine = token.queue_name.partition("@")
+            app = _app_of(connection, _task_of(token.args))
+            there = app is not None and app.status == "running" and app.docker_host == engine
+            if not there or engine not in served:
+                _send_to(connection, token.id, base)
 
     # --- claiming ---------------------------------------------------------------------------
 
@@ -155,6 +196,8 @@ class ProcrastinateQueue(SqlQueue):
         kinds = list(types)
         open_jobs = self.claimable_jobs(jobs)
         queues = [queue_name(job, kind) for job in open_jobs for kind in kinds]
+        queues += [f"{queue_name(job, kind)}@{self.engine}" for job in open_jobs
+                   for kind in kinds if _needs_app(kind)]  # fmt: skip
         if not queues:
             return []
         worker = self.register()
@@ -170,6 +213,10 @@ class ProcrastinateQueue(SqlQueue):
                     break
                 queues = [token["queue_name"]]  # the rest of a unit: its job and type
                 task = _task_of(token["args"])
+                elsewhere = self._placed_elsewhere(connection, token["queue_name"], task)
+                if elsewhere is not None:  # its app runs on another engine: its worker's
+                    _send_to(connection, token["id"], f"{token['queue_name']}@{elsewhere}")
+                    break
                 got = (
                     store.take(connection, self.owner, [task], worker_id=self.worker_id)
                     if task is not None
@@ -183,6 +230,29 @@ class ProcrastinateQueue(SqlQueue):
                 with self._lock:
                     self._tokens[got[0].id] = int(token["id"])
         return claimed
+
+    def _placed_elsewhere(self, connection: Any, queue: str, task: int | None) -> str | None:
+        """The engine another live worker runs the app of `task` on, for a token of a type
+        that needs the app up not yet placed; None when this runner may take it (the app is
+        not running, runs on our engine, or no live worker serves its engine: then this one
+        starts it here)."""
+        kind = queue.partition(".")[2]
+        if task is None or "@" in queue or not _needs_app(kind):
+            return None
+        where = _app_of(connection, task)
+        if where is None or where.status != "running" or not where.docker_host:
+            return None
+        if where.docker_host == self.engine:
+            return None
+        return str(where.docker_host) if where.docker_host in self._served(connection) else None
+
+    def _served(self, connection: Any) -> set[str]:
+        """The engines a live worker (not stopped, heartbeat within the stall time) uses."""
+        w = workers.c
+        fresh = utcnow() - timedelta(seconds=self.stall_seconds)
+        return set(connection.scalars(
+            select(w.docker_host).where(w.stopped_at.is_(None), w.heartbeat_at >= fresh)
+        ).all())  # fmt: skip
 
     def _not_taken(self, connection: Any, token: int, task: int | None) -> bool:
         """A token whose task could not be held: back in line if its task still waits (its
@@ -240,6 +310,16 @@ class ProcrastinateQueue(SqlQueue):
     def interrupt(self, ids: list[int], why: str) -> int:
         interrupted = super().interrupt(ids, why)  # back to pending: new tokens
         self._end_tokens(ids)
+        with self.db.write() as connection:  # and those of a claim whose answer was lost
+            for token in connection.scalars(
+                select(tokens.c.id).where(
+                    tokens.c.task_name == TASK_NAME,
+                    cast(tokens.c.status, String) == "doing",
+                    tokens.c.worker_id == self.procrastinate_id,
+                    cast(tokens.c.args["task"].astext, BigInteger).in_(ids),
+                )
+            ).all():
+                _end_token(connection, token)
         return interrupted
 
     def cancel_held(self, ids: list[int], reason: str) -> int:
@@ -252,6 +332,34 @@ class ProcrastinateQueue(SqlQueue):
         if ended:
             drop_tokens(self.db, ended)
         return ended
+
+
+def _app_of(connection: Any, task: int | None) -> Any:
+    """The status and Docker engine of the app of batch task `task` (None: no such app)."""
+    t, g = batch_tasks.c, generated_applications.c
+    return connection.execute(
+        select(g.status, g.docker_host)
+        .join(batch_tasks, and_(t.model_name == g.model_slug, t.app_number == g.app_number))
+        .where(t.id == task)
+    ).first()
+
+
+def _needs_app(kind: AnalysisType | str) -> bool:
+    from tui.services.analysis.registry import KINDS
+
+    try:
+        return KINDS[AnalysisType(str(kind))].resource == "app"
+    except ValueError:
+        return False
+
+
+def _send_to(connection: Any, token: int, queue: str) -> None:
+    """Put a fetched token back in line on another queue (procrastinate's retry)."""
+    connection.exec_driver_sql(
+        _queries()["retry_job"],
+        {"job_id": token, "retry_at": None, "new_priority": None, "new_queue_name": queue,
+         "new_lock": None},
+    )  # fmt: skip
 
 
 def _task_of(args: Any) -> int | None:

@@ -204,6 +204,16 @@ def heartbeat(db: Database, owner: Owner, ids: list[int]) -> None:
         )
 
 
+def holding(db: Database, owner: Owner) -> set[int]:
+    """Every task this runner holds in the database (what it knows of or not: a claim whose
+    commit went through while its answer was lost with the connection)."""
+    t = BatchTask
+    with db.session() as session:
+        return set(
+            session.scalars(select(t.id).where(t.status == TaskStatus.RUNNING, _mine(owner)))
+        )
+
+
 def still_held(db: Database, owner: Owner, ids: list[int]) -> set[int]:
     """Which of `ids` this runner still holds: a task cancelled meanwhile (by the user, or
     its job's cancel) is not, and its run must stop."""

@@ -35,7 +35,7 @@ from tui.services.audit import audited
 from tui.services.compose import ComposePlan, ServiceSpec, find_compose_file, load_compose
 from tui.services.container_logs import ActionLog, LogFollower, LogSink, app_log_dir
 from tui.services.container_status import StatusSync, SyncReport, observed_status
-from tui.services.docker_engine import connect, docker_errors
+from tui.services.docker_engine import connect, docker_errors, engine_id
 from tui.services.docker_names import (
     LABEL_CONFIG,
     LABEL_ROLE,
@@ -240,6 +240,8 @@ class ContainerService:
                     status_detail=redact(detail) if detail else None,
                     last_status_check=utcnow(),
                     updated_at=utcnow(),
+                    # The engine its containers live on: its tasks go to a worker on it.
+                    docker_host=engine_id(self.settings.docker_host),
                     **owner,
                 )
             )

@@ -6,6 +6,7 @@ through docker_api.py, without the SDK.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,6 +18,18 @@ import urllib3.exceptions
 from tui.config import Settings
 from tui.errors import ContainerError, DockerUnavailableError
 from tui.services.docker_api import API_TIMEOUT, no_engine, silent_for
+
+LOCAL_SOCKET = "unix:///var/run/docker.sock"
+
+
+def engine_id(docker_host: str) -> str:
+    """Which Docker engine a setting of THESIS_DOCKER_HOST means, the same on every machine:
+    a remote one (`tcp://…`, `ssh://…`) by its address; a local socket by this host's name
+    and the socket's path (one path on two machines is two engines)."""
+    host = docker_host.strip() or LOCAL_SOCKET
+    if host.startswith(("tcp://", "ssh://", "http://", "https://")):
+        return host
+    return f"{socket.gethostname()}:{host.removeprefix('unix://')}"
 
 
 def connect(settings: Settings) -> docker.DockerClient:

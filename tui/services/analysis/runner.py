@@ -42,7 +42,7 @@ from tui.db.models import (
     utcnow,
 )
 from tui.db.tables import analysis_tasks
-from tui.errors import NotFoundError, ThesisError
+from tui.errors import DatabaseError, NotFoundError, ThesisError
 from tui.secrets import redact, redact_value
 from tui.services.analysis.contract import NewAnalysis, Outcome, TaskRef, TaskResult
 from tui.services.analysis.findings import (
@@ -313,6 +313,9 @@ class AnalysisService:
             except asyncio.CancelledError:
                 log("!! cancelled")
                 await asyncio.shield(self._cancelled([ref]))
+                raise
+            except DatabaseError as exc:  # ours, not the app's: the attempt is interrupted
+                log(f"!! {exc.msg}")
                 raise
             except ThesisError as exc:
                 outcome = Outcome(AnalysisStatus.FAILED, error=str(exc))
