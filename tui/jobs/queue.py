@@ -1,9 +1,9 @@
 """The seam between the engine and where its tasks come from.
 
 The engine claims, holds, ends and releases tasks only through a `Queue`. `SqlQueue` is the
-queue in our own tables (store.py), shared by every runner on one database; a later queue
-(procrastinate on a shared PostgreSQL, for several machines) implements the same methods and
-the engine does not change.
+queue in our own tables (store.py), shared by every runner on an SQLite file;
+`ProcrastinateQueue` (shared_queue.py) is procrastinate's on PostgreSQL, for the machines of
+a study, over the same tables. `engine.queue_for` picks one by the database.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ starting anywhere, and goes when the task ends. A runner registers as a procrast
 and beats its heartbeat; the tokens of a worker that stopped beating are stalled, and any
 runner ends them (our reconcile puts their tasks back, which makes new tokens).
 
-Our tables stay the record: a token whose task no longer waits (cancelled, skipped, taken
-by an SQLite-era runner) is dropped when fetched. Procrastinate's queries are run as
+Our tables stay the record: a token whose task no longer waits (cancelled, skipped by a cost
+limit) is dropped when fetched. Procrastinate's queries are run as
 procrastinate ships them (`procrastinate.sql.queries`), on our own connections: the same
 pool, search_path and transaction as the task they hand out.
 """
