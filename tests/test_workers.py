@@ -220,9 +220,10 @@ def test_a_killed_workers_task_is_completed_by_another_exactly_once(
     assert twice == 0 and finisher != pid
 
 
-def test_pause_and_cancel_reach_every_worker(pg_db, reviews, tmp_path) -> None:
+def test_pause_cancel_and_retry_reach_every_worker(pg_db, reviews, tmp_path) -> None:
     """A pause stops every worker's claims (their running reviews end), a resume starts
-    them again, a cancel stops the reviews running on all of them within seconds."""
+    them again, a cancel stops the reviews running on all of them within seconds, and a
+    retry has them take the cancelled tasks up again."""
     reviews.delay = 0.2
     lab(pg_db, tmp_path / "apps")
     spec = JobSpec.build(name="study", types="ai_review", models=MODELS, apps="1-30")
@@ -241,16 +242,28 @@ def test_pause_and_cancel_reach_every_worker(pg_db, reviews, tmp_path) -> None:
         wait_until(lambda: _busy_workers(pg_db) == 3, "all three workers running reviews")
         assert thesis("batch", "cancel", str(job), **env).returncode == 0
         wait_until(lambda: _running_analyses(pg_db) == 0, "every worker to stop its reviews", 15)
+        assert counts(pg_db, job).keys() <= {"completed", "cancelled"}
+        with pg_db.read() as connection:
+            stopped = connection.scalar(
+                select(func.count()).where(analysis_tasks.c.status == "cancelled")
+            )
+        assert stopped >= 3  # each worker's running review, cancelled where it ran
+        wait_until(lambda: _tokens(pg_db) == 0, "the cancelled job's tokens to go", 15)
+        reviews.delay = 0.0
+        assert thesis("batch", "retry", str(job), **env).returncode == 0
+        wait_until(lambda: counts(pg_db, job) == {"completed": 300}, "the retried tasks")
+        assert _busy_workers_ever(pg_db, job) >= 2  # taken up by the workers, not here
     finally:
         outputs = [stop(process) for process in running]
     assert [p.returncode for p in running] == [0, 0, 0], outputs
-    assert counts(pg_db, job).keys() <= {"completed", "cancelled"}
-    with pg_db.read() as connection:
-        stopped = connection.scalar(
-            select(func.count()).where(analysis_tasks.c.status == "cancelled")
+
+
+def _busy_workers_ever(db: Database, job: int) -> int:
+    t = batch_tasks.c
+    with db.read() as connection:
+        return connection.scalar(
+            select(func.count(func.distinct(t.worker_id))).where(t.job_id == job)
         )
-    assert stopped >= 3  # each worker's running review, cancelled where it ran
-    wait_until(lambda: _tokens(pg_db) == 0, "the cancelled job's tokens to go", 15)
 
 
 def _busy_workers(db: Database) -> int:
