@@ -50,6 +50,7 @@ def _types(value: str | None) -> list[str] | None:
 def worker(context: Context, concurrency: int | None, name: str | None, types_: str | None) -> None:
     """Run the batch tasks of every job on this machine until stopped (SIGTERM: finish the
     running tasks; a second SIGTERM: hand them back at once)."""
+    from tui.services.docker_engine import engine_id
     from tui.services.owner import current
     from tui.services.workers import check_name, mark_stopped, register_worker
 
@@ -57,8 +58,6 @@ def worker(context: Context, concurrency: int | None, name: str | None, types_: 
     label = check_name(name) if name is not None else f"{socket.gethostname()}-{current().pid}"
     db = context.database()
     settings = context.settings
-    from tui.services.docker_engine import engine_id
-
     worker_id = register_worker(
         db, label, current(), types=types, concurrency=concurrency,
         docker_host=engine_id(settings.docker_host),
