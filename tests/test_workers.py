@@ -200,6 +200,8 @@ def test_a_killed_workers_task_is_completed_by_another_exactly_once(
             ).one()  # fmt: skip
         os.kill(pid, signal.SIGKILL)
         next(p for p in running if p.pid == pid).wait(10)  # reaped, as its parent would
+        listed = json.loads(thesis("workers", "list", "--json", **db_env(pg_db)).stdout)
+        assert sorted(w["state"] for w in listed) == ["gone", "running", "running"]
         wait_until(lambda: counts(pg_db, job) == {"completed": 60}, "the study to end")
         wait_until(lambda: _tokens(pg_db) == 0, "the killed worker's token to be ended")
     finally:

@@ -165,7 +165,8 @@ def workers() -> None:
 @pass_context
 @handles_errors
 def list_command(context: Context, as_json: bool, everything: bool) -> None:
-    """Workers with their host, state, last heartbeat, running tasks and throughput."""
+    """Workers with their host, state (running, silent, gone, stopped), last heartbeat,
+    running tasks and throughput."""
     from tui.db.types import utcnow
     from tui.services.workers import THROUGHPUT_MINUTES, list_workers
 

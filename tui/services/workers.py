@@ -43,12 +43,17 @@ class WorkerRow:
     """Tasks it holds now."""
     ended_lately: int
     """Tasks it ended (completed or failed) in the last THROUGHPUT_MINUTES."""
+    process_start: str | None = None
 
     def state(self, now: datetime, timeout: float) -> str:
-        """`running`, `stopped`, or `silent` (no heartbeat for `timeout` seconds: killed, or
-        its machine or network gone)."""
+        """`running`, `stopped`, `gone` (its process on this machine is dead: killed) or
+        `silent` (no heartbeat for `timeout` seconds: killed, or its machine or network
+        gone)."""
         if self.stopped_at is not None:
             return "stopped"
+        process = Owner(self.host, self.pid, self.process_start)
+        if process.is_local() and not process.alive():
+            return "gone"
         seen = self.heartbeat_at or self.started_at
         return "running" if (now - seen).total_seconds() <= timeout else "silent"
 
@@ -145,6 +150,7 @@ def _row(row: Any) -> WorkerRow:
         types=[str(kind) for kind in types] if types is not None else None,
         concurrency=row.concurrency, started_at=row.started_at, heartbeat_at=row.heartbeat_at,
         stopped_at=row.stopped_at, running=int(row.running), ended_lately=int(row.lately),
+        process_start=row.process_start,
     )  # fmt: skip
 
 
