@@ -487,7 +487,36 @@ def write_container_app(
     return app
 
 
-class EngineProxy:
+class SocketProxy:
+    """What a forwarding socket does: pump both ways, and `cut()` every end at once."""
+
+    sockets: list[socket.socket]
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def _forward(self, client: socket.socket, upstream: socket.socket) -> None:
+        self.sockets += [client, upstream]
+        for source, sink in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def cut(self) -> None:
+        for end in self.sockets:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
+
+
+class EngineProxy(SocketProxy):
     """A unix socket that forwards to the real engine until `cut()`: the engine going away
     under a running command, without touching the engine other tests use."""
 
@@ -514,27 +543,7 @@ class EngineProxy:
                 return
             upstream = socket.socket(socket.AF_UNIX)
             upstream.connect(self.engine)
-            self.sockets += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
-
-    def cut(self) -> None:
-        for end in self.sockets:
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
-            end.close()
+            self._forward(client, upstream)
 
 
 def unique_slug() -> str:

@@ -5,7 +5,6 @@ on 127.0.0.1 (the AI review: a fast type that needs no container)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import StandInHandler, loopback_server, thesis
+from conftest import SocketProxy, StandInHandler, loopback_server, thesis
 from sqlalchemy import func, insert, select, text
 
 from tui.config import load_settings
@@ -399,7 +398,7 @@ def test_thesis_workers_list_says_who_runs_what(sqlite_db) -> None:
     assert "lab-c" in thesis("workers", "list", "--all", **db_env(sqlite_db)).stdout
 
 
-class TcpProxy:
+class TcpProxy(SocketProxy):
     """127.0.0.1:<port> forwarding to PostgreSQL until `cut()`, and again after `mend()`:
     the database going away under a worker, without touching the one other tests use."""
 
@@ -424,28 +423,7 @@ class TcpProxy:
                 client, _ = server.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(self.target)
-            self.sockets += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
-
-    def cut(self) -> None:
-        for end in self.sockets:
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
-            end.close()
+            self._forward(client, socket.create_connection(self.target))
 
 
 def test_a_worker_waits_for_a_lost_database_and_exits_in_one_line_when_it_stays_away(
