@@ -263,11 +263,7 @@ class ProcrastinateQueue(SqlQueue):
             )
         )
         if waits:
-            connection.exec_driver_sql(
-                _queries()["retry_job"],
-                {"job_id": token, "retry_at": None, "new_priority": None,
-                 "new_queue_name": None, "new_lock": None},
-            )  # fmt: skip
+            _send_to(connection, token)
             return True
         _end_token(connection, token)
         return False
@@ -353,8 +349,8 @@ def _needs_app(kind: AnalysisType | str) -> bool:
         return False
 
 
-def _send_to(connection: Any, token: int, queue: str) -> None:
-    """Put a fetched token back in line on another queue (procrastinate's retry)."""
+def _send_to(connection: Any, token: int, queue: str | None = None) -> None:
+    """Put a fetched token back in line, on `queue` or its own (procrastinate's retry)."""
     connection.exec_driver_sql(
         _queries()["retry_job"],
         {"job_id": token, "retry_at": None, "new_priority": None, "new_queue_name": queue,
