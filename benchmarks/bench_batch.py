@@ -29,6 +29,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -73,14 +75,23 @@ def run_job(db, settings, spec: JobSpec) -> tuple[float, dict[str, int]]:
     return seconds, counts
 
 
-def engine_overhead(url: str, settings, models: list[str], apps: str) -> tuple[float, int]:
-    """Seconds per task of a job of no-op analyses on the database at `url`."""
+@contextmanager
+def noop_smoke() -> Iterator[None]:
+    """The smoke type's runner swapped for a no-op in this process, while inside."""
     kinds = registry.KINDS
     smoke = kinds[AnalysisType.SMOKE]
     kinds[AnalysisType.SMOKE] = replace(
-        smoke, runner=f"{__name__}:noop", needs_app=False, resource="llm"
+        smoke, runner=f"{noop.__module__}:noop", needs_app=False, resource="llm"
     )
     try:
+        yield
+    finally:
+        kinds[AnalysisType.SMOKE] = smoke
+
+
+def engine_overhead(url: str, settings, models: list[str], apps: str) -> tuple[float, int]:
+    """Seconds per task of a job of no-op analyses on the database at `url`."""
+    with noop_smoke():
         db = open_database(url)
         scan_apps(db, Path(settings.apps_dir))
         spec = JobSpec.build(name="noop", types="smoke", models=models, apps=apps)
@@ -89,8 +100,6 @@ def engine_overhead(url: str, settings, models: list[str], apps: str) -> tuple[f
         report = asyncio.run(Engine(db, settings, jobs=[job.id]).run())
         seconds = time.perf_counter() - started
         db.dispose()
-    finally:
-        kinds[AnalysisType.SMOKE] = smoke
     tasks = len(report.ended)
     return seconds / max(tasks, 1), tasks
 

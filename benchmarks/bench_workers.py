@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
@@ -36,27 +35,21 @@ from threading import Thread
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_apps_listing import postgres_schema
+from bench_batch import noop_smoke
 from sqlalchemy import func, insert, select
 
 from tui.config import load_settings
 from tui.db import open_database
-from tui.db.models import AnalysisType
 from tui.db.tables import batch_tasks, model_capabilities
 from tui.jobs.engine import Engine
 from tui.jobs.planner import create_job
 from tui.jobs.queue import SqlQueue
 from tui.jobs.shared_queue import ProcrastinateQueue
 from tui.jobs.spec import JobSpec
-from tui.services.analysis import registry
-from tui.services.analysis.contract import Outcome
 from tui.services.owner import current
 from tui.services.scanner import scan_apps
 
 REVIEW = {"score": 70, "requirements": [], "issues": [], "suggestions": []}
-
-
-async def noop(_context, _ref, _log) -> Outcome:
-    return Outcome(summary={"noop": 1})
 
 
 class _Reviews(BaseHTTPRequestHandler):
@@ -97,12 +90,7 @@ def add_reviewer(db) -> None:
 
 def overhead(url: str, settings, root: Path, models: list[str], shared: bool) -> float:
     """Seconds per task of no-op analyses run by one in-process engine."""
-    kinds = registry.KINDS
-    smoke = kinds[AnalysisType.SMOKE]
-    kinds[AnalysisType.SMOKE] = replace(
-        smoke, runner=f"{__name__}:noop", needs_app=False, resource="llm"
-    )
-    try:
+    with noop_smoke():
         db = open_database(url)
         scan_apps(db, root)
         spec = JobSpec.build(name="noop", types="smoke", models=models, apps="1-30")
@@ -113,8 +101,6 @@ def overhead(url: str, settings, root: Path, models: list[str], shared: bool) ->
         report = asyncio.run(Engine(db, settings, jobs=[job.id], queue=queue).run())
         seconds = time.perf_counter() - started
         db.dispose()
-    finally:
-        kinds[AnalysisType.SMOKE] = smoke
     return seconds / max(len(report.ended), 1)
 
 
