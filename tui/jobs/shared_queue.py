@@ -31,13 +31,12 @@ from sqlalchemy.exc import DBAPIError
 
 from tui.db import Database
 from tui.db.models import AnalysisType, TaskStatus
-from tui.db.tables import batch_jobs, batch_tasks, generated_applications, workers
+from tui.db.tables import batch_tasks, generated_applications, workers
 from tui.db.types import utcnow
 from tui.errors import ThesisError
 from tui.jobs import store
 from tui.jobs.queue import SqlQueue
 from tui.jobs.store import Claimed
-from tui.services.batches import ACTIVE
 from tui.services.owner import Owner
 
 TASK_NAME = "thesis.batch_task"
@@ -391,16 +390,3 @@ def drop_tokens(db: Database, job_ids: Iterable[int]) -> int:
             )
         ).all()
         return sum(_end_token(connection, token) for token in found)
-
-
-def active_queues(db: Database) -> list[str]:
-    """The queues of the jobs that may run now (for `thesis workers`: what waits)."""
-    j, t = batch_jobs.c, batch_tasks.c
-    with db.read() as connection:
-        rows = connection.execute(
-            select(t.job_id, t.test_type)
-            .join(batch_jobs, j.id == t.job_id)
-            .where(and_(j.status.in_(ACTIVE), t.status == TaskStatus.PENDING))
-            .distinct()
-        ).all()
-    return [queue_name(row.job_id, row.test_type) for row in rows]

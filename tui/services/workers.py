@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from tui.db import Database
 from tui.db.tables import TaskStatus, batch_tasks, workers
@@ -152,17 +152,3 @@ def _row(row: Any) -> WorkerRow:
         stopped_at=row.stopped_at, running=int(row.running), ended_lately=int(row.lately),
         process_start=row.process_start,
     )  # fmt: skip
-
-
-def runner_of_tasks(db: Database, task_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """For each of `task_ids` a worker holds or ran: (worker name, host)."""
-    if not task_ids:
-        return {}
-    t, w = batch_tasks.c, workers.c
-    with db.read() as connection:
-        rows = connection.execute(
-            select(t.id, w.name, w.host)
-            .join(workers, and_(w.id == t.worker_id))
-            .where(t.id.in_(task_ids))
-        ).all()
-    return {row.id: (row.name, row.host) for row in rows}
