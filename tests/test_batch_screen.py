@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,9 +30,11 @@ from tui.jobs.spec import JobSpec
 from tui.screens.analysis_detail import AnalysisDetailScreen
 from tui.screens.batch import JobScreen
 from tui.screens.job_form import JobFormScreen
+from tui.screens.workers import WorkersScreen
 from tui.services.batches import get_job, list_jobs
 from tui.services.reconcile import reconcile
 from tui.services.scanner import scan_apps
+from tui.services.workers import list_workers
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.log_panel import LogPanel
 
@@ -188,6 +191,15 @@ async def test_a_tui_runner_and_a_headless_one_share_a_job_at_once_never_running
             await until(pilot, lambda: app.job_engine is not None, "the TUI's runner")
             engine = app.job_engine
             await until(pilot, lambda: running() == 4, "the TUI's tasks beside them", 60)
+            # Both runners are workers of the study, each with what it holds now.
+            await pilot.press("W")
+            await until(pilot, lambda: isinstance(app.screen, WorkersScreen), "the workers")
+            host = socket.gethostname()
+            await until(pilot, lambda: dict(zip(table_column(app, "name"),
+                                                table_column(app, "running"), strict=True)) == {
+                f"{host}-{runner.pid} (batch run)": "2", f"{host}-{os.getpid()} (TUI)": "2"
+            }, "both runners in the Workers view")  # fmt: skip
+            assert table_column(app, "state") == ["running", "running"]
             go.touch()
             await until(pilot, lambda: job_status(db, job_id) == "completed", "the job", 120)
             # The job may be counted complete by the other runner a moment before this one
@@ -208,6 +220,16 @@ async def test_a_tui_runner_and_a_headless_one_share_a_job_at_once_never_running
     assert len(ended_here) >= 2 and len(ended_there) >= 2, "both runners ran the job"
     assert len(ended_here) + len(ended_there) == 6
     assert len(set(ended_here)) == len(ended_here)
+    # Each task names the runner that ran it; both runners said they stopped.
+    db = open_database(os.environ["THESIS_DATABASE_URL"])
+    try:
+        rows = {row.id: row for row in list_workers(db, everything=True)}
+        by_task = {t.id: rows[t.worker_id].name for t in job_tasks(job_id)}
+    finally:
+        db.dispose()
+    assert all(row.stopped_at is not None for row in rows.values())
+    assert {by_task[task] for task in ended_here} == {f"{host}-{os.getpid()} (TUI)"}
+    assert sum(name.endswith("(batch run)") for name in by_task.values()) == len(ended_there)
 
 
 async def test_c_cancels_a_job_after_asking(sqlite_db, study) -> None:

@@ -203,6 +203,9 @@ def test_a_killed_workers_task_is_completed_by_another_exactly_once(
         assert sorted(w["state"] for w in listed) == ["gone", "running", "running"]
         wait_until(lambda: counts(pg_db, job) == {"completed": 60}, "the study to end")
         wait_until(lambda: _tokens(pg_db) == 0, "the killed worker's token to be ended")
+        with pg_db.read() as connection:  # and, its heartbeat old, the killed one stopped
+            wait_until(lambda: connection.scalar(select(w.stopped_at).where(w.pid == pid)),
+                       "the killed worker to be marked stopped", 60)  # fmt: skip
     finally:
         outputs = [stop(process) for process in running]
     assert sorted(p.returncode for p in running) == [-signal.SIGKILL, 0, 0], outputs
@@ -313,6 +316,55 @@ def test_on_sqlite_a_sigterm_lets_the_running_tasks_end_and_a_second_hands_them_
     listed = json.loads(thesis("workers", "list", "--all", "--json", **db_env(sqlite_db)).stdout)
     assert [(w["name"], w["state"]) for w in listed] == [("solo-2", "stopped"),
                                                          ("solo-1", "stopped")]  # fmt: skip
+
+
+def test_a_runner_running_again_reopens_its_row_and_a_killed_one_is_marked_stopped(
+    sqlite_db, monkeypatch
+) -> None:
+    """One row per process: a TUI that runs tasks again is the same worker. A runner of this
+    machine that was killed shows as gone until its heartbeat is THESIS_HEARTBEAT_TIMEOUT
+    old; then any start's reconcile marks it stopped. One on another machine stays silent."""
+    from datetime import timedelta
+
+    from tui.db.types import utcnow
+    from tui.services.owner import Owner, current, process_start
+    from tui.services.reconcile import reconcile
+    from tui.services.workers import list_workers, mark_stopped, register_worker
+
+    monkeypatch.setenv("THESIS_HEARTBEAT_TIMEOUT", "60")
+    me = current()
+    first = register_worker(sqlite_db, "me (TUI)", me, types=None, concurrency=None,
+                            docker_host=None)  # fmt: skip
+    mark_stopped(sqlite_db, first)
+    assert register_worker(sqlite_db, "me (TUI)", me, types=None, concurrency=None,
+                           docker_host=None) == first  # fmt: skip
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = Owner(me.host, child.pid, process_start(child.pid))
+    child.kill()
+    child.wait()
+    hour_ago = utcnow() - timedelta(hours=1)
+    for name, owner, seen in [
+        ("killed long ago", dead, hour_ago),
+        ("killed just now", dead, utcnow()),
+        ("other machine", Owner("gpu-9", 4242, "x"), hour_ago),
+    ]:
+        row = register_worker(sqlite_db, name, owner, types=None, concurrency=None,
+                              docker_host=None)  # fmt: skip
+        with sqlite_db.write() as connection:
+            connection.execute(workers.update().where(workers.c.id == row)
+                               .values(heartbeat_at=seen))  # fmt: skip
+    settings = load_settings()
+    states = {r.name: r.state(utcnow(), settings.heartbeat_timeout) for r in
+              list_workers(sqlite_db, everything=True)}  # fmt: skip
+    assert states == {"me (TUI)": "running", "killed long ago": "gone",
+                      "killed just now": "gone", "other machine": "silent"}  # fmt: skip
+    reconcile(sqlite_db, settings)
+    states = {r.name: r.state(utcnow(), settings.heartbeat_timeout) for r in
+              list_workers(sqlite_db, everything=True)}  # fmt: skip
+    assert states == {"me (TUI)": "running", "killed long ago": "stopped",
+                      "killed just now": "gone", "other machine": "silent"}  # fmt: skip
+    assert [r.name for r in list_workers(sqlite_db)] == [
+        "other machine", "killed just now", "me (TUI)"]  # fmt: skip
 
 
 # --- the Workers view ----------------------------------------------------------------------

@@ -400,6 +400,7 @@ class ThesisApp(App[None]):
                     containers=self._containers,
                     on_event=self._task_ended,
                     on_started=self._analyses_stored,
+                    role="TUI",
                 )
                 report = await self.job_engine.run()
                 if not self._jobs_again:

@@ -109,7 +109,7 @@ def analyze(
     )
     db = context.database()
     job = create_job(db, context.settings, spec, one_off=True, created_by="thesis analyze")
-    engine = Engine(db, context.settings, jobs=[job.id], sink=_progress)
+    engine = Engine(db, context.settings, jobs=[job.id], sink=_progress, role="analyze")
     report = run_cancellable(engine.run(), "the running analysis was stopped")
     ended = sorted(report.ended, key=lambda event: event.task_id)
     for event in ended:

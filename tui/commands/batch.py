@@ -176,7 +176,7 @@ def run(context: Context, jobs: tuple[int, ...]) -> None:
             line = f"{mark} job {event.job_id} {event.label} {event.status}: {event.detail}"
             echo(line, err=True)
 
-    engine = Engine(db, context.settings, jobs=wanted, on_event=ended)
+    engine = Engine(db, context.settings, jobs=wanted, on_event=ended, role="batch run")
     report = run_cancellable(engine.run(), "running tasks were queued again")
     if live:
         draw(force=True)

@@ -85,7 +85,8 @@ def generate(
     def line(text: str) -> None:  # the answers come from a model: shown escaped
         click.echo(shown(text))
 
-    engine = Engine(db, settings, jobs=[job.id], sink=line if stream else None, on_event=ended)
+    engine = Engine(db, settings, jobs=[job.id], sink=line if stream else None, on_event=ended,
+                    role="generate")  # fmt: skip
     if stream:
         engine.slots["llm"] = 1  # the answers one after another, not interleaved
     report = run_cancellable(engine.run(), f"the generation job {job.id} was cancelled")

@@ -80,8 +80,7 @@ async def _serve(
     happened and the exit code (128 + the signal when the running tasks were handed back)."""
     from tui.db.models import AnalysisType, TaskStatus
     from tui.jobs.engine import Engine, TaskEnded, queue_for
-    from tui.services.owner import HEARTBEAT_SECONDS, current
-    from tui.services.workers import beat, set_procrastinate_id
+    from tui.services.owner import current
 
     db, settings = context.database(), context.settings
     owner = current()
@@ -113,18 +112,6 @@ async def _serve(
     for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(number, stop, number)
 
-    async def keep_beating() -> None:
-        said = None
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            with contextlib.suppress(ThesisError):  # the database away: the engine says so
-                await asyncio.to_thread(beat, db, worker_id)
-                procrastinate_id = getattr(queue, "procrastinate_id", None)
-                if procrastinate_id != said:
-                    await asyncio.to_thread(set_procrastinate_id, db, worker_id, procrastinate_id)
-                    said = procrastinate_id
-
-    beating = asyncio.create_task(keep_beating())
     lost_since: float | None = None
     try:
         while True:
@@ -149,8 +136,6 @@ async def _serve(
                 current_run[0] = asyncio.create_task(engine.run(until_idle=False))
     except asyncio.CancelledError:
         return "its running tasks were handed back to the queue", 128 + signals[-1]
-    finally:
-        beating.cancel()
     return ("after its running tasks ended" if signals else "the runner ended"), 0
 
 

@@ -48,6 +48,7 @@ from tui.services.batches import progress
 from tui.services.container_logs import LogSink
 from tui.services.owner import HEARTBEAT_SECONDS, Owner, current
 from tui.services.reconcile import reconcile
+from tui.services.workers import mark_stopped, register_worker
 
 POLL_SECONDS = 0.5
 """How often the engine looks for cancels and for work: control reaches it within this."""
@@ -115,6 +116,7 @@ class Engine(UnitRunner):
         queue: Queue | None = None,
         types: Iterable[AnalysisType] | None = None,
         concurrency: int | None = None,
+        role: str = "",
     ) -> None:
         self.db = db
         self.settings = settings
@@ -144,6 +146,9 @@ class Engine(UnitRunner):
         limit still holds."""
         if concurrency is not None:
             self.slots = {r: min(n, concurrency) for r, n in self.slots.items()}
+        self.name = f"{self.owner.host}-{self.owner.pid}" + (f" ({role})" if role else "")
+        """What its row in `workers` is called when it registers one itself (a runner whose
+        queue has no worker yet: `role` is "TUI", "batch run", …)."""
         self._draining = False
         self._runs = 0
         self._orphans: list[int] = []
@@ -162,6 +167,28 @@ class Engine(UnitRunner):
         Run again after the database was lost (a worker), it first gives back the tasks the
         database says it holds but it does not know of (a claim whose answer was lost)."""
         await asyncio.to_thread(reconcile, self.db, self.settings)
+        registered = self.queue.worker_id is None
+        if registered:  # seen in the Workers view while it runs, like a `thesis worker`
+            self.queue.worker_id = await asyncio.to_thread(self._register)
+        try:
+            return await self._run(until_idle)
+        finally:
+            if registered:
+                with contextlib.suppress(ThesisError):
+                    await asyncio.shield(asyncio.to_thread(mark_stopped, self.db,
+                                                           self.queue.worker_id))  # fmt: skip
+                self.queue.worker_id = None
+
+    def _register(self) -> int:
+        from tui.services.docker_engine import engine_id
+
+        return register_worker(
+            self.db, self.name, self.owner, concurrency=self.concurrency,
+            types=None if self.types is None else sorted(str(t) for t in self.types),
+            docker_host=engine_id(self.settings.docker_host),
+        )  # fmt: skip
+
+    async def _run(self, until_idle: bool) -> RunReport:
         if self._runs:  # run before by this engine (and broken off): what did it hold?
             unknown = await asyncio.to_thread(self.queue.holding) - set(self.held())
             if unknown:

@@ -17,6 +17,7 @@ from tui.jobs import store
 from tui.jobs.store import Claimed
 from tui.services.batches import settle
 from tui.services.owner import Owner
+from tui.services.workers import beat
 
 
 class Queue(Protocol):
@@ -24,6 +25,7 @@ class Queue(Protocol):
     thread)."""
 
     owner: Owner
+    worker_id: int | None
 
     def active_jobs(self, jobs: list[int] | None) -> list[int]: ...
 
@@ -70,11 +72,15 @@ class Queue(Protocol):
 class SqlQueue:
     """The queue in batch_tasks, shared by every runner on the database."""
 
+    procrastinate_id: int | None = None
+    """The runner's procrastinate worker (ProcrastinateQueue), said with its heartbeat."""
+
     def __init__(self, db: Database, owner: Owner, *, worker_id: int | None = None) -> None:
         self.db = db
         self.owner = owner
         self.worker_id = worker_id
-        """Our workers row, when the runner registered one (batch_tasks.worker_id)."""
+        """The runner's workers row (batch_tasks.worker_id; the engine registers one when the
+        runner did not)."""
 
     def active_jobs(self, jobs: list[int] | None) -> list[int]:
         return store.active_jobs(self.db, jobs)
@@ -100,7 +106,10 @@ class SqlQueue:
                            worker_id=self.worker_id)  # fmt: skip
 
     def heartbeat(self, ids: list[int]) -> None:
+        """The runner and the tasks it holds (`ids`) are alive."""
         store.heartbeat(self.db, self.owner, ids)
+        if self.worker_id is not None:
+            beat(self.db, self.worker_id, self.procrastinate_id)
 
     def holding(self) -> set[int]:
         return store.holding(self.db, self.owner)

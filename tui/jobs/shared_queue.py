@@ -87,7 +87,6 @@ class ProcrastinateQueue(SqlQueue):
         self.engine = engine
         """The Docker engine this runner starts apps on (docker_engine.engine_id): the tasks
         of an app running there come to it on `<queue>@<engine>`."""
-        self.procrastinate_id: int | None = None
         self._tokens: dict[int, int] = {}
         """Each task we hold -> its token (doing, until the task ends)."""
         self._lock = threading.Lock()
@@ -114,7 +113,6 @@ class ProcrastinateQueue(SqlQueue):
         self.procrastinate_id = None
 
     def heartbeat(self, ids: list[int]) -> None:
-        super().heartbeat(ids)
         with self.db.write() as connection:
             worker = self.register()
             connection.exec_driver_sql(_queries()["update_heartbeat"], {"worker_id": worker})
@@ -129,6 +127,7 @@ class ProcrastinateQueue(SqlQueue):
         if gone:  # pruned as stalled (this machine slept, or lost the database a while)
             self.procrastinate_id = None
             self.register()
+        super().heartbeat(ids)
         self.end_stalled()
 
     def end_stalled(self) -> int:

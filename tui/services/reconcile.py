@@ -9,7 +9,9 @@ owner.py). At every start, rows whose owner is gone end:
   turns into what Docker shows; its status_detail says the build was interrupted;
 - a batch task a dead runner held goes back to pending (`_requeue_batch_tasks`), and an
   "analyse now" job whose asking process died before a runner claimed it ends
-  (`_end_unclaimed_one_offs`).
+  (`_end_unclaimed_one_offs`);
+- a runner of this machine that was killed is marked stopped in `workers` once its
+  heartbeat is old (`workers.stop_gone`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from tui.db.models import (
 from tui.db.types import utcnow
 from tui.services.batches import settle
 from tui.services.owner import Owner, owner_of
+from tui.services.workers import stop_gone
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ def reconcile(db: Database, settings: Settings) -> ReconcileReport:
             ended_builds[row.id] = f"build interrupted: {why}"
     requeued = _requeue_batch_tasks(db, stale_before)
     _end_unclaimed_one_offs(db)
+    stop_gone(db, settings.heartbeat_timeout)
     if not ended_tasks and not ended_builds:
         return ReconcileReport(requeued=requeued)
     with db.write_session() as session:

@@ -1,10 +1,14 @@
-"""The runners of a study's tasks: `thesis worker` processes on any machine of a lab, each a
-row of `workers` (migration 0011) with its name, host, heartbeat and what it runs.
+"""The runners of a study's tasks, each a row of `workers` (migration 0011) with its name,
+host, heartbeat and what it runs: `thesis worker` processes on any machine of a lab, and
+every other runner while it runs tasks (the TUI, `thesis batch run`, `thesis analyze`,
+`thesis generate`; the engine registers them, named after their host, pid and kind).
 
-A worker registers when it starts, beats its heartbeat while it runs and says when it
-stopped; the rows stay (a study's history says who ran what). `batch_tasks.worker_id` names
-the worker that claimed each task, so the listing counts what each runs now and how many it
-ended lately.
+A runner registers when it starts, beats its heartbeat while it runs and says when it
+stopped; the rows stay (a study's history says who ran what), one per process: a process
+that runs tasks again reopens its row. `batch_tasks.worker_id` names the runner that
+claimed each task, so the listing counts what each runs now and how many it ended lately.
+A runner killed on this machine is marked stopped by the next start's reconcile, once its
+heartbeat is THESIS_HEARTBEAT_TIMEOUT old (until then it shows as `gone`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 
 from tui.db import Database
 from tui.db.tables import TaskStatus, batch_tasks, workers
@@ -79,28 +83,35 @@ def register_worker(
     concurrency: int | None,
     docker_host: str | None,
 ) -> int:
+    """The worker's id: a new row, or the row this same process had under this name (a TUI
+    that runs tasks again), reopened."""
+    w = workers.c
     row = {
         "name": check_name(name), "host": owner.host, "pid": owner.pid,
         "process_start": owner.start, "docker_host": docker_host or None, "types": types,
         "concurrency": concurrency, "started_at": utcnow(), "heartbeat_at": utcnow(),
     }  # fmt: skip
+    started = w.process_start == owner.start if owner.start else w.process_start.is_(None)
+    same = and_(w.name == row["name"], w.host == owner.host, w.pid == owner.pid, started)
     with db.write() as connection:
+        before = connection.scalar(select(w.id).where(same).order_by(w.id.desc()).limit(1))
+        if before is not None:
+            connection.execute(
+                update(workers).where(w.id == before)
+                .values(**row, stopped_at=None, procrastinate_id=None)
+            )  # fmt: skip
+            return int(before)
         return int(connection.execute(insert(workers).values(**row)).inserted_primary_key[0])
 
 
-def set_procrastinate_id(db: Database, worker_id: int, procrastinate_id: int | None) -> None:
+def beat(db: Database, worker_id: int, procrastinate_id: int | None = None) -> None:
+    """The runner is alive (and, on PostgreSQL, this is its procrastinate worker). A runner
+    taken for gone that beats again is running again."""
     with db.write() as connection:
         connection.execute(
             update(workers)
             .where(workers.c.id == worker_id)
-            .values(procrastinate_id=procrastinate_id)
-        )
-
-
-def beat(db: Database, worker_id: int) -> None:
-    with db.write() as connection:
-        connection.execute(
-            update(workers).where(workers.c.id == worker_id).values(heartbeat_at=utcnow())
+            .values(heartbeat_at=utcnow(), procrastinate_id=procrastinate_id, stopped_at=None)
         )
 
 
@@ -109,6 +120,33 @@ def mark_stopped(db: Database, worker_id: int) -> None:
         connection.execute(
             update(workers).where(workers.c.id == worker_id).values(stopped_at=utcnow())
         )
+
+
+def stop_gone(db: Database, timeout: float) -> int:
+    """Mark stopped the runners of this machine whose process is dead and whose heartbeat is
+    `timeout` seconds old (a kill -9, a reboot); how many. Those of other machines stay:
+    their state says they are silent."""
+    w = workers.c
+    stale = utcnow() - timedelta(seconds=timeout)
+    with db.read() as connection:
+        rows = connection.execute(
+            select(w.id, w.host, w.pid, w.process_start).where(
+                w.stopped_at.is_(None), func.coalesce(w.heartbeat_at, w.started_at) < stale
+            )
+        ).all()
+    dead = [
+        row.id
+        for row in rows
+        if (owner := Owner(row.host, row.pid, row.process_start)).is_local() and not owner.alive()
+    ]
+    if dead:
+        with db.write() as connection:
+            connection.execute(
+                update(workers)
+                .where(w.id.in_(dead), w.stopped_at.is_(None))
+                .values(stopped_at=utcnow())
+            )
+    return len(dead)
 
 
 def list_workers(db: Database, *, everything: bool = False, limit: int = 200) -> list[WorkerRow]:
