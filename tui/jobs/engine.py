@@ -151,6 +151,8 @@ class Engine(UnitRunner):
         queue has no worker yet: `role` is "TUI", "batch run", …)."""
         self._draining = False
         self._runs = 0
+        self._pending: tuple[float, dict[str, int]] | None = None
+        """When the pending tasks were last counted, and how many each resource has."""
         self._orphans: list[int] = []
         """Tasks whose run ended while the database was unreachable: given back (their
         attempt ended interrupted) as soon as it answers again."""
@@ -267,9 +269,15 @@ class Engine(UnitRunner):
         free = {r: self.slots[r] - self._busy(r) for r in self.slots}
         if self._draining or not any(number > 0 for number in free.values()):
             return 0
-        # One count of the pending work: a claim is tried only for a resource that has some.
-        pending = await asyncio.to_thread(self.queue.pending_by_type, self.jobs)
-        waiting = {r: sum(pending.get(str(t), 0) for t in self._kinds(r)) for r in self.slots}
+        # One count of the pending work per poll: a claim is tried only for a resource that
+        # has some (a study of quick tasks fills slots many times a second; counting its
+        # pending tasks each time would cost more than running them).
+        if self._pending is None or time.monotonic() - self._pending[0] >= POLL_SECONDS:
+            counted = await asyncio.to_thread(self.queue.pending_by_type, self.jobs)
+            self._pending = (time.monotonic(), {
+                r: sum(counted.get(str(t), 0) for t in self._kinds(r)) for r in self.slots
+            })  # fmt: skip
+        waiting = self._pending[1]
         wanted = [
             ("cpu", {"limit": self.settings.batch_static_apps}),
             ("app", {"per_app": True}),
@@ -286,6 +294,7 @@ class Engine(UnitRunner):
                     self.queue.claim, self._kinds(resource), jobs=self.jobs, **how
                 )
                 if not claimed:
+                    waiting[resource] = 0  # until the next count
                     break
                 waiting[resource] -= len(claimed)
                 unit = Unit(resource, claimed)

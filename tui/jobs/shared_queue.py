@@ -192,7 +192,7 @@ class ProcrastinateQueue(SqlQueue):
         to `limit` tokens of the same queue (a shared static run). An app's dynamic tasks
         come one at a time: procrastinate's app lock keeps the others waiting."""
         kinds = list(types)
-        open_jobs = self.claimable_jobs(jobs)
+        open_jobs = self.active_jobs(jobs)  # a job with no token waiting just gives none
         queues = [queue_name(job, kind) for job in open_jobs for kind in kinds]
         queues += [f"{queue_name(job, kind)}@{self.engine}" for job in open_jobs
                    for kind in kinds if _needs_app(kind)]  # fmt: skip

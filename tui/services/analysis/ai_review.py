@@ -165,15 +165,20 @@ def parse_review(text: str) -> dict[str, Any]:
     return review
 
 
-def reviewing_model(db: Any, settings: Any, options: dict[str, Any]) -> str:
-    """The reviewing model the options (or THESIS_REVIEW_MODEL) name, checked against the
-    catalogue before any analysis is stored: the form and `thesis analyze` refuse at once."""
+def _model_named(settings: Any, options: dict[str, Any]) -> str:
     model_id = str(options.get("model") or settings.review_model or "").strip()
     if not model_id:
         raise ValidationError(
             "An AI review needs a reviewing model: fill in Review model (--model for "
             "thesis analyze, --review-model for thesis batch create) or set THESIS_REVIEW_MODEL"
         )
+    return model_id
+
+
+def reviewing_model(db: Any, settings: Any, options: dict[str, Any]) -> str:
+    """The reviewing model the options (or THESIS_REVIEW_MODEL) name, checked against the
+    catalogue before any analysis is stored: the form and `thesis analyze` refuse at once."""
+    model_id = _model_named(settings, options)
     m = ModelCapability
     with db.session() as session:
         known = session.execute(
@@ -189,7 +194,7 @@ def reviewing_model(db: Any, settings: Any, options: dict[str, Any]) -> str:
 
 async def review(service: AnalysisContext, ref: TaskRef, log: ActionLog) -> Outcome:
     settings = service.settings
-    model_id = await asyncio.to_thread(reviewing_model, service.db, settings, ref.config)
+    model_id = _model_named(settings, ref.config)  # found in the catalogue with the app
     model, metadata = await asyncio.to_thread(_catalogue_entry, service, ref, model_id)
     if ref.source_path is None or not ref.source_path.is_dir():
         raise ScanError(f"{ref.model_slug} app {ref.app_number}: its folder is not on disk")
