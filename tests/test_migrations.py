@@ -312,3 +312,40 @@ def test_0009_gives_each_current_attempt_its_task_and_keeps_the_triggers(
     with empty_db.engine.begin() as conn:
         assert conn.scalar(text("SELECT count(*) FROM analysis_tasks")) == 3
     upgrade_to_head(empty_db)
+
+
+def test_0012_puts_a_task_that_ran_before_in_front_of_its_job_and_back(postgres_url) -> None:
+    """On PostgreSQL the waiting tokens are renumbered: twice the job's rank, plus one for a
+    task that ran before; down again, the job's rank."""
+    db = Database.from_url(postgres_url)
+    try:
+        upgrade(db, "0011")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO batch_jobs (name, status, priority, progress, total_tests, "
+                "completed_tests, failed_tests, one_off, created_at, updated_at) VALUES "
+                "('j', 'pending', 'high', 0, 2, 0, 0, false, '2026-01-01', '2026-01-01')"
+            ))  # fmt: skip
+            job = conn.scalar(text("SELECT id FROM batch_jobs"))
+            for number, started in ((1, None), (2, "2026-01-02")):
+                conn.execute(text(
+                    "INSERT INTO batch_tasks (job_id, model_name, app_number, test_type, "
+                    "status, progress, attempts, reused, created_at, started_at) VALUES "
+                    "(:job, 'm', :n, 'security', 'pending', 0, 0, false, '2026-01-01', :s)"
+                ), {"job": job, "n": number, "s": started})  # fmt: skip
+
+        def priorities() -> list[int]:
+            with db.engine.begin() as conn:
+                return list(conn.scalars(text(
+                    "SELECT p.priority FROM procrastinate_jobs p JOIN batch_tasks t "
+                    "ON t.id = (p.args->>'task')::bigint ORDER BY t.app_number"
+                )))  # fmt: skip
+
+        assert priorities() == [2, 2]
+        upgrade(db, "0012")
+        assert priorities() == [4, 5]
+        downgrade(db, "0011")
+        assert priorities() == [2, 2]
+        upgrade_to_head(db)
+    finally:
+        db.dispose()

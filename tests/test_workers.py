@@ -283,6 +283,34 @@ def _running_analyses(db: Database) -> int:
         return connection.scalar(select(func.count()).where(analysis_tasks.c.status == "running"))
 
 
+def test_a_task_queued_again_runs_before_its_jobs_waiting_tasks(pg_db, reviews, tmp_path) -> None:
+    """On PostgreSQL as on SQLite: a task handed back (its runner stopped, or died) is the
+    next one taken of its job, not one behind every task already waiting; a more urgent
+    job still goes first."""
+    from tui.db.models import AnalysisType
+    from tui.jobs.shared_queue import ProcrastinateQueue
+    from tui.services.owner import current
+
+    lab(pg_db, tmp_path / "apps", MODELS[:1])
+    settings = load_settings()
+    spec = JobSpec.build(name="study", types="ai_review", models=MODELS[:1], apps="1-5")
+    job = create_job(pg_db, settings, spec).id
+    queue = ProcrastinateQueue(pg_db, current())
+    try:
+        first, second = (queue.claim([AnalysisType.AI_REVIEW])[0] for _ in range(2))
+        assert (first.app_number, second.app_number) == (1, 2)
+        queue.release([second.id], "handed back")
+        assert [t.app_number for t in queue.claim([AnalysisType.AI_REVIEW])] == [2]
+        queue.release([first.id], "handed back")
+        urgent = JobSpec.build(name="urgent", types="ai_review", models=MODELS[:1], apps="9",
+                               priority="urgent")  # fmt: skip
+        urgent_job = create_job(pg_db, settings, urgent).id
+        taken = [queue.claim([AnalysisType.AI_REVIEW])[0] for _ in range(3)]
+        assert [(t.job_id, t.app_number) for t in taken] == [(urgent_job, 9), (job, 1), (job, 3)]
+    finally:
+        queue.close()
+
+
 def _tokens(db: Database) -> int:
     with db.read() as connection:
         return connection.scalar(text("SELECT count(*) FROM procrastinate_jobs"))
