@@ -5,6 +5,7 @@ fail instead when THESIS_TEST_REQUIRE_SERVICES=1 (CI sets it)."""
 from __future__ import annotations
 
 import contextlib
+import getpass
 import io
 import os
 import shutil
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tarfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -158,6 +160,52 @@ def docker_client():
         for container in client.containers.list(all=True, filters=mine):
             container.remove(force=True)
         client.close()
+
+
+@pytest.fixture(scope="session")
+def ssh_engine(tmp_path_factory, docker_client) -> Iterator[dict[str, str]]:
+    """This machine's engine as a remote one: `THESIS_DOCKER_HOST=ssh://root@127.0.0.1:P`
+    through a real OpenSSH server of the session's own (loopback, a free port, its own host
+    key, our key the only one it accepts) and `HOME` holding the client's key and
+    known_hosts: the environment for `thesis` processes. Nothing of the machine's SSH set-up
+    is read or changed."""
+    sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+    keygen = shutil.which("ssh-keygen")
+    if not os.access(sshd, os.X_OK) or keygen is None:
+        unavailable("ssh:// engine tests need OpenSSH (apt-get install openssh-server)")
+    base = tmp_path_factory.mktemp("sshd")
+    home = base / "home"
+    (home / ".ssh").mkdir(parents=True, mode=0o700)
+    for key in (base / "host_key", home / ".ssh" / "id_ed25519"):
+        subprocess.run([keygen, "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    (base / "authorized_keys").write_text((home / ".ssh" / "id_ed25519.pub").read_text())
+    port = free_port()
+    host_key = (base / "host_key.pub").read_text().split()[:2]
+    (home / ".ssh" / "known_hosts").write_text(f"[127.0.0.1]:{port} {' '.join(host_key)}\n")
+    user = getpass.getuser()
+    (base / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {base / 'host_key'}\n"
+        f"AuthorizedKeysFile {base / 'authorized_keys'}\nPidFile {base / 'sshd.pid'}\n"
+        "UsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        "PermitRootLogin prohibit-password\nStrictModes no\n"
+    )
+    log = base / "sshd.log"
+    server = subprocess.Popen([sshd, "-D", "-e", "-f", str(base / "sshd_config")],
+                              stdout=subprocess.DEVNULL, stderr=log.open("w"))  # fmt: skip
+    deadline = time.monotonic() + 10
+    while server.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            break
+        time.sleep(0.05)  # polled with a deadline: sshd is another process
+    else:
+        server.kill()
+        server.wait()
+        unavailable(f"sshd did not start: {log.read_text().strip()[-300:]}")
+    try:
+        yield {"THESIS_DOCKER_HOST": f"ssh://{user}@127.0.0.1:{port}", "HOME": str(home)}
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 def busybox_binary() -> Path:

@@ -12,11 +12,17 @@ import pytest
 from conftest import (
     EngineProxy,
     assert_one_line_error,
+    free_port,
     remove_docker_objects,
     thesis,
     unique_slug,
     write_container_app,
 )
+from sqlalchemy import select
+
+from tui.config import load_settings
+from tui.db import open_database
+from tui.db.tables import generated_applications
 
 
 @pytest.fixture
@@ -156,3 +162,50 @@ def test_an_engine_that_dies_mid_build_is_one_line(cli_app, tmp_path) -> None:
     finally:
         builder.kill()
         proxy.cut()
+
+
+@pytest.mark.docker
+def test_an_ssh_engine_runs_the_app_and_its_ports_are_reached_through_a_tunnel(
+    cli_app, ssh_engine
+) -> None:
+    """THESIS_DOCKER_HOST=ssh://… (a real sshd of the test's, in front of this machine's
+    engine): the app is built and started over SSH, the engine it runs on is recorded, and
+    its health check and a load test reach it through a tunnel's end on this machine's
+    loopback, not at its published port."""
+    slug = cli_app
+    host = ssh_engine["THESIS_DOCKER_HOST"]
+    started = thesis("containers", "start", slug, "1", **ssh_engine)
+    assert started.returncode == 0, started.stderr
+    published = int(started.stdout.splitlines()[0].split("http://127.0.0.1:")[1].split("/")[0])
+    probe = next(line for line in started.stderr.splitlines() if "health: probing backend" in line)
+    assert f"(port {published} of {host}, tunnelled)" in probe
+    assert f"127.0.0.1:{published}/" not in probe  # the tunnel's own end
+    assert any(line.startswith("backend answered 200 at") for line in started.stdout.splitlines())
+    assert thesis("containers", "status", slug, "1", **ssh_engine).stdout.startswith(
+        f"{slug} app 1: running"
+    )
+    db = open_database(load_settings().resolved_database_url)
+    try:
+        with db.read() as connection:
+            assert connection.scalar(select(generated_applications.c.docker_host)) == host
+    finally:
+        db.dispose()
+    loaded = thesis("analyze", slug, "1", "--type", "performance", "--users", "2",
+                    "--duration", "2", **ssh_engine)  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    target = next(line for line in loaded.stderr.splitlines() if "-- locust: " in line)
+    assert " on http://127.0.0.1:" in target and f":{published} " not in target
+    assert "errors 0.0%" in loaded.stderr
+    stopped = thesis("containers", "stop", slug, "1", **ssh_engine)
+    assert stopped.stdout.strip() == f"Stopped 2 containers of {slug} app 1"
+
+
+@pytest.mark.docker
+def test_an_ssh_engine_out_of_reach_or_unknown_is_one_line(cli_app, ssh_engine, tmp_path) -> None:
+    closed = {**ssh_engine, "THESIS_DOCKER_HOST": f"ssh://root@127.0.0.1:{free_port()}"}
+    result = thesis("containers", "start", cli_app, "1", **closed)
+    assert_one_line_error(result, "Docker is unavailable: no engine answers at ssh://")
+    stranger = {**ssh_engine, "HOME": str(tmp_path)}  # no known_hosts: its host key unknown
+    result = thesis("containers", "status", **stranger)
+    assert_one_line_error(result, "Docker is unavailable: no engine answers at ssh://")
+    assert "connect once with ssh to accept its host key" in result.stderr

@@ -46,3 +46,41 @@ def test_busybox_image_serves_http_on_a_loopback_port(docker_client, busybox_ima
         assert container.status == "exited"
     finally:
         container.remove(force=True)
+
+
+@pytest.mark.parametrize(
+    ("host", "reach"),
+    [
+        ("", "here"),
+        ("unix:///var/run/docker.sock", "here"),
+        ("tcp://127.0.0.1:2375", "here"),
+        ("tcp://localhost:2375", "here"),
+        ("tcp://[::1]:2375", "here"),
+        ("ssh://lab@gpu-2", "ssh"),
+        ("ssh://lab@127.0.0.1:22", "ssh"),
+        ("tcp://192.0.2.7:2375", "away"),
+        ("tcp://gpu-2.lab:2376", "away"),
+        ("tcp://[not an address", "away"),
+    ],
+)
+def test_how_an_apps_ports_are_reached_follows_the_engines_address(host, reach) -> None:
+    from tui.services.docker_engine import engine_reach
+
+    assert engine_reach(host) == reach
+
+
+def test_an_app_of_a_tcp_engine_on_another_machine_is_out_of_reach_in_one_line(
+    sqlite_db, monkeypatch
+) -> None:
+    """Its ports are on that machine's loopback: a task that needs them says so (nothing is
+    asked of that engine)."""
+    from tui.config import load_settings
+    from tui.errors import ContainerError
+    from tui.services.containers import ContainerService
+
+    monkeypatch.setenv("THESIS_DOCKER_HOST", "tcp://192.0.2.7:2375")
+    service = ContainerService(sqlite_db, load_settings())
+    with pytest.raises(ContainerError, match=r"^The app's port 5003 is published on the loop"):
+        service.local_port(5003)
+    monkeypatch.setenv("THESIS_DOCKER_HOST", "tcp://127.0.0.1:2375")
+    assert ContainerService(sqlite_db, load_settings()).local_port(5003) == 5003

@@ -28,14 +28,20 @@ from tui.db import Database
 from tui.db.locks import try_lock
 from tui.db.models import AppStatus, GeneratedApplication, PortAllocation
 from tui.db.types import utcnow
-from tui.errors import AppStartError, ContainerError, NotFoundError, ThesisError
+from tui.errors import AppStartError, ContainerError, NotFoundError, ThesisError, shown
 from tui.secrets import redact
 from tui.services.apps import PORTS_OF_APP
 from tui.services.audit import audited
 from tui.services.compose import ComposePlan, ServiceSpec, find_compose_file, load_compose
 from tui.services.container_logs import ActionLog, LogFollower, LogSink, app_log_dir
 from tui.services.container_status import StatusSync, SyncReport, observed_status
-from tui.services.docker_engine import connect, docker_errors, engine_id
+from tui.services.docker_engine import (
+    connect,
+    docker_errors,
+    engine_id,
+    engine_reach,
+    ssh_transport,
+)
 from tui.services.docker_names import (
     LABEL_CONFIG,
     LABEL_ROLE,
@@ -50,6 +56,7 @@ from tui.services.images import build_images
 from tui.services.instance import instance_id
 from tui.services.owner import current
 from tui.services.ports import allocate_ports, listening_ports
+from tui.services.tunnels import Tunnels
 
 START_GRACE = 1.0
 """Seconds a started container must stay up before the start counts as done."""
@@ -110,6 +117,7 @@ class ContainerService:
         self._client: docker.DockerClient | None = None
         self._lock = threading.Lock()
         self._busy: set[int] = set()
+        self._tunnels: Tunnels | None = None
         self.status = StatusSync(db, settings)
 
     @property
@@ -122,9 +130,34 @@ class ContainerService:
     def close(self) -> None:
         self.status.close()
         with self._lock:
+            if self._tunnels is not None:
+                self._tunnels.close()
+                self._tunnels = None
             if self._client is not None:
                 self._client.close()
                 self._client = None
+
+    def local_port(self, port: int) -> int:
+        """Where this process reaches 127.0.0.1:`port` of the engine's machine (an app's
+        published port): the port itself on this machine; the local end of a tunnel through
+        the SSH connection for an ssh:// engine (tunnels.py). An engine reached over tcp://
+        from another machine publishes out of reach: ContainerError."""
+        host = self.settings.docker_host
+        reach = engine_reach(host)
+        if reach == "here":
+            return port
+        if reach == "away":
+            raise ContainerError(
+                f"The app's port {port} is published on the loopback of the engine's machine "
+                f"({shown(host)}), out of this machine's reach: use an ssh:// "
+                "THESIS_DOCKER_HOST (tunnelled) or run the worker on that machine"
+            )
+        client = self.client
+        with self._lock:
+            if self._tunnels is None:
+                self._tunnels = Tunnels(lambda: ssh_transport(client), host)
+            tunnels = self._tunnels
+        return tunnels.local_port(port)
 
     def busy(self) -> set[int]:
         """The apps an action of this service is running on now."""
@@ -337,6 +370,8 @@ class ContainerService:
             raise
 
     def _check_host_ports(self, target: AppTarget, plan: ComposePlan) -> None:
+        if engine_reach(self.settings.docker_host) != "here":
+            return  # another machine's ports: its engine says when one is taken
         wanted = {
             port: spec
             for spec in plan.services

@@ -6,9 +6,12 @@ through docker_api.py, without the SDK.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import docker
 import docker.errors
@@ -50,7 +53,54 @@ def connect(settings: Settings) -> docker.DockerClient:
         timed_out = isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc)
         reason = silent_for(settings.docker_timeout) if timed_out else _reason(exc)
         raise no_engine(settings.docker_host, reason) from None
+    except Exception as exc:  # ssh://: paramiko's own (no route, refused key, unknown host)
+        if engine_reach(settings.docker_host) != "ssh":
+            raise
+        reason = _reason(exc)
+        if "known_hosts" in reason:
+            reason += " (connect once with ssh to accept its host key)"
+        raise no_engine(settings.docker_host, reason) from None
     return client
+
+
+def engine_reach(docker_host: str) -> str:
+    """How this machine reaches what an engine's apps publish on their machine's loopback:
+    "here" (an engine on this machine: a socket, or tcp:// to a loopback address), "ssh"
+    (through the SSH connection: tunnels.py) or "away" (tcp:// to another machine)."""
+    host = docker_host.strip()
+    if not host or host.startswith(("unix://", "npipe://", "/")):
+        return "here"
+    if host.startswith("ssh://"):
+        return "ssh"
+    try:
+        name = urllib.parse.urlsplit(host).hostname or ""
+    except ValueError:
+        return "away"
+    if name == "localhost":
+        return "here"
+    try:
+        return "here" if ipaddress.ip_address(name).is_loopback else "away"
+    except ValueError:
+        return "away"
+
+
+def ssh_transport(client: docker.DockerClient) -> Any:
+    """The live SSH transport of a client of an ssh:// engine (the SDK's own connection,
+    opened again if it dropped)."""
+    adapter = getattr(client.api, "_custom_adapter", None)
+    ssh = getattr(adapter, "ssh_client", None)
+    if ssh is None:
+        raise DockerUnavailableError("Docker is unavailable: the ssh:// client has no connection")
+    transport = ssh.get_transport()
+    if transport is None or not transport.is_active():
+        try:
+            adapter._connect()
+        except Exception as exc:  # paramiko's
+            raise DockerUnavailableError(
+                f"Docker is unavailable: the SSH connection was lost ({_reason(exc)})"
+            ) from None
+        transport = ssh.get_transport()
+    return transport
 
 
 def _reason(exc: BaseException) -> str:

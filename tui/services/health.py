@@ -19,11 +19,11 @@ import httpx
 
 from tui.db.models import AnalysisStatus, ContainerizedTest
 from tui.db.types import utcnow
-from tui.errors import ContainerError
+from tui.errors import ContainerError, shown
 from tui.services.audit import audited
 from tui.services.container_logs import LogSink
 from tui.services.containers import ContainerService
-from tui.services.docker_engine import docker_errors
+from tui.services.docker_engine import docker_errors, engine_reach
 from tui.services.docker_names import LABEL_ROLE
 
 PROBE_TIMEOUT = 2.0
@@ -92,8 +92,9 @@ def check_health(
         httpx.Client(timeout=PROBE_TIMEOUT, follow_redirects=False) as client,
     ):
         for name, container, port in probes:
-            url = f"http://127.0.0.1:{port}/"
-            log(f"-- health: probing {name} at {url} (up to {timeout:g}s)")
+            url = f"http://127.0.0.1:{service.local_port(port)}/"
+            log(f"-- health: probing {name} at {url}{_through(service, port)} "
+                f"(up to {timeout:g}s)")  # fmt: skip
             started_at = utcnow()
             result = _probe(client, name, container, url, timeout)
             result = _record(service, target.id, result, started_at, analysis_task_id)
@@ -101,6 +102,12 @@ def check_health(
             results.append(result)
         note.details["healthy"] = {r.service: r.healthy for r in results}
     return results
+
+
+def _through(service: ContainerService, port: int) -> str:
+    """How a probe reaches the app when its engine is on another machine."""
+    host = service.settings.docker_host
+    return f" (port {port} of {shown(host)}, tunnelled)" if engine_reach(host) == "ssh" else ""
 
 
 def _probe(

@@ -95,11 +95,10 @@ async def run_functional(service: AnalysisContext, ref: TaskRef, log: ActionLog)
         )  # fmt: skip
     if target.backend_port is None:
         raise ScanError(f"{ref.model_slug} app {ref.app_number} has no backend port to test")
+    here = await asyncio.to_thread(service.containers.local_port, target.backend_port)
     log(f"-- checking {len(template.endpoints)} endpoints of template {template.number} "
-        f"({template.slug}) on 127.0.0.1:{target.backend_port}")  # fmt: skip
-    results = await asyncio.to_thread(
-        check_endpoints, f"http://127.0.0.1:{target.backend_port}", template, log
-    )
+        f"({template.slug}) on 127.0.0.1:{here}")  # fmt: skip
+    results = await asyncio.to_thread(check_endpoints, f"http://127.0.0.1:{here}", template, log)
     passed = sum(result.passed for result in results)
     return Outcome(
         summary=_summary(passed, len(results), template),

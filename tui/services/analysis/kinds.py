@@ -78,8 +78,9 @@ async def run_performance(service: AnalysisContext, ref: TaskRef, log: ActionLog
             f"{ref.model_slug} app {ref.app_number} has no backend service published on its "
             "backend port; nothing to load-test"
         )
+    here = await asyncio.to_thread(service.containers.local_port, port)
     metrics = await load_test(
-        f"http://127.0.0.1:{port}", ref.config, service.settings.tool_timeout, log
+        f"http://127.0.0.1:{here}", ref.config, service.settings.tool_timeout, log
     )
     log(
         f"locust: {metrics['requests']} requests, {metrics['requests_per_second']:.0f} req/s, "
@@ -118,7 +119,7 @@ async def run_zap(service: AnalysisContext, ref: TaskRef, log: ActionLog) -> Out
     )
     published = {state.host_port for state in states if state.state == "running"}
     urls = [
-        f"http://127.0.0.1:{port}/"
+        f"http://127.0.0.1:{await asyncio.to_thread(service.containers.local_port, port)}/"
         for port in (target.frontend_port, target.backend_port)
         if port is not None and port in published
     ]

@@ -25,7 +25,7 @@ import requests
 from tui.config import Settings
 from tui.errors import DockerUnavailableError, RemoteServiceError, ScanError, ThesisError
 from tui.services.analysis.zap_client import ZapClient
-from tui.services.docker_engine import connect, docker_errors
+from tui.services.docker_engine import connect, docker_errors, engine_reach
 from tui.services.images import image_exists
 
 STARTUP_SECONDS = 180.0
@@ -37,8 +37,10 @@ Log = Callable[[str], None]
 
 
 def local_zap_image(settings: Settings) -> str | None:
-    """THESIS_ZAP_IMAGE when the engine has it; None when it has not, or there is no engine."""
-    if not settings.zap_image:
+    """THESIS_ZAP_IMAGE when the engine has it; None when it has not, there is no engine, or
+    the engine is on another machine (ZAP would run there, but the scan's addresses are the
+    tunnels' ends here: THESIS_ZAP_URL or wapiti on this machine scan through them)."""
+    if not settings.zap_image or engine_reach(settings.docker_host) != "here":
         return None
     try:
         client = connect(settings)
