@@ -110,6 +110,20 @@ def test_without_a_docker_engine_each_command_is_one_line(tmp_path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "host",
+    ["tcp://[::1", "tcp://host:notaport", "tcp://host:99999", "ssh://", "ssh://[::1",
+     "ssh://a@b:notaport", "ssh://" + "x" * 300, "ssh://ü@ö:22", "tcp://:0"],
+)  # fmt: skip
+def test_a_docker_host_that_is_no_address_is_one_line(host, tmp_path) -> None:
+    for command in (["status"], ["start", "openai_gpt-4o", "1"]):
+        result = thesis("containers", *command, THESIS_DOCKER_HOST=host)
+        if command == ["status"]:
+            assert_one_line_error(result, "Docker is unavailable: no engine answers at ")
+        else:  # no such app: said before any engine is asked
+            assert_one_line_error(result, "No app openai_gpt-4o app 1")
+
+
 @pytest.mark.docker
 def test_logs_follow_says_so_when_the_engine_goes_away(cli_app, tmp_path) -> None:
     assert thesis("containers", "start", cli_app, "1", "--no-check").returncode == 0

@@ -311,6 +311,48 @@ def test_a_task_queued_again_runs_before_its_jobs_waiting_tasks(pg_db, reviews, 
         queue.close()
 
 
+def test_an_apps_dynamic_tasks_are_one_unit_under_one_app_lock(pg_db, tmp_path) -> None:
+    """As on SQLite, a runner takes an app's dynamic tasks of a job together (the app is
+    started once for them); the first task's token, its lock on the app, is held until the
+    last of them ends, so no other runner starts a task on that app meanwhile."""
+    from conftest import write_container_app
+
+    from tui.db.models import TaskStatus
+    from tui.jobs.engine import kinds_of
+    from tui.jobs.shared_queue import ProcrastinateQueue
+    from tui.services.owner import Owner, current
+
+    root = tmp_path / "apps"
+    for number in (1, 2):
+        write_container_app(root, "lab_dyn", number)
+    scan_apps(pg_db, root)
+    settings = load_settings()
+    spec = JobSpec.build(name="dyn", types="smoke,performance", models=["lab_dyn"], apps="1-2")
+    job = create_job(pg_db, settings, spec).id
+    app_kinds = kinds_of("app")
+    here = ProcrastinateQueue(pg_db, current())
+    there = ProcrastinateQueue(pg_db, Owner("lab-2", 4242, "lab-2:1"))
+    try:
+        unit = here.claim(app_kinds, per_app=True)
+        assert sorted((t.app_number, str(t.type)) for t in unit) == [
+            (1, "performance"), (1, "smoke")]  # fmt: skip
+        assert _tokens(pg_db) == 3  # app 1's one, held; app 2's two, waiting
+        again = JobSpec.build(name="again", types="smoke", models=["lab_dyn"], apps="1",
+                              force=True)  # fmt: skip
+        later = create_job(pg_db, settings, again).id
+        assert [(t.job_id, t.app_number) for t in there.claim(app_kinds, per_app=True)] == [
+            (job, 2), (job, 2)]  # fmt: skip
+        assert there.claim(app_kinds, per_app=True) == []  # app 1 is busy here
+        here.finish(unit[0].id, TaskStatus.COMPLETED)
+        assert there.claim(app_kinds, per_app=True) == []  # still: its other task runs
+        here.finish(unit[1].id, TaskStatus.COMPLETED)
+        taken = there.claim(app_kinds, per_app=True)
+        assert [(t.job_id, t.app_number, str(t.type)) for t in taken] == [(later, 1, "smoke")]
+    finally:
+        here.close()
+        there.close()
+
+
 def _tokens(db: Database) -> int:
     with db.read() as connection:
         return connection.scalar(text("SELECT count(*) FROM procrastinate_jobs"))

@@ -189,8 +189,8 @@ class ProcrastinateQueue(SqlQueue):
         limit: int = 1,
     ) -> list[Claimed]:
         """The most urgent token of `types` in the claimable jobs and its task; with it, up
-        to `limit` tokens of the same queue (a shared static run). An app's dynamic tasks
-        come one at a time: procrastinate's app lock keeps the others waiting."""
+        to `limit` tokens of the same queue (a shared static run), or, `per_app`, the app's
+        other pending tasks of `types` in that job (one unit while the app is up)."""
         kinds = list(types)
         open_jobs = self.active_jobs(jobs)  # a job with no token waiting just gives none
         queues = [queue_name(job, kind) for job in open_jobs for kind in kinds]
@@ -227,7 +227,42 @@ class ProcrastinateQueue(SqlQueue):
                 claimed.extend(got)
                 with self._lock:
                     self._tokens[got[0].id] = int(token["id"])
+            if per_app and claimed and claimed[0].attempts <= claimed[0].max_attempts:
+                claimed += self._rest_of_app(connection, claimed[0], kinds)
         return claimed
+
+    def _rest_of_app(
+        self, connection: Any, first: Claimed, kinds: list[AnalysisType]
+    ) -> list[Claimed]:
+        """The app's other pending tasks of `kinds` in the first one's job, held with it (as
+        SqlQueue's claim does: an app's dynamic tasks run in one unit, while it is up once).
+        They come under the first task's token, which — its lock on the app held until the
+        last of them ends — keeps every other worker off the app; their own tokens end.
+        (A task interrupted too often runs alone, as on SQLite: the caller checks.)"""
+        t = batch_tasks.c
+        ids = list(connection.scalars(
+            select(t.id).where(
+                t.job_id == first.job_id, t.model_name == first.model,
+                t.app_number == first.app_number, t.test_type.in_(kinds),
+                t.status == TaskStatus.PENDING, t.id != first.id,
+            ).order_by(t.id)
+        ).all())  # fmt: skip
+        got = store.take(connection, self.owner, ids, worker_id=self.worker_id) if ids else []
+        if not got:
+            return []
+        theirs = connection.scalars(
+            select(tokens.c.id).where(
+                tokens.c.task_name == TASK_NAME,
+                cast(tokens.c.status, String) == "todo",
+                cast(tokens.c.args["task"].astext, BigInteger).in_([task.id for task in got]),
+            )
+        ).all()
+        for token in theirs:
+            _end_token(connection, token)
+        with self._lock:
+            for task in got:
+                self._tokens[task.id] = self._tokens[first.id]
+        return got
 
     def _placed_elsewhere(self, connection: Any, queue: str, task: int | None) -> str | None:
         """The engine another live worker runs the app of `task` on, for a token of a type
@@ -269,8 +304,11 @@ class ProcrastinateQueue(SqlQueue):
     # --- ending ---------------------------------------------------------------------------
 
     def _end_tokens(self, ids: Iterable[int], connection: Any = None) -> None:
+        """End the tokens of the tasks `ids` once no task still held shares them (an app's
+        unit: one token, its lock, for all its tasks)."""
         with self._lock:
-            ended = [self._tokens.pop(task) for task in ids if task in self._tokens]
+            popped = {self._tokens.pop(task) for task in ids if task in self._tokens}
+            ended = sorted(popped - set(self._tokens.values()))
         if not ended:
             return
         if connection is not None:

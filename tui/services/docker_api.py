@@ -67,8 +67,12 @@ class EngineAPI:
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
         if not self.host or self.host.startswith("unix://"):
             return _UnixConnection(self.host.removeprefix("unix://") or DEFAULT_SOCKET, timeout)
-        parts = urlsplit("http://" + self.host.split("://", 1)[1])
-        return http.client.HTTPConnection(parts.hostname or "", parts.port or 2375, timeout=timeout)
+        try:
+            parts = urlsplit("http://" + self.host.split("://", 1)[1])
+            port = parts.port or 2375
+        except ValueError as exc:  # "tcp://[::1", "tcp://host:port": not an address
+            raise OSError(f"not an address: {exc}") from None
+        return http.client.HTTPConnection(parts.hostname or "", port, timeout=timeout)
 
     def get(self, path: str, params: dict[str, str] | None = None, *, timeout: float = 0) -> bytes:
         """The body of GET `path`; OSError, http.client.HTTPException or _Refused."""
@@ -111,7 +115,7 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, http.client.HTTPException):
         return "it closed the connection"
     if isinstance(exc, OSError) and exc.strerror:
-        return f"Errno {exc.errno}] {exc.strerror}"
+        return f"[Errno {exc.errno}] {exc.strerror}"
     return str(exc) or type(exc).__name__
 
 

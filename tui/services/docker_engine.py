@@ -114,8 +114,9 @@ def _reason(exc: BaseException) -> str:
     for marker in ("Errno", "Connection refused", "No such file"):
         index = text.rfind(marker)
         if index > 0:
-            text = text[index:]
+            text = text[index - (text[index - 1] == "[") :]
             break
+    text = text.replace("[Errno None] ", "")  # paramiko's "could not connect", no errno
     return text.strip("()'\" ")[:160]
 
 
