@@ -293,8 +293,9 @@ class Settings:
     terminal has only 16 (TERM=xterm), else `thesis`. NO_COLOR=1 turns colour off."""
 
     docker_host: str = setting(_text, "", env=("THESIS_DOCKER_HOST", "DOCKER_HOST"))
-    """Docker engine to use (also read from `DOCKER_HOST`), e.g. `unix:///var/run/docker.sock`
-    or `tcp://host:2375`. Empty: the local socket."""
+    """Docker engine to use (also read from `DOCKER_HOST`), e.g. `unix:///var/run/docker.sock`,
+    `ssh://user@host` (its apps reached through SSH tunnels) or `tcp://host:2375`. Empty: the
+    local socket."""
 
     docker_timeout: float = setting(_number(0, 300, above=True), 5.0)
     """Seconds to wait for the Docker engine to answer when connecting; an engine that does
