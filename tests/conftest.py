@@ -440,10 +440,23 @@ def long_slugs_db(sqlite_db: Database) -> Database:
              "status": ["completed", "failed", "completed", "running"][i % 4], "progress": 100,
              "created_at": t + timedelta(minutes=i), "started_at": t + timedelta(minutes=i),
              "completed_at": t + timedelta(minutes=i, seconds=41) if i % 4 != 3 else None,
-             "issues_found": (i * 7) % 23 if kinds[i % 6] in ("security", "quality") else 0}
+             "issues_found": (i * 7) % 23 if kinds[i % 6] in ("security", "quality") else 0,
+             "summary": _fixed_summary(kinds[i % 6], i) if i % 4 in (0, 2) else None}
             for i in range(18)
         ])  # fmt: skip
     return sqlite_db
+
+
+def _fixed_summary(kind: str, i: int) -> dict[str, Any]:
+    """What a completed analysis of `kind` says of itself (the Result column shows it)."""
+    return {
+        "security": {"total_findings": (i * 7) % 23},
+        "quality": {"total_findings": (i * 7) % 23},
+        "zap": {"total_findings": i % 5},
+        "performance": {"requests_per_second": 1200.0 + i, "p95_ms": 20, "error_rate": 0.0},
+        "ai_review": {"score": 60 + i, "requirements_met": "3/4"},
+        "smoke": {"healthy": "2/2"},
+    }[kind]
 
 
 def free_port() -> int:

@@ -443,3 +443,27 @@ async def test_the_cursor_moves_to_a_run_just_started(vulnerable) -> None:
         await until(pilot, lambda: row_keys(app)[table.cursor_row].startswith("security-"),
                     "the cursor on the new run")  # fmt: skip
         await until(pilot, lambda: app.screen.query_one(LogPanel).display, "its log")
+
+
+@pytest.mark.parametrize(
+    ("summary", "shown"),
+    [
+        ({"total_findings": 12, "high": 3}, "12"),
+        ({"endpoints_passed": "5/8", "passed": 5, "endpoints": 8}, "5/8 passed"),
+        ({"healthy": "2/2"}, "2/2 up"),
+        ({"requests_per_second": 1412.4, "p95_ms": 20}, "1,412 req/s"),
+        ({"score": 70, "requirements_met": "3/4"}, "score 70"),
+        ({"calls": 2, "tokens": 900, "cost": 0.0192}, "0.0192 USD"),
+        ({}, None),
+        ({"total_findings": "many"}, None),
+        ({"total_findings": float("nan")}, None),
+        ({"total_findings": True}, None),
+        ({"endpoints_passed": "5/8; DROP"}, None),
+        ({"healthy": ["x"]}, None),
+        ({"cost": 1.0}, None),
+    ],
+)
+def test_the_result_column_says_how_each_type_came_out_or_nothing(summary, shown) -> None:
+    from tui.services.analysis.findings import headline
+
+    assert headline(summary) == shown

@@ -255,7 +255,7 @@ async def test_enter_on_a_cell_opens_the_analyses_behind_its_value(report_db) ->
         await until(pilot, lambda: isinstance(app.screen, AnalysesScreen), "the analyses")
         await settle(pilot)
         # The latest of each app (2, 4 and 6 findings), not app 1's older one with 100.
-        assert sorted(table_column(app, "findings")) == ["2", "4", "6"]
+        assert sorted(table_column(app, "result")) == ["2", "4", "6"]
         assert set(table_column(app, "type")) == {"security"}
         assert "the 3 security analyses of the report" in status_text(app)
         await pilot.press("escape")

@@ -1,4 +1,5 @@
-"""4 · Analyses: every analysis with its status, duration and findings.
+"""4 · Analyses: every analysis with its status, duration and result (findings, endpoints
+passed, services up, requests/s, review score or spend: `findings.headline`).
 
 `n` starts analyses (on the highlighted analysis's app, or any apps typed in the form),
 `enter` opens one with its findings, `l` follows its log as it is written and `c` cancels
@@ -20,6 +21,7 @@ from tui.errors import ThesisError
 from tui.jobs import control
 from tui.screens.base import Column, Query, TableScreen
 from tui.services.analyses import AnalysisRow, follow_analysis_log, list_analyses
+from tui.services.analysis.findings import headline
 from tui.services.common import Page
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.filter_bar import FilterBar
@@ -68,7 +70,7 @@ class AnalysesScreen(TableScreen):
         Column("status", "Status", sortable=True),
         Column("started", "Started", sortable=True, priority=2),
         Column("duration", "Took", priority=1),
-        Column("findings", "Findings"),
+        Column("result", "Result", elide="end"),
     ]
 
     _log_task: str | None = None
@@ -92,7 +94,7 @@ class AnalysesScreen(TableScreen):
             fmt_status(row.status),
             row.started_at,
             duration(row.duration_seconds),
-            NONE if row.findings is None else str(row.findings),
+            headline(row.summary) or NONE,
         )
 
     def compose_below_table(self) -> ComposeResult:

@@ -8,6 +8,8 @@ its drill-down never disagree.
 
 from __future__ import annotations
 
+import math
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -146,6 +148,40 @@ class SourceExcerpts:
         first = max(line - self.context, 1)
         last = min(line + self.context, len(lines))
         return "\n".join(f"{number} {lines[number - 1]}" for number in range(first, last + 1))
+
+
+def headline(summary: dict[str, Any]) -> str | None:
+    """A few characters saying how an analysis came out, for a table's Result column: its
+    findings (security, quality, scans), endpoints passed (functional), services up (smoke),
+    requests per second (load test), score (AI review), spend (generation); None when the
+    summary says none of these (or says them in the wrong shape)."""
+
+    def number(key: str) -> float | None:
+        value = summary.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return value if math.isfinite(value) else None
+
+    def fraction(key: str) -> str | None:
+        value = summary.get(key)
+        return value if isinstance(value, str) and _FRACTION.fullmatch(value) else None
+
+    if (total := number("total_findings")) is not None:
+        return f"{total:.0f}"
+    if (passed := fraction("endpoints_passed")) is not None:
+        return f"{passed} passed"
+    if (up := fraction("healthy")) is not None:
+        return f"{up} up"
+    if (rate := number("requests_per_second")) is not None:
+        return f"{rate:,.0f} req/s"
+    if (score := number("score")) is not None:
+        return f"score {score:.0f}"
+    if (cost := number("cost")) is not None and "calls" in summary:
+        return f"{cost:.4f} USD"
+    return None
+
+
+_FRACTION = re.compile(r"\d{1,9}/\d{1,9}")
 
 
 def describe_summary(summary: dict[str, Any]) -> str:
