@@ -191,6 +191,12 @@ def test_an_ssh_engine_runs_the_app_and_its_ports_are_reached_through_a_tunnel(
     started = thesis("containers", "start", slug, "1", **ssh_engine)
     assert started.returncode == 0, started.stderr
     published = int(started.stdout.splitlines()[0].split("http://127.0.0.1:")[1].split("/")[0])
+    port = host.rsplit(":", 1)[1]
+    assert started.stdout.splitlines()[1] == (
+        "(those addresses are on the engine's machine; to open them here: ssh -N "
+        f"-L {published}:127.0.0.1:{published} -L {published_frontend(started)}:127.0.0.1:"
+        f"{published_frontend(started)} -p {port} {host.removeprefix('ssh://').rsplit(':', 1)[0]})"
+    )
     probe = next(line for line in started.stderr.splitlines() if "health: probing backend" in line)
     assert f"(port {published} of {host}, tunnelled)" in probe
     assert f"127.0.0.1:{published}/" not in probe  # the tunnel's own end
@@ -212,6 +218,10 @@ def test_an_ssh_engine_runs_the_app_and_its_ports_are_reached_through_a_tunnel(
     assert "errors 0.0%" in loaded.stderr
     stopped = thesis("containers", "stop", slug, "1", **ssh_engine)
     assert stopped.stdout.strip() == f"Stopped 2 containers of {slug} app 1"
+
+
+def published_frontend(started) -> int:
+    return int(started.stdout.splitlines()[0].rsplit("http://127.0.0.1:", 1)[1].split("/")[0])
 
 
 @pytest.mark.docker

@@ -84,3 +84,17 @@ def test_an_app_of_a_tcp_engine_on_another_machine_is_out_of_reach_in_one_line(
         service.local_port(5003)
     monkeypatch.setenv("THESIS_DOCKER_HOST", "tcp://127.0.0.1:2375")
     assert ContainerService(sqlite_db, load_settings()).local_port(5003) == 5003
+
+
+def test_an_app_on_another_machines_engine_says_how_to_open_it_here() -> None:
+    from tui.services.docker_engine import reach_hint
+
+    assert reach_hint("", [5003, 8003]) is None
+    assert reach_hint("ssh://lab@gpu-2:2222", [5003, 8003]) == (
+        "(those addresses are on the engine's machine; to open them here: "
+        "ssh -N -L 5003:127.0.0.1:5003 -L 8003:127.0.0.1:8003 -p 2222 lab@gpu-2)"
+    )
+    assert reach_hint("ssh://gpu-2", [5003]).endswith("ssh -N -L 5003:127.0.0.1:5003 gpu-2)")
+    assert reach_hint("tcp://192.0.2.7:2375", [5003]) == (
+        "(those addresses are on the engine's machine: open them there)"
+    )

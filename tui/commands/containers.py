@@ -5,10 +5,12 @@ Action output streams to stderr as it happens; the outcome is one line on stdout
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from tui.commands.base import Context, fail, handles_errors, pass_context
-from tui.errors import DockerUnavailableError
+from tui.errors import DockerUnavailableError, shown
 from tui.services.containers import ContainerService
 from tui.services.health import check_health, verdict
 
@@ -63,8 +65,19 @@ def start(context: Context, model: str, number: int, no_check: bool) -> None:
         f"{target.label} is running: backend http://127.0.0.1:{target.backend_port}/, "
         f"frontend http://127.0.0.1:{target.frontend_port}/"
     )
+    _say_where(context, target)
     if not no_check:
         _check(service, model, number)
+
+
+def _say_where(context: Context, target: Any) -> None:
+    """For an engine on another machine: how to open the app's addresses from here."""
+    from tui.services.docker_engine import reach_hint
+
+    ports = [p for p in (target.backend_port, target.frontend_port) if p is not None]
+    hint = reach_hint(context.settings.docker_host, ports)
+    if hint:
+        click.echo(shown(hint))
 
 
 @containers.command("restart")

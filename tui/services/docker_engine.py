@@ -84,6 +84,27 @@ def engine_reach(docker_host: str) -> str:
         return "away"
 
 
+def reach_hint(docker_host: str, ports: list[int]) -> str | None:
+    """For an engine on another machine, how a user opens an app's `ports` from here (they
+    are on that machine's loopback); None for an engine on this machine."""
+    reach = engine_reach(docker_host)
+    if reach == "here":
+        return None
+    if reach == "away":
+        return "(those addresses are on the engine's machine: open them there)"
+    try:
+        parts = urllib.parse.urlsplit(docker_host.strip())
+        port = parts.port
+    except ValueError:
+        return "(those addresses are on the engine's machine)"
+    where = (f"{parts.username}@" if parts.username else "") + (parts.hostname or "")
+    forwards = " ".join(f"-L {p}:127.0.0.1:{p}" for p in ports)
+    return (
+        "(those addresses are on the engine's machine; to open them here: "
+        f"ssh -N {forwards}{f' -p {port}' if port else ''} {where})"
+    )
+
+
 def ssh_transport(client: docker.DockerClient) -> Any:
     """The live SSH transport of a client of an ssh:// engine (the SDK's own connection,
     opened again if it dropped)."""
