@@ -203,9 +203,12 @@ def test_a_killed_workers_task_is_completed_by_another_exactly_once(
         assert sorted(w["state"] for w in listed) == ["gone", "running", "running"]
         wait_until(lambda: counts(pg_db, job) == {"completed": 60}, "the study to end")
         wait_until(lambda: _tokens(pg_db) == 0, "the killed worker's token to be ended")
-        with pg_db.read() as connection:  # and, its heartbeat old, the killed one stopped
-            wait_until(lambda: connection.scalar(select(w.stopped_at).where(w.pid == pid)),
-                       "the killed worker to be marked stopped", 60)  # fmt: skip
+
+        def stopped() -> bool:  # the killed one, its heartbeat old, is marked stopped
+            with pg_db.read() as connection:
+                return connection.scalar(select(w.stopped_at).where(w.pid == pid)) is not None
+
+        wait_until(stopped, "the killed worker to be marked stopped", 60)
     finally:
         outputs = [stop(process) for process in running]
     assert sorted(p.returncode for p in running) == [-signal.SIGKILL, 0, 0], outputs
