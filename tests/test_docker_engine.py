@@ -56,6 +56,7 @@ def test_busybox_image_serves_http_on_a_loopback_port(docker_client, busybox_ima
         ("tcp://127.0.0.1:2375", "here"),
         ("tcp://localhost:2375", "here"),
         ("tcp://[::1]:2375", "here"),
+        ("tcp://0.0.0.0:2375", "here"),
         ("ssh://lab@gpu-2", "ssh"),
         ("ssh://lab@127.0.0.1:22", "ssh"),
         ("tcp://192.0.2.7:2375", "away"),

@@ -79,9 +79,10 @@ def engine_reach(docker_host: str) -> str:
     if name == "localhost":
         return "here"
     try:
-        return "here" if ipaddress.ip_address(name).is_loopback else "away"
+        address = ipaddress.ip_address(name)
     except ValueError:
         return "away"
+    return "here" if address.is_loopback or address.is_unspecified else "away"
 
 
 def reach_hint(docker_host: str, ports: list[int]) -> str | None:
