@@ -163,9 +163,7 @@ class ProcrastinateQueue(SqlQueue):
         any worker (which starts the app where it is)."""
         waiting = connection.execute(
             select(tokens.c.id, tokens.c.queue_name, tokens.c.args).where(
-                tokens.c.task_name == TASK_NAME,
-                cast(tokens.c.status, String) == "todo",
-                tokens.c.queue_name.contains("@"),
+                _ours("todo"), tokens.c.queue_name.contains("@")
             )
         ).all()
         if not waiting:
@@ -227,7 +225,7 @@ class ProcrastinateQueue(SqlQueue):
                 claimed.extend(got)
                 with self._lock:
                     self._tokens[got[0].id] = int(token["id"])
-            if per_app and claimed and claimed[0].attempts <= claimed[0].max_attempts:
+            if per_app and claimed and not claimed[0].runs_alone:
                 claimed += self._rest_of_app(connection, claimed[0], kinds)
         return claimed
 
@@ -239,25 +237,12 @@ class ProcrastinateQueue(SqlQueue):
         They come under the first task's token, which — its lock on the app held until the
         last of them ends — keeps every other worker off the app; their own tokens end.
         (A task interrupted too often runs alone, as on SQLite: the caller checks.)"""
-        t = batch_tasks.c
-        ids = list(connection.scalars(
-            select(t.id).where(
-                t.job_id == first.job_id, t.model_name == first.model,
-                t.app_number == first.app_number, t.test_type.in_(kinds),
-                t.status == TaskStatus.PENDING, t.id != first.id,
-            ).order_by(t.id)
-        ).all())  # fmt: skip
-        got = store.take(connection, self.owner, ids, worker_id=self.worker_id) if ids else []
+        ids = store.app_unit(connection, first.job_id, first.model, first.app_number, kinds)
+        # The first is running already (taken in this transaction): `ids` are the others.
+        got = store.take(connection, self.owner, ids, worker_id=self.worker_id)
         if not got:
             return []
-        theirs = connection.scalars(
-            select(tokens.c.id).where(
-                tokens.c.task_name == TASK_NAME,
-                cast(tokens.c.status, String) == "todo",
-                cast(tokens.c.args["task"].astext, BigInteger).in_([task.id for task in got]),
-            )
-        ).all()
-        for token in theirs:
+        for token in _tokens_of(connection, "todo", [task.id for task in got]):
             _end_token(connection, token)
         with self._lock:
             for task in got:
@@ -343,14 +328,8 @@ class ProcrastinateQueue(SqlQueue):
         interrupted = super().interrupt(ids, why)  # back to pending: new tokens
         self._end_tokens(ids)
         with self.db.write() as connection:  # and those of a claim whose answer was lost
-            for token in connection.scalars(
-                select(tokens.c.id).where(
-                    tokens.c.task_name == TASK_NAME,
-                    cast(tokens.c.status, String) == "doing",
-                    tokens.c.worker_id == self.procrastinate_id,
-                    cast(tokens.c.args["task"].astext, BigInteger).in_(ids),
-                )
-            ).all():
+            mine = tokens.c.worker_id == self.procrastinate_id
+            for token in _tokens_of(connection, "doing", ids, mine):
                 _end_token(connection, token)
         return interrupted
 
@@ -364,6 +343,20 @@ class ProcrastinateQueue(SqlQueue):
         if ended:
             drop_tokens(self.db, ended)
         return ended
+
+
+def _ours(status: str) -> Any:
+    """Our tokens (`thesis.batch_task`) in procrastinate's `status` (todo, doing: an enum
+    of procrastinate's, compared as text)."""
+    return and_(tokens.c.task_name == TASK_NAME, cast(tokens.c.status, String) == status)
+
+
+def _tokens_of(connection: Any, status: str, task_ids: list[int], *where: Any) -> list[int]:
+    """Our tokens in `status` of the tasks `task_ids` (and `where`)."""
+    task = cast(tokens.c.args["task"].astext, BigInteger)
+    return list(connection.scalars(
+        select(tokens.c.id).where(_ours(status), task.in_(task_ids), *where)
+    ).all())  # fmt: skip
 
 
 def _app_of(connection: Any, task: int | None) -> Any:
@@ -419,11 +412,5 @@ def drop_tokens(db: Database, job_ids: Iterable[int]) -> int:
     if not patterns:
         return 0
     with db.write() as connection:
-        found = connection.scalars(
-            select(tokens.c.id).where(
-                tokens.c.task_name == TASK_NAME,
-                cast(tokens.c.status, String) == "todo",  # an enum of procrastinate's
-                or_(*patterns),
-            )
-        ).all()
+        found = connection.scalars(select(tokens.c.id).where(_ours("todo"), or_(*patterns))).all()
         return sum(_end_token(connection, token) for token in found)

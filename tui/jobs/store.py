@@ -53,6 +53,36 @@ class Claimed:
     def label(self) -> str:
         return f"{self.model} app {self.app_number} {self.type}"
 
+    @property
+    def runs_alone(self) -> bool:
+        """Whether it must run in a unit of its own (`_alone`; `attempts` counts this one)."""
+        return _alone(self.attempts - 1, self.max_attempts)
+
+
+def _max_attempts(spec: dict[str, Any] | None) -> int:
+    """A job's attempts per task before it runs alone (its spec's `max_attempts`)."""
+    return int((spec or {}).get("max_attempts") or 3)
+
+
+def _alone(attempts_before: int, max_attempts: int) -> bool:
+    """Interrupted that often with others: a task runs alone now, so that if it is what
+    kills its runner, only it is charged (reconcile.py fails it after that)."""
+    return attempts_before >= max_attempts
+
+
+def app_unit(
+    executor: Any, job_id: int, model: str, app_number: int, kinds: list[Any]
+) -> list[int]:
+    """The pending tasks of `kinds` of one app in one job, by id: what a runner takes as one
+    unit (the app's dynamic tasks, run while it is up)."""
+    t = batch_tasks.c
+    return list(executor.scalars(
+        select(t.id).where(
+            t.job_id == job_id, t.status == TaskStatus.PENDING, t.model_name == model,
+            t.app_number == app_number, t.test_type.in_(kinds),
+        ).order_by(t.id)
+    ).all())  # fmt: skip
+
 
 def _mine(owner: Owner) -> Any:
     """Held by `owner`; on the table's columns, so ORM and Core statements both take it."""
@@ -93,24 +123,17 @@ def claim(
         first = session.execute(candidate).first()
         if first is None:
             return []
-        together = [t.job_id == first.job_id, t.status == TaskStatus.PENDING]
-        if per_app:
-            together += [
-                t.model_name == first.model_name,
-                t.app_number == first.app_number,
-                t.test_type.in_(kinds),
-            ]
-        else:
-            together.append(t.test_type == first.test_type)
-        ids = list(
-            session.scalars(
-                select(t.id).where(*together).order_by(t.id).limit(None if per_app else limit)
-            ).all()
-        )
-        if first.attempts >= int((first.config or {}).get("max_attempts") or 3):
-            # Interrupted that often with others: it runs alone now, so that if it is what
-            # kills its runner, only it is charged (reconcile.py fails it after that).
+        if _alone(first.attempts, _max_attempts(first.config)):
             ids = [first.id]
+        elif per_app:
+            ids = app_unit(session, first.job_id, first.model_name, first.app_number, kinds)
+        else:
+            ids = list(session.scalars(
+                select(t.id).where(
+                    t.job_id == first.job_id, t.status == TaskStatus.PENDING,
+                    t.test_type == first.test_type,
+                ).order_by(t.id).limit(limit)
+            ).all())  # fmt: skip
         return take(session, owner, ids, worker_id=worker_id)
 
 
@@ -167,7 +190,7 @@ def take(
             config=dict(row.config or {}),
             attempts=row.attempts,
             force=bool((row.spec or {}).get("force")),
-            max_attempts=int((row.spec or {}).get("max_attempts") or 3),
+            max_attempts=_max_attempts(row.spec),
             one_off=bool(row.one_off),
         )
         for row in rows
