@@ -19,14 +19,18 @@ import asyncio
 import contextlib
 import json
 import signal
-import socket
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from tui.commands.base import Context, handles_errors, pass_context
 from tui.errors import DatabaseError, ThesisError, shown
+
+if TYPE_CHECKING:
+    from tui.config import Settings
+    from tui.jobs.engine import Engine
 
 RECOVERED_SECONDS = 10.0
 """A run that lasted this long after the database came back ends an outage."""
@@ -50,41 +54,24 @@ def _types(value: str | None) -> list[str] | None:
 def worker(context: Context, concurrency: int | None, name: str | None, types_: str | None) -> None:
     """Run the batch tasks of every job on this machine until stopped (SIGTERM: finish the
     running tasks; a second SIGTERM: hand them back at once)."""
-    from tui.services.docker_engine import engine_id
-    from tui.services.owner import current
-    from tui.services.workers import check_name, mark_stopped, register_worker
+    from tui.services.workers import check_name
 
     types = _types(types_)
-    label = check_name(name) if name is not None else f"{socket.gethostname()}-{current().pid}"
-    db = context.database()
-    settings = context.settings
-    worker_id = register_worker(
-        db, label, current(), types=types, concurrency=concurrency,
-        docker_host=engine_id(settings.docker_host),
-    )  # fmt: skip
-    where = "procrastinate on PostgreSQL" if db.dialect == "postgresql" else "this SQLite file"
-    click.echo(f"worker {label} (#{worker_id}) taking tasks through {where}", err=True)
-    try:
-        stopped, code = asyncio.run(_serve(context, worker_id, concurrency, types))
-    finally:
-        with contextlib.suppress(ThesisError):  # the database gone: the row stays "silent"
-            mark_stopped(db, worker_id)
-    click.echo(f"worker {label} stopped: {stopped}", err=True)
-    sys.exit(code)
+    label = check_name(name) if name is not None else None
+    sys.exit(asyncio.run(_serve(context, label, concurrency, types)))
 
 
 async def _serve(
-    context: Context, worker_id: int, concurrency: int | None, types: list[str] | None
-) -> tuple[str, int]:
-    """Run the engine until it is drained (first signal) or cancelled (second): what
-    happened and the exit code (128 + the signal when the running tasks were handed back)."""
+    context: Context, name: str | None, concurrency: int | None, types: list[str] | None
+) -> int:
+    """Register, then run the engine until it is drained (first signal) or cancelled
+    (second), and say it stopped; the exit code (128 + the signal when the running tasks
+    were handed back)."""
     from tui.db.models import AnalysisType, TaskStatus
-    from tui.jobs.engine import Engine, TaskEnded, queue_for
-    from tui.services.owner import current
+    from tui.jobs.engine import Engine, TaskEnded
+    from tui.services.workers import mark_stopped
 
     db, settings = context.database(), context.settings
-    owner = current()
-    queue = queue_for(db, owner, settings, worker_id=worker_id)
 
     def ended(event: TaskEnded) -> None:
         mark = "ok" if event.status == TaskStatus.COMPLETED else "!!"
@@ -92,9 +79,23 @@ async def _serve(
                          f"{event.detail}"), err=True)  # fmt: skip
 
     engine = Engine(
-        db, settings, owner=owner, queue=queue, on_event=ended, concurrency=concurrency,
+        db, settings, on_event=ended, concurrency=concurrency, name=name,
         types=None if types is None else [AnalysisType(kind) for kind in types],
     )  # fmt: skip
+    worker_id = await asyncio.to_thread(engine.register)
+    where = "procrastinate on PostgreSQL" if db.dialect == "postgresql" else "this SQLite file"
+    click.echo(f"worker {engine.name} (#{worker_id}) taking tasks through {where}", err=True)
+    try:
+        stopped, code = await _until_stopped(engine, settings)
+    finally:
+        with contextlib.suppress(ThesisError):  # the database gone: the row stays "silent"
+            await asyncio.to_thread(mark_stopped, db, worker_id)
+    click.echo(f"worker {engine.name} stopped: {stopped}", err=True)
+    return code
+
+
+async def _until_stopped(engine: Engine, settings: Settings) -> tuple[str, int]:
+    """What happened, and the exit code."""
     current_run = [asyncio.create_task(engine.run(until_idle=False))]
     """The engine's run (a new one after the database came back)."""
     signals: list[signal.Signals] = []

@@ -117,6 +117,7 @@ class Engine(UnitRunner):
         types: Iterable[AnalysisType] | None = None,
         concurrency: int | None = None,
         role: str = "",
+        name: str | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -139,16 +140,16 @@ class Engine(UnitRunner):
         self.service = AnalysisService(db, settings, containers)
         self.service.on_store = self._finish_in_store
         self.slots = {"cpu": cores, "app": settings.batch_apps, "llm": settings.batch_llm}
-        self.types = None if types is None else frozenset(types)
+        self.types = None if types is None else tuple(dict.fromkeys(types))
         """Only these types (a worker's --types); all when None."""
         self.concurrency = concurrency
         """Units at once over all resources (a worker's --concurrency); each resource's own
         limit still holds."""
         if concurrency is not None:
             self.slots = {r: min(n, concurrency) for r, n in self.slots.items()}
-        self.name = f"{self.owner.host}-{self.owner.pid}" + (f" ({role})" if role else "")
-        """What its row in `workers` is called when it registers one itself (a runner whose
-        queue has no worker yet: `role` is "TUI", "batch run", …)."""
+        self.name = name or f"{self.owner.host}-{self.owner.pid}" + (f" ({role})" if role else "")
+        """What its row in `workers` is called (a worker's --name; else host-pid and `role`:
+        "TUI", "batch run", …)."""
         self._draining = False
         self._runs = 0
         self._pending: tuple[float, dict[str, int]] | None = None
@@ -171,7 +172,7 @@ class Engine(UnitRunner):
         await asyncio.to_thread(reconcile, self.db, self.settings)
         registered = self.queue.worker_id is None
         if registered:  # seen in the Workers view while it runs, like a `thesis worker`
-            self.queue.worker_id = await asyncio.to_thread(self._register)
+            await asyncio.to_thread(self.register)
         try:
             return await self._run(until_idle)
         finally:
@@ -181,14 +182,17 @@ class Engine(UnitRunner):
                                                            self.queue.worker_id))  # fmt: skip
                 self.queue.worker_id = None
 
-    def _register(self) -> int:
+    def register(self) -> int:
+        """Register this runner in `workers` (its queue's worker from now on); its id. `run`
+        does it for a runner that did not (and says it stopped when it returns)."""
         from tui.services.docker_engine import engine_id
 
-        return register_worker(
+        self.queue.worker_id = register_worker(
             self.db, self.name, self.owner, concurrency=self.concurrency,
-            types=None if self.types is None else sorted(str(t) for t in self.types),
+            types=None if self.types is None else [str(t) for t in self.types],
             docker_host=engine_id(self.settings.docker_host),
         )  # fmt: skip
+        return self.queue.worker_id
 
     async def _run(self, until_idle: bool) -> RunReport:
         if self._runs:  # run before by this engine (and broken off): what did it hold?
