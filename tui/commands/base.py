@@ -6,7 +6,7 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Container, Coroutine, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from functools import wraps
@@ -97,6 +97,22 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+
+def echo_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], *, right: Container[int] = ()
+) -> None:
+    """Print `rows` under `header` in columns two spaces apart, the columns numbered in
+    `right` aligned right; every cell escaped as `shown` escapes it."""
+    table = [[shown(str(cell)) for cell in row] for row in (header, *rows)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        click.echo(
+            "  ".join(
+                cell.rjust(width) if i in right else cell.ljust(width)
+                for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
 
 
 def echo_json(value: Any) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tui.commands.base import Context, echo_json, handles_errors, pass_context
+from tui.commands.base import Context, echo_json, echo_table, handles_errors, pass_context
 
 
 @click.group()
@@ -104,12 +104,4 @@ def list_(context: Context, as_json: bool) -> None:
         )
         for row in rows
     ]
-    widths = [max(len(cells[i]) for cells in [_COLUMNS, *table]) for i in range(len(_COLUMNS))]
-    numeric = {2, 3, 4, 6}
-    for cells in [_COLUMNS, *table]:
-        click.echo(
-            "  ".join(
-                cell.rjust(width) if i in numeric else cell.ljust(width)
-                for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
-            ).rstrip()
-        )
+    echo_table(_COLUMNS, table, right={2, 3, 4, 6})

@@ -7,7 +7,14 @@ from dataclasses import asdict
 
 import click
 
-from tui.commands.base import Context, echo_json, fail, handles_errors, pass_context
+from tui.commands.base import (
+    Context,
+    echo_json,
+    echo_table,
+    fail,
+    handles_errors,
+    pass_context,
+)
 from tui.db.models import MAX_APPS_PER_MODEL
 from tui.errors import ValidationError
 
@@ -92,14 +99,7 @@ def list_(context: Context, as_json: bool) -> None:
         )
         for row in rows
     ]
-    widths = [max(len(cells[i]) for cells in [_COLUMNS, *table]) for i in range(len(_COLUMNS))]
-    for cells in [_COLUMNS, *table]:
-        click.echo(
-            "  ".join(
-                cell.rjust(width) if i in (1, 2, 3) else cell.ljust(width)
-                for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
-            ).rstrip()
-        )
+    echo_table(_COLUMNS, table, right={1, 2, 3})
     conflicts = sum(1 for row in rows if row.conflict)
     if conflicts:
         click.echo(

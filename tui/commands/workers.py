@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tui.commands.base import Context, handles_errors, pass_context
+from tui.commands.base import Context, echo_table, handles_errors, pass_context
 from tui.errors import DatabaseError, ThesisError, shown
 
 if TYPE_CHECKING:
@@ -188,13 +188,5 @@ def list_command(context: Context, as_json: bool, everything: bool) -> None:
          str(r.running), f"{r.per_minute:.1f}")
         for r in rows
     ]  # fmt: skip
-    widths = [max(len(str(row[i])) for row in (header, *table)) for i in range(len(header))]
-    for row in (header, *table):
-        click.echo(
-            shown(
-                "  ".join(
-                    str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
-                ).rstrip()
-            )
-        )
+    echo_table(header, table)
     sys.stdout.flush()
