@@ -142,6 +142,11 @@ class Engine(UnitRunner):
         self.slots = {"cpu": cores, "app": settings.batch_apps, "llm": settings.batch_llm}
         self.types = None if types is None else tuple(dict.fromkeys(types))
         """Only these types (a worker's --types); all when None."""
+        self.kinds = {
+            resource: tuple(t for t in kinds_of(resource) if self.types is None or t in self.types)
+            for resource in self.slots
+        }
+        """The types each resource bounds that this runner takes."""
         self.concurrency = concurrency
         """Units at once over all resources (a worker's --concurrency); each resource's own
         limit still holds."""
@@ -253,9 +258,6 @@ class Engine(UnitRunner):
         first SIGTERM)."""
         self._draining = True
 
-    def _kinds(self, resource: str) -> tuple[AnalysisType, ...]:
-        return tuple(t for t in kinds_of(resource) if self.types is None or t in self.types)
-
     def held_tasks(self) -> list[Claimed]:
         """The tasks this engine holds and has not ended."""
         return [
@@ -279,7 +281,7 @@ class Engine(UnitRunner):
         if self._pending is None or time.monotonic() - self._pending[0] >= POLL_SECONDS:
             counted = await asyncio.to_thread(self.queue.pending_by_type, self.jobs)
             self._pending = (time.monotonic(), {
-                r: sum(counted.get(str(t), 0) for t in self._kinds(r)) for r in self.slots
+                r: sum(counted.get(str(t), 0) for t in self.kinds[r]) for r in self.slots
             })  # fmt: skip
         waiting = self._pending[1]
         wanted = [
@@ -295,7 +297,7 @@ class Engine(UnitRunner):
                 and (self.concurrency is None or len(self.units) < self.concurrency)
             ):
                 claimed = await asyncio.to_thread(
-                    self.queue.claim, self._kinds(resource), jobs=self.jobs, **how
+                    self.queue.claim, self.kinds[resource], jobs=self.jobs, **how
                 )
                 if not claimed:
                     waiting[resource] = 0  # until the next count
