@@ -356,6 +356,29 @@ def test_an_apps_dynamic_tasks_are_one_unit_under_one_app_lock(pg_db, tmp_path) 
         there.close()
 
 
+def test_ending_a_token_says_a_lost_connection_instead_of_taking_it_for_one_gone(
+    pg_db,
+) -> None:
+    """A token another runner ended already is 0, and the transaction goes on; a connection
+    that died under it raises (swallowed, it left the transaction broken: a task running
+    through a database outage once failed with "internal error: PendingRollbackError")."""
+    from tui.errors import DatabaseError
+    from tui.jobs.shared_queue import _end_token
+
+    with pg_db.write() as connection:
+        assert _end_token(connection, 987_654) == 0
+        assert connection.scalar(text("SELECT 1")) == 1
+    admin = open_database(pg_db.engine.url.render_as_string(hide_password=False))
+    try:
+        with pytest.raises(DatabaseError), pg_db.write() as connection:
+            pid = connection.scalar(text("SELECT pg_backend_pid()"))
+            with admin.write() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            _end_token(connection, 987_654)
+    finally:
+        admin.dispose()
+
+
 def _tokens(db: Database) -> int:
     with db.read() as connection:
         return connection.scalar(text("SELECT count(*) FROM procrastinate_jobs"))

@@ -392,16 +392,25 @@ def _task_of(args: Any) -> int | None:
     return task if isinstance(task, int) and not isinstance(task, bool) else None
 
 
+REFUSED = "P0001"
+"""The SQLSTATE of procrastinate's own refusals (plpgsql's RAISE): "Job was not found or not
+in doing, todo or waiting status"."""
+
+
 def _end_token(connection: Any, token: int) -> int:
     """Delete a token (todo or doing) through procrastinate's finish; 0 when it was gone
-    already (another runner ended it): procrastinate refuses that, in a savepoint here."""
+    already (another runner ended it): procrastinate refuses that, in a savepoint here. Any
+    other error (the database gone) goes on up: swallowed, it would leave the transaction
+    broken for the statements after it."""
     try:
         with connection.begin_nested():
             connection.exec_driver_sql(
                 _queries()["finish_job"],
                 {"job_id": token, "status": "aborted", "delete_job": True},
             )
-    except DBAPIError:  # procrastinate's "not in todo or doing": nothing to end
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != REFUSED:
+            raise
         return 0
     return 1
 
