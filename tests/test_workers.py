@@ -191,6 +191,7 @@ def test_a_killed_workers_task_is_completed_by_another_exactly_once(
     t, w, a = batch_tasks.c, workers.c, analysis_tasks.c
     try:
         wait_until(lambda: reviews.held is not None, "the first review")
+        wait_until(lambda: _registered(pg_db) == 3, "all three workers up")  # a slow start
         number, model = re.match(r"app (\d+) of (\S+)", reviews.held).groups()
         with pg_db.read() as connection:
             victim, pid = connection.execute(
@@ -274,10 +275,14 @@ def _busy_workers_ever(db: Database, job: int) -> int:
 
 
 def _busy_workers(db: Database) -> int:
-    t = batch_tasks.c
+    """Workers with a review in flight: its analysis stored and running (a task just
+    claimed has none yet)."""
+    t, a = batch_tasks.c, analysis_tasks.c
     with db.read() as connection:
         return connection.scalar(
-            select(func.count(func.distinct(t.worker_id))).where(t.status == "running")
+            select(func.count(func.distinct(t.worker_id)))
+            .join(analysis_tasks, a.batch_task_id == t.id)
+            .where(t.status == "running", a.status == "running")
         )
 
 
@@ -377,6 +382,11 @@ def test_ending_a_token_says_a_lost_connection_instead_of_taking_it_for_one_gone
             _end_token(connection, 987_654)
     finally:
         admin.dispose()
+
+
+def _registered(db: Database) -> int:
+    with db.read() as connection:
+        return connection.scalar(select(func.count()).select_from(workers))
 
 
 def _tokens(db: Database) -> int:
